@@ -1,0 +1,51 @@
+// swift-tools-version: 6.0
+import PackageDescription
+import Foundation
+
+/// Release builds target the host CPU's vector units: without a target CPU, Swift's SIMD types lower to
+/// scalar library calls on x86-64. AVX2+FMA machines get `haswell`; others (arm64 has NEON by default)
+/// keep the portable baseline. `REMASK_TARGET_CPU=<cpu>` overrides, `REMASK_TARGET_CPU=none` disables.
+func releaseCPUFlags() -> [String] {
+    let env = ProcessInfo.processInfo.environment["REMASK_TARGET_CPU"]
+    if let cpu = env { return cpu == "none" ? [] : ["-target-cpu", cpu] }
+    #if arch(x86_64)
+    if let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+       let flags = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) {
+        let set = Set(flags.split(separator: " "))
+        if set.contains("avx2") && set.contains("fma") && set.contains("f16c") { return ["-target-cpu", "haswell"] }
+    }
+    #endif
+    return []
+}
+
+let fast: [SwiftSetting] = [
+    .unsafeFlags(releaseCPUFlags(), .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "remask",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "remask", targets: ["remask"]),
+        .library(name: "Core", targets: ["Core"]),
+        .library(name: "NN", targets: ["NN"]),
+        .library(name: "Models", targets: ["Models"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .target(name: "Core", dependencies: ["COpenBLAS"], swiftSettings: fast),
+        .target(name: "NN", dependencies: ["Core"], swiftSettings: fast),
+        .target(name: "Models", dependencies: ["Core", "NN"], swiftSettings: fast),
+        .target(name: "Bench", dependencies: ["Core", "NN", "Models"], swiftSettings: fast),
+        .executableTarget(name: "remask", dependencies: [
+            "Core", "NN", "Models", "Bench",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: fast),
+        .testTarget(name: "CoreTests", dependencies: ["Core"]),
+        .testTarget(name: "NNTests", dependencies: ["Core", "NN", "Models"]),
+    ]
+)

@@ -1,0 +1,143 @@
+import Foundation
+import Core
+import NN
+import Models
+
+/// One measured benchmark: what `remask bench --json` prints, one object per row.
+public struct BenchResult: Codable, Sendable {
+    public var name: String
+    /// Tokens per second (training and forward rows), or nil for GEMM rows.
+    public var tokensPerSecond: Double?
+    /// GFLOP/s (GEMM rows).
+    public var gflops: Double?
+    /// The same GEMM straight through OpenBLAS, for comparison (GEMM rows).
+    public var blasGflops: Double?
+    public var secondsMedian: Double
+    public var peakRssBytes: Int
+    public var detail: String
+
+    enum CodingKeys: String, CodingKey {
+        case name, detail
+        case tokensPerSecond = "tokens_per_second"
+        case gflops
+        case blasGflops = "blas_gflops"
+        case secondsMedian = "seconds_median"
+        case peakRssBytes = "peak_rss_bytes"
+    }
+}
+
+/// Settings of a `remask bench` run.
+public struct BenchSettings: Sendable {
+    public var config: LlamaConfig
+    public var batch: Int
+    public var length: Int
+    public var warmup: Int
+    public var repetitions: Int
+    public var seed: UInt64
+
+    public init(config: LlamaConfig, batch: Int, length: Int, warmup: Int, repetitions: Int, seed: UInt64) {
+        self.config = config; self.batch = batch; self.length = length
+        self.warmup = warmup; self.repetitions = repetitions; self.seed = seed
+    }
+
+    var tokens: Int { batch * length }
+}
+
+/// The benchmarks behind `remask bench`.
+public enum Benchmarks {
+    /// Runs `body` warm-up + repetition times and returns the median seconds of the timed runs.
+    static func medianSeconds(warmup: Int, repetitions: Int, _ body: () -> Void) -> Double {
+        for _ in 0..<warmup { body() }
+        var times: [Double] = []
+        for _ in 0..<max(1, repetitions) {
+            let start = DispatchTime.now().uptimeNanoseconds
+            body()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        times.sort()
+        return times[times.count / 2]
+    }
+
+    /// GEMM throughput for the products a transformer of this shape runs, through the `linear` op (forward
+    /// and both backward products) next to the same call straight into OpenBLAS.
+    public static func gemm(_ s: BenchSettings, progress: (String) -> Void) -> [BenchResult] {
+        let c = s.config, n = s.tokens
+        let shapes: [(String, Int, Int)] = [
+            ("qkv", c.hidden, (c.heads + 2 * c.kvHeads) * c.headDim),
+            ("o_proj", c.heads * c.headDim, c.hidden),
+            ("gate_up", c.hidden, 2 * c.intermediate),
+            ("down", c.intermediate, c.hidden),
+            ("lm_head", c.hidden, c.vocabSize),
+        ]
+        var rng = SeededRandom(seed: s.seed)
+        var results: [BenchResult] = []
+        for (name, inF, outF) in shapes {
+            progress("gemm \(name)")
+            PeakMemory.reset()
+            let x = Tensor.randn([n, inF], std: 1, rng: &rng).trackingGradients()
+            let w = Tensor.randn([outF, inF], std: 0.02, rng: &rng).trackingGradients()
+            let flops = 2.0 * Double(n) * Double(inF) * Double(outF)
+            let opTime = medianSeconds(warmup: s.warmup, repetitions: s.repetitions) {
+                let y = x.linear(w)
+                y.backward(seed: Tensor.full(y.shape, 1))
+            }
+            let out = Tensor(uninitialized: [n, outF]), gx = Tensor(uninitialized: [n, inF]), gw = Tensor(uninitialized: [outF, inF])
+            let blasTime = medianSeconds(warmup: s.warmup, repetitions: s.repetitions) {
+                BLAS.gemm(transB: true, m: n, n: outF, k: inF, a: x.pointer, b: w.pointer, c: out.pointer)
+                BLAS.gemm(m: n, n: inF, k: outF, a: out.pointer, b: w.pointer, c: gx.pointer)
+                BLAS.gemm(transA: true, m: outF, n: inF, k: n, a: out.pointer, b: x.pointer, c: gw.pointer)
+            }
+            results.append(BenchResult(name: "gemm-\(name)", tokensPerSecond: nil, gflops: 3 * flops / opTime / 1e9,
+                                       blasGflops: 3 * flops / blasTime / 1e9, secondsMedian: opTime,
+                                       peakRssBytes: PeakMemory.bytes(),
+                                       detail: "[\(n)×\(inF)]·[\(inF)×\(outF)]ᵀ forward + 2 backward GEMMs"))
+        }
+        return results
+    }
+
+    /// Forward only (no graph), logits for batch × length tokens.
+    public static func forward(_ s: BenchSettings, progress: (String) -> Void) -> BenchResult {
+        progress("forward: building model")
+        PeakMemory.reset()
+        let model = Llama(config: s.config, seed: s.seed)
+        let tokens = randomTokens(s)
+        progress("forward: timing")
+        let t = medianSeconds(warmup: s.warmup, repetitions: s.repetitions) {
+            Autograd.withNoGrad { _ = model.logits(tokens, batch: s.batch, length: s.length) }
+        }
+        return BenchResult(name: "forward", tokensPerSecond: Double(s.tokens) / t, gflops: nil, blasGflops: nil,
+                           secondsMedian: t, peakRssBytes: PeakMemory.bytes(),
+                           detail: "\(s.batch)×\(s.length) tokens, no-grad forward")
+    }
+
+    /// One SFT training step: forward, cross-entropy, backward, AdamW update, zero gradients.
+    public static func sft(_ s: BenchSettings, progress: (String) -> Void) -> BenchResult {
+        progress("sft: building model")
+        BufferPool.shared.trim()
+        PeakMemory.reset()
+        let model = Llama(config: s.config, seed: s.seed)
+        let optimizer = AdamW(model.parameters, learningRate: 1e-4)
+        let tokens = randomTokens(s)
+        let labels = nextTokenLabels(tokens, s)
+        progress("sft: timing")
+        let t = medianSeconds(warmup: s.warmup, repetitions: s.repetitions) {
+            let loss = model.loss(tokens, labels: labels, batch: s.batch, length: s.length)
+            loss.backward()
+            optimizer.update()
+            model.parameters.zeroGrad()
+        }
+        return BenchResult(name: "sft", tokensPerSecond: Double(s.tokens) / t, gflops: nil, blasGflops: nil,
+                           secondsMedian: t, peakRssBytes: PeakMemory.bytes(),
+                           detail: "\(s.batch)×\(s.length) tokens, forward + backward + AdamW")
+    }
+
+    static func randomTokens(_ s: BenchSettings) -> [Int32] {
+        var rng = SeededRandom(seed: s.seed &+ 1)
+        return (0..<s.tokens).map { _ in Int32(rng.nextInt(below: s.config.vocabSize)) }
+    }
+
+    /// Each position predicts the next token of its row; the last position of a row has no target.
+    static func nextTokenLabels(_ tokens: [Int32], _ s: BenchSettings) -> [Int32] {
+        (0..<s.tokens).map { i in (i + 1) % s.length == 0 ? Tensor.ignoreIndex : tokens[i + 1] }
+    }
+}

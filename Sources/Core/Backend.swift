@@ -1,0 +1,85 @@
+/// The kernels behind every tensor op. Ops (in `Ops/`) do shape checks and autodiff bookkeeping and call
+/// only these methods, so a GPU backend is one more conformance, with no change to layers or models.
+/// Outputs are contiguous tensors the op allocated; `accumulate` means add into `out` instead of overwriting.
+public protocol Backend: Sendable {
+    // Elementwise
+    func binary(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, into out: Tensor, accumulate: Bool)
+    func affine(_ x: Tensor, scale: Float, shift: Float, into out: Tensor, accumulate: Bool)
+    func unary(_ op: UnaryOp, _ x: Tensor, into out: Tensor)
+    func unaryBackward(_ op: UnaryOp, _ x: Tensor, _ gradOut: Tensor, into gradIn: Tensor, accumulate: Bool)
+    func swiglu(_ x: Tensor, into out: Tensor)
+    func swigluBackward(_ x: Tensor, _ gradOut: Tensor, into gradIn: Tensor, accumulate: Bool)
+    // Reductions and copies
+    func sumRows(_ x: Tensor, into out: Tensor, accumulate: Bool)
+    func sumAll(_ x: Tensor) -> Float
+    func copy(_ x: Tensor, into out: Tensor, accumulate: Bool)
+    // Normalization and softmax
+    func softmax(_ x: Tensor, into out: Tensor)
+    func softmaxBackward(_ y: Tensor, _ gradOut: Tensor, into gradIn: Tensor, accumulate: Bool)
+    func rmsNorm(_ x: Tensor, weight: Tensor, eps: Float, into out: Tensor, rstd: Tensor)
+    func rmsNormBackward(_ x: Tensor, weight: Tensor, rstd: Tensor, _ gradOut: Tensor,
+                         gradX: (Tensor, Bool)?, gradWeight: (Tensor, Bool)?)
+    func layerNorm(_ x: Tensor, weight: Tensor, bias: Tensor?, eps: Float, into out: Tensor, mean: Tensor, rstd: Tensor)
+    func layerNormBackward(_ x: Tensor, weight: Tensor, mean: Tensor, rstd: Tensor, _ gradOut: Tensor,
+                           gradX: (Tensor, Bool)?, gradWeight: (Tensor, Bool)?, gradBias: (Tensor, Bool)?)
+    // Matrix products
+    func gemm(_ a: Tensor, transA: Bool, _ b: Tensor, transB: Bool, into c: Tensor, alpha: Float, beta: Float)
+    // Embedding
+    func gather(_ table: Tensor, rows: [Int32], into out: Tensor)
+    func scatterAdd(_ gradOut: Tensor, rows: [Int32], into table: Tensor, accumulate: Bool)
+    // Attention
+    func attention(_ qkv: Tensor, _ shape: AttentionShape, into out: Tensor, saved: AttentionSaved)
+    func attentionBackward(_ gradOut: Tensor, _ shape: AttentionShape, saved: AttentionSaved,
+                           into gradQKV: Tensor, accumulate: Bool)
+    // Losses
+    func crossEntropy(_ logits: Tensor, labels: [Int32], logSumExp: Tensor) -> (sum: Double, count: Int)
+    func crossEntropyBackward(_ logits: Tensor, labels: [Int32], logSumExp: Tensor, scale: Float,
+                              into gradLogits: Tensor, accumulate: Bool)
+    func klDivergence(_ p: Tensor, _ q: Tensor, rows: [Int32], direction: KLDirection,
+                      lseP: Tensor, lseQ: Tensor) -> Double
+    func klDivergenceBackward(_ p: Tensor, _ q: Tensor, rows: [Int32], direction: KLDirection,
+                              lseP: Tensor, lseQ: Tensor, scale: Float,
+                              gradP: (Tensor, Bool)?, gradQ: (Tensor, Bool)?)
+}
+
+public enum BinaryOp: Sendable { case add, sub, mul }
+public enum UnaryOp: Sendable { case silu, gelu, exp }
+
+/// Which Kullback–Leibler divergence between the next-token distributions p (first) and q (second).
+public enum KLDirection: String, Sendable, CaseIterable {
+    /// KL(p ‖ q)
+    case forward
+    /// KL(q ‖ p)
+    case reverse
+    /// The mean of both directions.
+    case symmetric
+}
+
+/// Geometry of fused causal self-attention over a packed QKV matrix.
+public struct AttentionShape: Sendable, Equatable {
+    public var batch: Int, length: Int, heads: Int, kvHeads: Int, headDim: Int
+    /// Dimensions of each head that rotate (RoPE, half-split pairs); `headDim` for full rotary, less for
+    /// partial rotary (StableLM), 0 for none.
+    public var rotaryDim: Int
+    public var ropeBase: Float
+
+    public init(batch: Int, length: Int, heads: Int, kvHeads: Int, headDim: Int, rotaryDim: Int? = nil, ropeBase: Float = 10000) {
+        self.batch = batch; self.length = length; self.heads = heads; self.kvHeads = kvHeads
+        self.headDim = headDim; self.rotaryDim = rotaryDim ?? headDim; self.ropeBase = ropeBase
+    }
+
+    /// Columns of the packed QKV matrix: queries, then keys, then values.
+    public var qkvWidth: Int { (heads + 2 * kvHeads) * headDim }
+    public var outWidth: Int { heads * headDim }
+}
+
+/// What attention keeps from forward for backward: rotated Q/K with V, and the attention probabilities.
+public struct AttentionSaved: Sendable {
+    public let qkvRotated: Tensor
+    public let probs: Tensor
+}
+
+extension Tensor {
+    /// The backend all ops run on.
+    public static let backend: any Backend = CPUBackend()
+}

@@ -1,0 +1,138 @@
+import Foundation
+
+/// Fused causal self-attention with grouped-query heads and rotary position embeddings, over a packed
+/// [batch·length, (heads + 2·kvHeads)·headDim] QKV matrix (queries, keys, values). Positions restart at 0 in
+/// every sequence. Scores and products go through OpenBLAS with strided leading dimensions, so heads are
+/// addressed in place without transposes.
+extension CPUBackend {
+    public func attention(_ qkv: Tensor, _ s: AttentionShape, into out: Tensor, saved: AttentionSaved) {
+        let w = s.qkvWidth, t = s.length, hd = s.headDim
+        let src = qkv.pointer, qr = saved.qkvRotated.pointer
+        qr.update(from: src, count: qkv.count)
+        let rope = RopeTable(length: t, rotaryDim: s.rotaryDim, base: s.ropeBase)
+        rope.apply(qr, rows: s.batch * t, length: t, rowStride: w, headDim: hd, heads: s.heads + s.kvHeads, inverse: false)
+        let scale = 1 / Float(hd).squareRoot()
+        let group = s.heads / s.kvHeads
+        for b in 0..<s.batch {
+            for h in 0..<s.heads {
+                let kvh = h / group
+                let q = qr + b * t * w + h * hd
+                let k = qr + b * t * w + (s.heads + kvh) * hd
+                let v = qr + b * t * w + (s.heads + s.kvHeads + kvh) * hd
+                let p = saved.probs.pointer + (b * s.heads + h) * t * t
+                BLAS.gemm(transB: true, m: t, n: t, k: hd, alpha: scale, a: q, lda: w, b: k, ldb: w, c: p)
+                causalSoftmaxRows(p, t)
+                BLAS.gemm(m: t, n: hd, k: t, a: p, b: v, ldb: w,
+                          c: out.pointer + b * t * s.outWidth + h * hd, ldc: s.outWidth)
+            }
+        }
+    }
+
+    public func attentionBackward(_ gradOut: Tensor, _ s: AttentionShape, saved: AttentionSaved,
+                                  into gradQKV: Tensor, accumulate: Bool) {
+        let w = s.qkvWidth, t = s.length, hd = s.headDim
+        let qr = saved.qkvRotated.pointer
+        let dqkv = UnsafeMutablePointer<Float>.allocate(capacity: gradQKV.count)
+        defer { dqkv.deallocate() }
+        dqkv.initialize(repeating: 0, count: gradQKV.count)
+        let dp = UnsafeMutablePointer<Float>.allocate(capacity: t * t)
+        defer { dp.deallocate() }
+        let scale = 1 / Float(hd).squareRoot()
+        let group = s.heads / s.kvHeads
+        for b in 0..<s.batch {
+            for h in 0..<s.heads {
+                let kvh = h / group
+                let base = b * t * w
+                let qOff = base + h * hd, kOff = base + (s.heads + kvh) * hd, vOff = base + (s.heads + s.kvHeads + kvh) * hd
+                let p = saved.probs.pointer + (b * s.heads + h) * t * t
+                let dO = gradOut.pointer + b * t * s.outWidth + h * hd
+                // dP = dO Vᵀ; dV += Pᵀ dO
+                BLAS.gemm(transB: true, m: t, n: t, k: hd, a: dO, lda: s.outWidth, b: qr + vOff, ldb: w, c: dp)
+                BLAS.gemm(transA: true, m: t, n: hd, k: t, a: p, b: dO, ldb: s.outWidth, beta: 1, c: dqkv + vOff, ldc: w)
+                // dS = P ⊙ (dP − rowsum(dP ⊙ P)) · scale
+                softmaxGradRows(p, dp, t, scale: scale)
+                // dQ = dS K; dK += dSᵀ Q
+                BLAS.gemm(m: t, n: hd, k: t, a: dp, b: qr + kOff, ldb: w, c: dqkv + qOff, ldc: w)
+                BLAS.gemm(transA: true, m: t, n: hd, k: t, a: dp, b: qr + qOff, ldb: w, beta: 1, c: dqkv + kOff, ldc: w)
+            }
+        }
+        let rope = RopeTable(length: t, rotaryDim: s.rotaryDim, base: s.ropeBase)
+        rope.apply(dqkv, rows: s.batch * t, length: t, rowStride: w, headDim: hd, heads: s.heads + s.kvHeads, inverse: true)
+        let n = gradQKV.count
+        if accumulate { addInPlace(gradQKV.pointer, dqkv, n) } else { gradQKV.pointer.update(from: dqkv, count: n) }
+    }
+}
+
+/// Row i of a t×t score matrix: softmax over columns 0...i, zeros after.
+private func causalSoftmaxRows(_ p: UnsafeMutablePointer<Float>, _ t: Int) {
+    Parallel.forChunks(t, minChunk: 16) { r in
+        for i in r {
+            let row = p + i * t
+            let s = expShifted(row, row, i + 1, shift: maxOf(row, i + 1))
+            scaleInPlace(row, i + 1, 1 / s)
+            (row + i + 1).update(repeating: 0, count: t - i - 1)
+        }
+    }
+}
+
+/// dS = P ⊙ (dP − rowsum(dP ⊙ P)) · scale, written over dP.
+private func softmaxGradRows(_ p: UnsafePointer<Float>, _ dp: UnsafeMutablePointer<Float>, _ t: Int, scale: Float) {
+    Parallel.forChunks(t, minChunk: 16) { r in
+        for i in r {
+            let pr = p + i * t, dr = dp + i * t
+            let n = i + 1
+            let s = F8(repeating: dot(pr, dr, n)), sc = F8(repeating: scale)
+            var j = 0
+            while j + 8 <= n { store8(load8(pr + j) * (load8(dr + j) - s) * sc, dr + j); j += 8 }
+            while j < n { dr[j] = pr[j] * (dr[j] - s[0]) * scale; j += 1 }
+            (dr + n).update(repeating: 0, count: t - n)
+        }
+    }
+}
+
+/// Rotary embedding tables for positions 0..<length: pairs (i, i + rotaryDim/2) of each head rotate by
+/// position · base^(−2i/rotaryDim) (the half-split layout of Hugging Face models).
+struct RopeTable {
+    let half: Int
+    let cos: [Float], sin: [Float]
+
+    init(length: Int, rotaryDim: Int, base: Float) {
+        half = rotaryDim / 2
+        var c = [Float](repeating: 0, count: length * half), s = c
+        for i in 0..<half {
+            let invFreq = 1 / Foundation.pow(base, Float(2 * i) / Float(rotaryDim))
+            for p in 0..<length {
+                let angle = Float(p) * invFreq
+                c[p * half + i] = Foundation.cos(angle)
+                s[p * half + i] = Foundation.sin(angle)
+            }
+        }
+        cos = c; sin = s
+    }
+
+    /// Rotates the first `heads` heads of every row in place (by −angle when `inverse`, the transpose).
+    func apply(_ x: UnsafeMutablePointer<Float>, rows: Int, length: Int, rowStride: Int, headDim: Int, heads: Int, inverse: Bool) {
+        guard half > 0 else { return }
+        let half = self.half
+        cos.withUnsafeBufferPointer { cb in
+            sin.withUnsafeBufferPointer { sb in
+                let cb = UncheckedSendable(cb), sb = UncheckedSendable(sb)
+                Parallel.forChunks(rows, minChunk: 16) { r in
+                    for row in r {
+                        let pos = row % length
+                        let cr = cb.value.baseAddress! + pos * half, sr = sb.value.baseAddress! + pos * half
+                        for h in 0..<heads {
+                            let a = x + row * rowStride + h * headDim, bb = a + half
+                            for i in 0..<half {
+                                let s = inverse ? -sr[i] : sr[i]
+                                let x0 = a[i], x1 = bb[i]
+                                a[i] = x0 * cr[i] - x1 * s
+                                bb[i] = x0 * s + x1 * cr[i]
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,78 @@
+/// Views: reshape, transpose and last-axis slices share storage; `contiguous()` copies only when needed.
+extension Tensor {
+    /// The same elements in a new shape; one dimension may be -1 (inferred).
+    public func reshaped(_ newShape: [Int]) -> Tensor {
+        var dims = newShape
+        let known = dims.filter { $0 != -1 }.reduce(1, *)
+        if let i = dims.firstIndex(of: -1) {
+            check(dims.filter({ $0 == -1 }).count == 1 && known > 0 && count % known == 0,
+                  "reshape: cannot infer a dimension reshaping \(shape) to \(newShape)")
+            dims[i] = count / known
+        }
+        check(Tensor.count(of: dims) == count, "reshape: shape \(shape) (\(count) elements) cannot become \(newShape)")
+        let x = contiguous()
+        let out = Tensor(storage: x.storage, offset: x.offset, shape: dims)
+        let inShape = shape
+        return Tensor.record(out, "reshape", [x]) { g in x.accumulateGrad(g.reshaped(inShape), owned: true) }
+    }
+
+    /// Swaps two axes (a view).
+    public func transposed(_ a0: Int = -2, _ b0: Int = -1) -> Tensor {
+        let a = a0 < 0 ? rank + a0 : a0, b = b0 < 0 ? rank + b0 : b0
+        check(a >= 0 && a < rank && b >= 0 && b < rank, "transpose: axes \(a0), \(b0) out of range for shape \(shape)")
+        var s = shape, st = strides
+        s.swapAt(a, b); st.swapAt(a, b)
+        let out = Tensor(storage: storage, offset: offset, shape: s, strides: st)
+        let input = self
+        return Tensor.record(out, "transpose", [input]) { g in
+            input.accumulateGrad(g.transposed(a, b).contiguous(), owned: true)
+        }
+    }
+
+    /// Columns `range` of the last axis (a view).
+    public func sliceLastAxis(_ range: Range<Int>) -> Tensor {
+        check(rank >= 1 && range.lowerBound >= 0 && range.upperBound <= shape[rank - 1],
+              "slice: range \(range) outside the last axis of shape \(shape)")
+        var s = shape
+        s[rank - 1] = range.count
+        let out = Tensor(storage: storage, offset: offset + range.lowerBound * strides[rank - 1], shape: s, strides: strides)
+        let input = self
+        return Tensor.record(out, "slice", [input]) { g in
+            input.accumulateGrad { gx, acc in
+                if !acc { gx.pointer.update(repeating: 0, count: gx.count) }
+                let width = input.shape[input.rank - 1], rows = gx.count / max(width, 1), n = range.count
+                for r in 0..<rows {
+                    let dst = gx.pointer + r * width + range.lowerBound, src = g.pointer + r * n
+                    for j in 0..<n { dst[j] += src[j] }
+                }
+            }
+        }
+    }
+
+    /// This tensor if contiguous, else a contiguous copy (recorded for backpropagation).
+    public func contiguous() -> Tensor {
+        if isContiguous { return self }
+        let out = contiguousStorageView()
+        let input = self
+        // The copy is in the view's logical order, which is also the layout of the view's gradient.
+        return Tensor.record(out, "contiguous", [input]) { g in input.accumulateGrad(g, owned: true) }
+    }
+}
+
+/// Reductions.
+extension Tensor {
+    /// Sum of all elements (a scalar).
+    public func sum() -> Tensor {
+        let x = contiguous()
+        let out = Tensor(scalar: Tensor.backend.sumAll(x))
+        return Tensor.record(out, "sum", [x]) { g in
+            x.accumulateGrad { gx, acc in Tensor.backend.affine(Tensor.full(x.shape, 0), scale: 0, shift: g.item, into: gx, accumulate: acc) }
+        }
+    }
+
+    /// Mean of all elements (a scalar).
+    public func mean() -> Tensor {
+        check(count > 0, "mean: empty tensor of shape \(shape)")
+        return sum() * (1 / Float(count))
+    }
+}

@@ -1,0 +1,63 @@
+import Dispatch
+import Foundation
+import COpenBLAS
+
+/// Thread settings for CPU kernels and OpenBLAS.
+public enum Parallel {
+    nonisolated(unsafe) private static var _threads = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
+    /// Worker threads for row and elementwise kernels, and for OpenBLAS. Set once at start-up.
+    public static var threads: Int {
+        get { _threads }
+        set {
+            check(newValue >= 1, "Parallel.threads: must be at least 1, got \(newValue)")
+            _threads = newValue
+            openblas_set_num_threads(Int32(newValue))
+        }
+    }
+
+    /// Splits `0..<count` into at most `threads` contiguous chunks of at least `minChunk` items and runs
+    /// `body` on each chunk concurrently. Chunk boundaries depend only on `count`, `minChunk` and the thread
+    /// count, so results that combine per-chunk partials are deterministic.
+    @inline(__always)
+    public static func forChunks(_ count: Int, minChunk: Int = 1, _ body: (Range<Int>) -> Void) {
+        let chunks = chunkCount(count, minChunk: minChunk)
+        if chunks <= 1 {
+            if count > 0 { body(0..<count) }
+            return
+        }
+        withoutActuallyEscaping(body) { body in
+            let box = UncheckedSendable(body)
+            DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                box.value(chunkRange(c, of: chunks, count: count))
+            }
+        }
+    }
+
+    /// The number of chunks `forChunks` uses.
+    public static func chunkCount(_ count: Int, minChunk: Int = 1) -> Int {
+        min(threads, max(1, count / max(1, minChunk)))
+    }
+
+    /// Which chunk of `forChunks(count, …)` the range `r` is.
+    public static func chunkIndex(of r: Range<Int>, count: Int, chunks: Int) -> Int {
+        // chunkRange's lower bound is c·count/chunks; invert it, then correct for rounding.
+        guard count > 0 else { return 0 }
+        var c = min(chunks - 1, r.lowerBound * chunks / count)
+        while c > 0 && chunkRange(c, of: chunks, count: count).lowerBound > r.lowerBound { c -= 1 }
+        while c + 1 < chunks && chunkRange(c + 1, of: chunks, count: count).lowerBound <= r.lowerBound { c += 1 }
+        return c
+    }
+
+    /// Chunk `c` of `chunks` over `0..<count`.
+    public static func chunkRange(_ c: Int, of chunks: Int, count: Int) -> Range<Int> {
+        (c * count / chunks)..<((c + 1) * count / chunks)
+    }
+}
+
+/// Carries a non-Sendable value (a closure over raw buffers) into concurrent work whose safety the caller
+/// guarantees by giving each worker disjoint memory.
+struct UncheckedSendable<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}

@@ -1,0 +1,53 @@
+import Core
+
+/// y = x Wᵀ (+ b), with Hugging Face names `<name>.weight` and `<name>.bias`.
+public struct Linear: Sendable {
+    public let weight: Parameter
+    public let bias: Parameter?
+
+    public init(_ store: ParameterStore, _ name: String, inFeatures: Int, outFeatures: Int, bias: Bool = false, std: Float = 0.02) {
+        weight = store.declare("\(name).weight", [outFeatures, inFeatures], .normal(std: std))
+        self.bias = bias ? store.declare("\(name).bias", [outFeatures], .zeros) : nil
+    }
+
+    public func callAsFunction(_ x: Tensor) -> Tensor { x.linear(weight.tensor, bias: bias?.tensor) }
+}
+
+/// Token embedding table `<name>.weight` of shape [vocab, dim].
+public struct Embedding: Sendable {
+    public let weight: Parameter
+
+    public init(_ store: ParameterStore, _ name: String, vocab: Int, dim: Int, std: Float = 0.02) {
+        weight = store.declare("\(name).weight", [vocab, dim], .normal(std: std))
+    }
+
+    public func callAsFunction(_ ids: [Int32]) -> Tensor { Tensor.embedding(weight.tensor, ids: ids) }
+}
+
+/// RMSNorm with a learned scale `<name>.weight`.
+public struct RMSNorm: Sendable {
+    public let weight: Parameter
+    public let eps: Float
+
+    public init(_ store: ParameterStore, _ name: String, dim: Int, eps: Float) {
+        weight = store.declare("\(name).weight", [dim], .ones)
+        self.eps = eps
+    }
+
+    public func callAsFunction(_ x: Tensor) -> Tensor { x.rmsNorm(weight: weight.tensor, eps: eps) }
+}
+
+/// LayerNorm with `<name>.weight` and optional `<name>.bias`.
+public struct LayerNorm: Sendable {
+    public let weight: Parameter
+    public let bias: Parameter?
+    public let eps: Float
+
+    public init(_ store: ParameterStore, _ name: String, dim: Int, eps: Float, bias: Bool = true) {
+        weight = store.declare("\(name).weight", [dim], .ones)
+        self.bias = bias ? store.declare("\(name).bias", [dim], .zeros) : nil
+        self.eps = eps
+    }
+
+    public func callAsFunction(_ x: Tensor) -> Tensor { x.layerNorm(weight: weight.tensor, bias: bias?.tensor, eps: eps) }
+}

@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import Core
+import Models
+import Bench
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure GEMM GFLOP/s and transformer forward/training tokens per second.",
+        discussion: """
+            Builds a model with random weights (default: the SmolLM2-135M geometry) and times a batch of \
+            batch × length tokens: warm-up runs first, then the median of the timed repetitions. Peak memory \
+            is the process's resident high-water mark during each benchmark.
+            """)
+
+    @Option(help: "Benchmarks to run, comma-separated: gemm, forward, sft.") var only = "gemm,forward,sft"
+    @Option(help: "Hidden size.") var hidden = LlamaConfig.smolLM2_135M.hidden
+    @Option(help: "Number of transformer blocks.") var layers = LlamaConfig.smolLM2_135M.layers
+    @Option(help: "Attention (query) heads.") var heads = LlamaConfig.smolLM2_135M.heads
+    @Option(name: .customLong("kv-heads"), help: "Key/value heads.") var kvHeads = LlamaConfig.smolLM2_135M.kvHeads
+    @Option(help: "Feed-forward (SwiGLU) size.") var ffn = LlamaConfig.smolLM2_135M.intermediate
+    @Option(help: "Vocabulary size.") var vocab = LlamaConfig.smolLM2_135M.vocabSize
+    @Option(help: "Sequences per batch.") var batch = 4
+    @Option(help: "Tokens per sequence.") var length = 256
+    @Option(help: "Worker threads (kernels and OpenBLAS); default: all cores.") var threads: Int?
+    @Option(help: "Untimed warm-up runs.") var warmup = 1
+    @Option(help: "Timed repetitions (the median is reported).") var repetitions = 3
+    @Option(help: "Seed for weights and tokens.") var seed: UInt64 = 0
+    @Flag(help: "Print one JSON array instead of a table.") var json = false
+
+    func validate() throws {
+        for (name, v) in [("hidden", hidden), ("layers", layers), ("heads", heads), ("kv-heads", kvHeads), ("ffn", ffn),
+                          ("vocab", vocab), ("batch", batch), ("length", length), ("repetitions", repetitions)] where v <= 0 {
+            throw ValidationError("--\(name) must be positive, got \(v)")
+        }
+        if warmup < 0 { throw ValidationError("--warmup cannot be negative") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        let cfg = LlamaConfig(vocabSize: vocab, hidden: hidden, layers: layers, heads: heads, kvHeads: kvHeads, intermediate: ffn)
+        if let problem = cfg.validationError() { throw ValidationError("invalid model shape: \(problem)") }
+        let known: Set<String> = ["gemm", "forward", "sft"]
+        for name in only.split(separator: ",") where !known.contains(String(name)) {
+            throw ValidationError("unknown benchmark '\(name)'; choose from \(known.sorted().joined(separator: ", "))")
+        }
+    }
+
+    func run() throws {
+        Parallel.threads = threads ?? Parallel.threads
+        var config = LlamaConfig.smolLM2_135M
+        config.hidden = hidden; config.layers = layers; config.heads = heads; config.kvHeads = kvHeads
+        config.intermediate = ffn; config.vocabSize = vocab
+        let settings = BenchSettings(config: config, batch: batch, length: length, warmup: warmup,
+                                     repetitions: repetitions, seed: seed)
+        let selected = Set(only.split(separator: ",").map(String.init))
+        let progress: (String) -> Void = { msg in FileHandle.standardError.write(Data("· \(msg)\n".utf8)) }
+        var results: [BenchResult] = []
+        if selected.contains("gemm") { results += Benchmarks.gemm(settings, progress: progress) }
+        if selected.contains("forward") { results.append(Benchmarks.forward(settings, progress: progress)) }
+        if selected.contains("sft") { results.append(Benchmarks.sft(settings, progress: progress)) }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(results), as: UTF8.self))
+        } else {
+            print("threads \(Parallel.threads), batch \(batch) × \(length), hidden \(hidden), layers \(layers), heads \(heads)/\(kvHeads), ffn \(ffn), vocab \(vocab)")
+            print(BenchTable.render(results))
+        }
+    }
+}
