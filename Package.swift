@@ -46,6 +46,6 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: fast),
         .testTarget(name: "CoreTests", dependencies: ["Core"]),
-        .testTarget(name: "NNTests", dependencies: ["Core", "NN", "Models"]),
+        .testTarget(name: "NNTests", dependencies: ["Core", "NN", "Models", "Bench"]),
     ]
 )
