@@ -11,14 +11,20 @@ public final class Tensor: @unchecked Sendable {
     public let shape: [Int]
     public let strides: [Int]
 
+    /// Gradient bookkeeping. Recorded ops keep the slots of their inputs, not the tensors, so an input's
+    /// values are released as soon as no op needs them for backward.
+    public let slot: GradSlot
+
     /// Whether gradients flow to this tensor.
-    public internal(set) var requiresGrad: Bool
-    /// The operation that produced this tensor, when it was recorded for backpropagation.
-    var gradFn: Node?
+    public internal(set) var requiresGrad: Bool {
+        get { slot.requiresGrad }
+        set { slot.requiresGrad = newValue }
+    }
     /// The accumulated gradient. For parameters it is a view into the flat gradient buffer.
-    public var grad: Tensor?
-    /// Leaf tensors whose gradient must persist (parameters) accumulate into `grad` across backward passes.
-    public internal(set) var isParameter = false
+    public var grad: Tensor? {
+        get { slot.grad }
+        set { slot.grad = newValue }
+    }
 
     public init(storage: Storage, offset: Int = 0, shape: [Int], strides: [Int]? = nil, requiresGrad: Bool = false) {
         let strides = strides ?? Tensor.contiguousStrides(shape)
@@ -31,7 +37,7 @@ public final class Tensor: @unchecked Sendable {
         self.offset = offset
         self.shape = shape
         self.strides = strides
-        self.requiresGrad = requiresGrad
+        self.slot = GradSlot(shape: shape, requiresGrad: requiresGrad)
     }
 
     /// A new tensor with unspecified contents.
@@ -100,7 +106,7 @@ public final class Tensor: @unchecked Sendable {
     /// Makes this leaf tensor track gradients (for inputs of gradient checks and hand-built parameters).
     @discardableResult
     public func trackingGradients() -> Tensor {
-        check(gradFn == nil, "trackingGradients: only a leaf tensor can start tracking gradients")
+        check(slot.gradFn == nil, "trackingGradients: only a leaf tensor can start tracking gradients")
         requiresGrad = true
         return self
     }

@@ -32,11 +32,8 @@ extension CPUBackend {
                                   into gradQKV: Tensor, accumulate: Bool) {
         let w = s.qkvWidth, t = s.length, hd = s.headDim
         let qr = saved.qkvRotated.pointer
-        let dqkv = UnsafeMutablePointer<Float>.allocate(capacity: gradQKV.count)
-        defer { dqkv.deallocate() }
-        dqkv.initialize(repeating: 0, count: gradQKV.count)
-        let dp = UnsafeMutablePointer<Float>.allocate(capacity: t * t)
-        defer { dp.deallocate() }
+        let dqkvBuffer = Storage(zeroedCount: gradQKV.count), dpBuffer = Storage(uninitializedCount: t * t)
+        let dqkv = dqkvBuffer.pointer, dp = dpBuffer.pointer
         let scale = 1 / Float(hd).squareRoot()
         let group = s.heads / s.kvHeads
         for b in 0..<s.batch {
@@ -60,6 +57,7 @@ extension CPUBackend {
         rope.apply(dqkv, rows: s.batch * t, length: t, rowStride: w, headDim: hd, heads: s.heads + s.kvHeads, inverse: true)
         let n = gradQKV.count
         if accumulate { addInPlace(gradQKV.pointer, dqkv, n) } else { gradQKV.pointer.update(from: dqkv, count: n) }
+        withExtendedLifetime((dqkvBuffer, dpBuffer)) {}
     }
 }
 

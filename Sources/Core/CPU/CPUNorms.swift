@@ -22,9 +22,9 @@ extension CPUBackend {
         let d = weight.count, rows = x.count / d
         let px = x.pointer, pw = weight.pointer, pr = rstd.pointer, pg = gradOut.pointer
         let chunks = Parallel.chunkCount(rows, minChunk: 4)
-        let partial = UnsafeMutablePointer<Float>.allocate(capacity: chunks * d)
-        partial.initialize(repeating: 0, count: chunks * d)
-        defer { partial.deallocate() }
+        let partialBuffer = Storage(zeroedCount: chunks * d)
+        let partial = partialBuffer.pointer
+        defer { withExtendedLifetime(partialBuffer) {} }
         Parallel.forChunks(rows, minChunk: 4) { r in
             let c = chunkIndex(r, rows, chunks)
             let dwp = partial + c * d
@@ -89,9 +89,9 @@ extension CPUBackend {
         let d = weight.count, rows = x.count / d
         let px = x.pointer, pw = weight.pointer, pm = mean.pointer, pr = rstd.pointer, pg = gradOut.pointer
         let chunks = Parallel.chunkCount(rows, minChunk: 4)
-        let partial = UnsafeMutablePointer<Float>.allocate(capacity: 2 * chunks * d)
-        partial.initialize(repeating: 0, count: 2 * chunks * d)
-        defer { partial.deallocate() }
+        let partialBuffer = Storage(zeroedCount: 2 * chunks * d)
+        let partial = partialBuffer.pointer
+        defer { withExtendedLifetime(partialBuffer) {} }
         Parallel.forChunks(rows, minChunk: 4) { r in
             let c = chunkIndex(r, rows, chunks)
             let dwp = partial + c * d, dbp = partial + (chunks + c) * d

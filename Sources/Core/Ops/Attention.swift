@@ -15,8 +15,9 @@ extension Tensor {
                                    probs: Tensor(uninitialized: [s.batch, s.heads, s.length, s.length]))
         let out = Tensor(uninitialized: [s.batch * s.length, s.outWidth])
         Tensor.backend.attention(qkv, s, into: out, saved: saved)
+        let slot = qkv.slot  // backward reads the saved rotated copy, never qkv itself
         return Tensor.record(out, "attention", [qkv]) { g in
-            qkv.accumulateGrad { gq, acc in Tensor.backend.attentionBackward(g, s, saved: saved, into: gq, accumulate: acc) }
+            slot.accumulateGrad { gq, acc in Tensor.backend.attentionBackward(g, s, saved: saved, into: gq, accumulate: acc) }
         }
     }
 }

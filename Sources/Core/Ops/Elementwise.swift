@@ -17,22 +17,24 @@ extension Tensor {
         let a = a0.contiguous(), b = b0.contiguous()
         let out = Tensor(uninitialized: a.shape)
         Tensor.backend.binary(op, a, b, into: out, accumulate: false)
-        return record(out, "\(op)", [a, b]) { g in
-            let broadcast = b.count != a.count
-            switch op {
-            case .add, .sub:
-                a.accumulateGrad(g, owned: false)
-                if b.requiresGrad {
-                    let gb = broadcast ? reduceToShape(g, b.shape) : g
-                    b.accumulateGrad(op == .add ? gb : gb.affineNoGrad(scale: -1), owned: broadcast || op == .sub)
+        let broadcast = b.count != a.count
+        if op != .mul {
+            // Sums and differences need no input values for backward: keep only the slots.
+            let sa = a.slot, sb = b.slot, bShape = b.shape
+            return record(out, "\(op)", [a, b]) { g in
+                sa.accumulateGrad(g, owned: false)
+                if sb.requiresGrad {
+                    let gb = broadcast ? reduceToShape(g, bShape) : g
+                    sb.accumulateGrad(op == .add ? gb : gb.affineNoGrad(scale: -1), owned: broadcast || op == .sub)
                 }
-            case .mul:
-                a.accumulateGrad { ga, acc in Tensor.backend.binary(.mul, g, b, into: ga, accumulate: acc) }
-                if b.requiresGrad {
-                    let prod = Tensor(uninitialized: a.shape)
-                    Tensor.backend.binary(.mul, g, a, into: prod, accumulate: false)
-                    b.accumulateGrad(broadcast ? reduceToShape(prod, b.shape) : prod, owned: true)
-                }
+            }
+        }
+        return record(out, "mul", [a, b]) { g in
+            a.accumulateGrad { ga, acc in Tensor.backend.binary(.mul, g, b, into: ga, accumulate: acc) }
+            if b.requiresGrad {
+                let prod = Tensor(uninitialized: a.shape)
+                Tensor.backend.binary(.mul, g, a, into: prod, accumulate: false)
+                b.slot.accumulateGrad(broadcast ? reduceToShape(prod, b.shape) : prod, owned: true)
             }
         }
     }
@@ -55,8 +57,9 @@ extension Tensor {
         let x = contiguous()
         let out = Tensor(uninitialized: shape)
         Tensor.backend.affine(x, scale: scale, shift: shift, into: out, accumulate: false)
+        let sx = x.slot
         return Tensor.record(out, "affine", [x]) { g in
-            x.accumulateGrad { gx, acc in Tensor.backend.affine(g, scale: scale, shift: 0, into: gx, accumulate: acc) }
+            sx.accumulateGrad { gx, acc in Tensor.backend.affine(g, scale: scale, shift: 0, into: gx, accumulate: acc) }
         }
     }
 
@@ -94,9 +97,9 @@ extension Tensor {
         let x = contiguous()
         let out = Tensor(uninitialized: shape)
         Tensor.backend.softmax(x, into: out)
-        let y = out.detached()
+        let y = out.detached(), sx = x.slot
         return Tensor.record(out, "softmax", [x]) { g in
-            x.accumulateGrad { gx, acc in Tensor.backend.softmaxBackward(y, g, into: gx, accumulate: acc) }
+            sx.accumulateGrad { gx, acc in Tensor.backend.softmaxBackward(y, g, into: gx, accumulate: acc) }
         }
     }
 }

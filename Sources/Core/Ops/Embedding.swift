@@ -9,8 +9,9 @@ extension Tensor {
         }
         let out = Tensor(uninitialized: [ids.count, table.shape[1]])
         Tensor.backend.gather(table, rows: ids, into: out)
+        let slot = table.slot
         return record(out, "embedding", [table]) { g in
-            table.accumulateGrad { gt, acc in Tensor.backend.scatterAdd(g, rows: ids, into: gt, accumulate: acc) }
+            slot.accumulateGrad { gt, acc in Tensor.backend.scatterAdd(g, rows: ids, into: gt, accumulate: acc) }
         }
     }
 }

@@ -12,8 +12,8 @@ extension Tensor {
         check(Tensor.count(of: dims) == count, "reshape: shape \(shape) (\(count) elements) cannot become \(newShape)")
         let x = contiguous()
         let out = Tensor(storage: x.storage, offset: x.offset, shape: dims)
-        let inShape = shape
-        return Tensor.record(out, "reshape", [x]) { g in x.accumulateGrad(g.reshaped(inShape), owned: true) }
+        let inShape = shape, sx = x.slot
+        return Tensor.record(out, "reshape", [x]) { g in sx.accumulateGrad(g.reshaped(inShape), owned: true) }
     }
 
     /// Swaps two axes (a view).
@@ -23,9 +23,9 @@ extension Tensor {
         var s = shape, st = strides
         s.swapAt(a, b); st.swapAt(a, b)
         let out = Tensor(storage: storage, offset: offset, shape: s, strides: st)
-        let input = self
-        return Tensor.record(out, "transpose", [input]) { g in
-            input.accumulateGrad(g.transposed(a, b).contiguous(), owned: true)
+        let sx = slot
+        return Tensor.record(out, "transpose", [self]) { g in
+            sx.accumulateGrad(g.transposed(a, b).contiguous(), owned: true)
         }
     }
 
@@ -36,11 +36,11 @@ extension Tensor {
         var s = shape
         s[rank - 1] = range.count
         let out = Tensor(storage: storage, offset: offset + range.lowerBound * strides[rank - 1], shape: s, strides: strides)
-        let input = self
-        return Tensor.record(out, "slice", [input]) { g in
-            input.accumulateGrad { gx, acc in
+        let sx = slot, width = shape[rank - 1]
+        return Tensor.record(out, "slice", [self]) { g in
+            sx.accumulateGrad { gx, acc in
                 if !acc { gx.pointer.update(repeating: 0, count: gx.count) }
-                let width = input.shape[input.rank - 1], rows = gx.count / max(width, 1), n = range.count
+                let rows = gx.count / max(width, 1), n = range.count
                 for r in 0..<rows {
                     let dst = gx.pointer + r * width + range.lowerBound, src = g.pointer + r * n
                     for j in 0..<n { dst[j] += src[j] }
@@ -53,9 +53,9 @@ extension Tensor {
     public func contiguous() -> Tensor {
         if isContiguous { return self }
         let out = contiguousStorageView()
-        let input = self
         // The copy is in the view's logical order, which is also the layout of the view's gradient.
-        return Tensor.record(out, "contiguous", [input]) { g in input.accumulateGrad(g, owned: true) }
+        let sx = slot
+        return Tensor.record(out, "contiguous", [self]) { g in sx.accumulateGrad(g, owned: true) }
     }
 }
 
@@ -65,8 +65,12 @@ extension Tensor {
     public func sum() -> Tensor {
         let x = contiguous()
         let out = Tensor(scalar: Tensor.backend.sumAll(x))
+        let sx = x.slot
         return Tensor.record(out, "sum", [x]) { g in
-            x.accumulateGrad { gx, acc in Tensor.backend.affine(Tensor.full(x.shape, 0), scale: 0, shift: g.item, into: gx, accumulate: acc) }
+            sx.accumulateGrad { gx, acc in
+                let v = g.item
+                if acc { Tensor.backend.affine(gx, scale: 1, shift: v, into: gx, accumulate: false) } else { gx.pointer.update(repeating: v, count: gx.count) }
+            }
         }
     }
 
