@@ -4,15 +4,18 @@ import COpenBLAS
 
 /// Thread settings for CPU kernels and OpenBLAS.
 public enum Parallel {
-    nonisolated(unsafe) private static var _threads = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    nonisolated(unsafe) private static var _threads: Int = {
+        // OpenBLAS runs inside remask's own workers (see BLAS), one thread per call.
+        openblas_set_num_threads(1)
+        return max(1, ProcessInfo.processInfo.activeProcessorCount)
+    }()
 
-    /// Worker threads for row and elementwise kernels, and for OpenBLAS. Set once at start-up.
+    /// Worker threads for every kernel, GEMMs included. Set once at start-up.
     public static var threads: Int {
         get { _threads }
         set {
             check(newValue >= 1, "Parallel.threads: must be at least 1, got \(newValue)")
             _threads = newValue
-            openblas_set_num_threads(Int32(newValue))
         }
     }
 

@@ -2,21 +2,32 @@ import COpenBLAS
 
 /// Row-major single-precision GEMM through OpenBLAS: C = alpha * op(A) op(B) + beta * C, where op(A) is
 /// M×K and op(B) is K×N. Leading dimensions default to the packed row lengths.
+///
+/// OpenBLAS runs single-threaded; remask splits the rows of C across its own worker threads instead. On
+/// small machines OpenBLAS's idle workers spin between calls and take the core from the next kernel.
 public enum BLAS {
     public static func gemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
                             alpha: Float = 1, a: UnsafePointer<Float>, lda: Int? = nil,
                             b: UnsafePointer<Float>, ldb: Int? = nil,
                             beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int? = nil) {
         if m == 0 || n == 0 { return }
+        let ldc = ldc ?? n
         if k == 0 {
-            for i in 0..<m { scaleOrZero(c + i * (ldc ?? n), n, beta) }
+            for i in 0..<m { scaleOrZero(c + i * ldc, n, beta) }
             return
         }
         let lda = lda ?? (transA ? m : k)
         let ldb = ldb ?? (transB ? k : n)
-        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                    blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb),
-                    beta, c, blasint(ldc ?? n))
+        // Rows of op(A) are rows of A, or columns of A when transposed.
+        let rowStep = transA ? 1 : lda
+        let minRows = max(16, (1 << 21) / max(1, n * k))
+        withoutActuallyEscaping({ (r: Range<Int>) in
+            cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                        blasint(r.count), blasint(n), blasint(k), alpha, a + r.lowerBound * rowStep, blasint(lda),
+                        b, blasint(ldb), beta, c + r.lowerBound * ldc, blasint(ldc))
+        }) { body in
+            Parallel.forChunks(m, minChunk: minRows, body)
+        }
     }
 
     private static func scaleOrZero(_ p: UnsafeMutablePointer<Float>, _ n: Int, _ beta: Float) {

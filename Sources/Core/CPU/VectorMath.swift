@@ -8,10 +8,15 @@ public typealias F8 = SIMD8<Float>
 public func exp8(_ x: F8) -> F8 {
     let hi = F8(repeating: 88.3762626647949)
     let lo = F8(repeating: -87.3365447504)
+    let tooSmall = x .< lo
     var v = x.replacing(with: hi, where: x .> hi)
-    let tooSmall = v .< lo
     v = v.replacing(with: lo, where: tooSmall)
-    let fx = (v * 1.44269504088896341).rounded(.toNearestOrEven)
+    // Round v·log2(e) to the nearest integer n by adding 1.5·2²³: n lands in the low mantissa bits.
+    // (SIMD `rounded()` and float-to-int conversions lower to scalar calls.)
+    let magic = F8(repeating: 12_582_912)
+    let t = v * 1.44269504088896341 + magic
+    let fx = t - magic
+    let n = unsafeBitCast(t, to: SIMD8<Int32>.self) &- 0x4B40_0000
     var r = v - fx * 0.693359375
     r = r + fx * 2.12194440e-4
     let r2 = r * r
@@ -22,8 +27,7 @@ public func exp8(_ x: F8) -> F8 {
     p = p * r + 1.6666665459e-1
     p = p * r + 5.0000001201e-1
     let y = p * r2 + r + 1
-    let n = SIMD8<Int32>(fx, rounding: .towardZero) &+ 127
-    let scale = unsafeBitCast(n &<< 23, to: F8.self)
+    let scale = unsafeBitCast((n &+ 127) &<< 23, to: F8.self)
     return (y * scale).replacing(with: 0, where: tooSmall)
 }
 
