@@ -1,0 +1,50 @@
+#!/usr/bin/env python3
+"""Runs `remask bench` and `bench/pytorch_step.py` one after the other on the same shape and prints the
+ratios (remask / PyTorch) of tokens per second and of peak memory.
+
+    swift build -c release --product remask
+    python3 bench/compare.py                       # SmolLM2-135M geometry, batch 4 x 256, forward and sft
+    python3 bench/compare.py --layers 4 --reps 2   # a quicker look
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run_json(cmd):
+    print("$ " + " ".join(cmd), file=sys.stderr, flush=True)
+    out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True, cwd=ROOT).stdout
+    return {row["name"]: row for row in json.loads(out)}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--layers", type=int, default=30)
+    ap.add_argument("--batch", type=int, default=4)
+    ap.add_argument("--seq", type=int, default=256)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--objectives", default="forward,sft")
+    a = ap.parse_args()
+
+    remask = run_json([os.path.join(ROOT, ".build/release/remask"), "bench", "--json", "--only", a.objectives,
+                       "--layers", str(a.layers), "--batch", str(a.batch), "--length", str(a.seq),
+                       "--threads", str(a.threads), "--repetitions", str(a.reps)])
+    torch = run_json([sys.executable, os.path.join(ROOT, "bench/pytorch_step.py"), "--json",
+                      "--objectives", a.objectives, "--layers", str(a.layers), "--batch", str(a.batch),
+                      "--seq", str(a.seq), "--threads", str(a.threads), "--reps", str(a.reps)])
+    print(f"{'benchmark':<10} {'remask tok/s':>13} {'torch tok/s':>12} {'ratio':>6} "
+          f"{'remask MiB':>11} {'torch MiB':>10} {'mem ratio':>9}")
+    for name in a.objectives.split(","):
+        r, t = remask[name], torch[name]
+        print(f"{name:<10} {r['tokens_per_second']:13.1f} {t['tokens_per_second']:12.1f} "
+              f"{r['tokens_per_second'] / t['tokens_per_second']:6.2f} {r['peak_rss_bytes'] / 2**20:11.0f} "
+              f"{t['peak_rss_bytes'] / 2**20:10.0f} {r['peak_rss_bytes'] / t['peak_rss_bytes']:9.2f}")
+
+
+if __name__ == "__main__":
+    main()
