@@ -40,12 +40,13 @@ let package = Package(
         .target(name: "Core", dependencies: ["COpenBLAS"], swiftSettings: fast),
         .target(name: "NN", dependencies: ["Core"], swiftSettings: fast),
         .target(name: "Models", dependencies: ["Core", "NN"], swiftSettings: fast),
-        .target(name: "Bench", dependencies: ["Core", "NN", "Models"], swiftSettings: fast),
+        .target(name: "Bench", dependencies: ["Core", "NN", "Models", "COpenBLAS"], swiftSettings: fast),
         .executableTarget(name: "remask", dependencies: [
             "Core", "NN", "Models", "Bench",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: fast),
         .testTarget(name: "CoreTests", dependencies: ["Core"]),
         .testTarget(name: "NNTests", dependencies: ["Core", "NN", "Models", "Bench"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Core", "NN", "Models"]),
     ]
 )

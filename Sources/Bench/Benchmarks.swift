@@ -2,6 +2,7 @@ import Foundation
 import Core
 import NN
 import Models
+import COpenBLAS
 
 /// One measured benchmark: what `remask bench --json` prints, one object per row.
 public struct BenchResult: Codable, Sendable {
@@ -82,11 +83,17 @@ public enum Benchmarks {
                 y.backward(seed: Tensor.full(y.shape, 1))
             }
             let out = Tensor(uninitialized: [n, outF]), gx = Tensor(uninitialized: [n, inF]), gw = Tensor(uninitialized: [outF, inF])
+            // The reference: the same three products as plain cblas_sgemm calls, OpenBLAS threading itself.
+            openblas_set_num_threads(Int32(Parallel.threads))
             let blasTime = medianSeconds(warmup: s.warmup, repetitions: s.repetitions) {
-                BLAS.gemm(transB: true, m: n, n: outF, k: inF, a: x.pointer, b: w.pointer, c: out.pointer)
-                BLAS.gemm(m: n, n: inF, k: outF, a: out.pointer, b: w.pointer, c: gx.pointer)
-                BLAS.gemm(transA: true, m: outF, n: inF, k: n, a: out.pointer, b: x.pointer, c: gw.pointer)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, blasint(n), blasint(outF), blasint(inF), 1,
+                            x.pointer, blasint(inF), w.pointer, blasint(inF), 0, out.pointer, blasint(outF))
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, blasint(n), blasint(inF), blasint(outF), 1,
+                            out.pointer, blasint(outF), w.pointer, blasint(inF), 0, gx.pointer, blasint(inF))
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, blasint(outF), blasint(inF), blasint(n), 1,
+                            out.pointer, blasint(outF), x.pointer, blasint(inF), 0, gw.pointer, blasint(inF))
             }
+            openblas_set_num_threads(1)
             results.append(BenchResult(name: "gemm-\(name)", tokensPerSecond: nil, gflops: 3 * flops / opTime / 1e9,
                                        blasGflops: 3 * flops / blasTime / 1e9, secondsMedian: opTime,
                                        peakRssBytes: PeakMemory.bytes(),
