@@ -29,14 +29,14 @@ public struct BenchResult: Codable, Sendable {
 
 /// Settings of a `remask bench` run.
 public struct BenchSettings: Sendable {
-    public var config: LlamaConfig
+    public var config: DecoderConfig
     public var batch: Int
     public var length: Int
     public var warmup: Int
     public var repetitions: Int
     public var seed: UInt64
 
-    public init(config: LlamaConfig, batch: Int, length: Int, warmup: Int, repetitions: Int, seed: UInt64) {
+    public init(config: DecoderConfig, batch: Int, length: Int, warmup: Int, repetitions: Int, seed: UInt64) {
         self.config = config; self.batch = batch; self.length = length
         self.warmup = warmup; self.repetitions = repetitions; self.seed = seed
     }
@@ -106,7 +106,7 @@ public enum Benchmarks {
     public static func forward(_ s: BenchSettings, progress: (String) -> Void) -> BenchResult {
         progress("forward: building model")
         PeakMemory.reset()
-        let model = Llama(config: s.config, seed: s.seed)
+        let model = CausalLM(config: s.config, seed: s.seed)
         let tokens = randomTokens(s)
         progress("forward: timing")
         let t = medianSeconds(warmup: s.warmup, repetitions: s.repetitions) {
@@ -122,7 +122,7 @@ public enum Benchmarks {
         progress("sft: building model")
         BufferPool.shared.trim()
         PeakMemory.reset()
-        let model = Llama(config: s.config, seed: s.seed)
+        let model = CausalLM(config: s.config, seed: s.seed)
         let optimizer = AdamW(model.parameters, learningRate: 1e-4)
         let tokens = randomTokens(s)
         let labels = nextTokenLabels(tokens, s)

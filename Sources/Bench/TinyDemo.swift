@@ -8,11 +8,11 @@ public enum TinyDemo {
     public static let corpus = Array("the quick brown fox jumps over the lazy dog. a stitch in time saves nine. ".utf8)
     public static let alphabet = Array(Set(corpus)).sorted()
 
-    public static let config = LlamaConfig(vocabSize: alphabet.count, hidden: 32, layers: 2, heads: 4, kvHeads: 2,
-                                           intermediate: 64, ropeBase: 10000, rmsNormEps: 1e-5, tiedEmbeddings: true)
+    public static let config = DecoderConfig.llama(vocabSize: alphabet.count, hidden: 32, layers: 2, heads: 4, kvHeads: 2,
+                                                   intermediate: 64)
 
     public struct Run {
-        public let model: Llama
+        public let model: CausalLM
         public var losses: [Float] = []
     }
 
@@ -27,7 +27,7 @@ public enum TinyDemo {
     /// Trains for `steps` AdamW steps on random windows of the corpus, calling `onStep(step, loss)`.
     public static func train(steps: Int, seed: UInt64, onStep: (Int, Float) -> Void = { _, _ in }) -> Run {
         let ids = encode(String(decoding: corpus, as: UTF8.self))
-        var run = Run(model: Llama(config: config, seed: seed))
+        var run = Run(model: CausalLM(config: config, seed: seed))
         let optimizer = AdamW(run.model.parameters, learningRate: 1e-2, weightDecay: 0)
         var rng = SeededRandom(seed: seed)
         let batch = 4, length = 24
@@ -50,7 +50,7 @@ public enum TinyDemo {
     }
 
     /// Greedy continuation of `prompt` by `count` characters (recomputing the whole prefix each step).
-    public static func complete(_ model: Llama, _ prompt: String, count: Int) -> String {
+    public static func complete(_ model: CausalLM, _ prompt: String, count: Int) -> String {
         var ids = encode(prompt)
         Autograd.withNoGrad {
             for _ in 0..<count {

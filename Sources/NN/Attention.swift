@@ -2,15 +2,18 @@ import Core
 
 /// Causal self-attention with grouped-query heads and rotary embeddings: `q_proj`, `k_proj`, `v_proj`,
 /// `o_proj` under `<prefix>`. The q, k and v weights are declared next to each other in the store so one
-/// GEMM computes all three (as are their biases, when present).
+/// GEMM computes all three (as are their biases, when present). With `qkLayerNorm`, queries and keys get
+/// StableLM's per-head LayerNorm (`q_layernorm.norms.<h>.weight`, no bias) before the rotation.
 public struct SelfAttention: Sendable {
     public let q, k, v, o: Linear
-    public let heads, kvHeads, headDim, rotaryDim: Int
-    public let ropeBase: Float
+    public let qNorm: [Parameter], kNorm: [Parameter]
+    public let shape: AttentionShape
+    public let normEps: Float
     private let store: ParameterStore
 
     public init(_ store: ParameterStore, _ prefix: String, hidden: Int, heads: Int, kvHeads: Int, headDim: Int,
-                rotaryDim: Int? = nil, ropeBase: Float, qkvBias: Bool = false, std: Float = 0.02) {
+                rotaryDim: Int, ropeBase: Float, qkvBias: Bool = false, qkLayerNorm: Bool = false,
+                normEps: Float = 1e-5, std: Float = 0.02) {
         self.store = store
         let qw = store.declare("\(prefix).q_proj.weight", [heads * headDim, hidden], .normal(std: std))
         let kw = store.declare("\(prefix).k_proj.weight", [kvHeads * headDim, hidden], .normal(std: std))
@@ -24,22 +27,43 @@ public struct SelfAttention: Sendable {
         q = Linear(weight: qw, bias: biases[0])
         k = Linear(weight: kw, bias: biases[1])
         v = Linear(weight: vw, bias: biases[2])
-        o = NN.Linear(store, "\(prefix).o_proj", inFeatures: heads * headDim, outFeatures: hidden, std: std)
-        self.heads = heads
-        self.kvHeads = kvHeads
-        self.headDim = headDim
-        self.rotaryDim = rotaryDim ?? headDim
-        self.ropeBase = ropeBase
+        if qkLayerNorm {
+            qNorm = (0..<heads).map { store.declare("\(prefix).q_layernorm.norms.\($0).weight", [headDim], .ones) }
+            kNorm = (0..<kvHeads).map { store.declare("\(prefix).k_layernorm.norms.\($0).weight", [headDim], .ones) }
+        } else {
+            qNorm = []
+            kNorm = []
+        }
+        o = Linear(store, "\(prefix).o_proj", inFeatures: heads * headDim, outFeatures: hidden, std: std)
+        shape = AttentionShape(batch: 1, length: 1, heads: heads, kvHeads: kvHeads, headDim: headDim,
+                               rotaryDim: rotaryDim, ropeBase: ropeBase)
+        self.normEps = normEps
+    }
+
+    /// The packed [rows, (heads + 2·kvHeads)·headDim] projection, q/k-normalized when configured.
+    public func qkv(_ x: Tensor) -> Tensor {
+        let w = store.concatenatedView([q.weight, k.weight, v.weight])
+        let b = q.bias.map { store.concatenatedView([$0, k.bias!, v.bias!]) }
+        let packed = x.linear(w, bias: b)
+        guard !qNorm.isEmpty else { return packed }
+        let hd = shape.headDim, qw = shape.heads * hd, kw = shape.kvHeads * hd
+        let ones = Tensor.full([hd], 1)
+        func perHead(_ part: Tensor, _ weights: [Parameter]) -> Tensor {
+            let rows = part.shape[0], width = part.shape[1]
+            return part.reshaped([-1, hd]).layerNorm(weight: ones, bias: nil, eps: normEps)
+                .reshaped([rows, width]) * store.concatenatedView(weights)
+        }
+        return Tensor.concatenateLastAxis([perHead(packed.sliceLastAxis(0..<qw), qNorm),
+                                           perHead(packed.sliceLastAxis(qw..<qw + kw), kNorm),
+                                           packed.sliceLastAxis(qw + kw..<qw + 2 * kw)])
     }
 
     /// x: [batch·length, hidden] → [batch·length, hidden].
     public func callAsFunction(_ x: Tensor, batch: Int, length: Int) -> Tensor {
-        let w = store.concatenatedView([q.weight, k.weight, v.weight])
-        let b = q.bias.map { store.concatenatedView([$0, k.bias!, v.bias!]) }
-        let qkv = x.linear(w, bias: b)
-        let shape = AttentionShape(batch: batch, length: length, heads: heads, kvHeads: kvHeads, headDim: headDim,
-                                   rotaryDim: rotaryDim, ropeBase: ropeBase)
-        return o(qkv.causalSelfAttention(shape))
+        var s = shape
+        s.batch = batch
+        s.length = length
+        return o(qkv(x).causalSelfAttention(s))
     }
 }
 

@@ -51,3 +51,21 @@ public struct LayerNorm: Sendable {
 
     public func callAsFunction(_ x: Tensor) -> Tensor { x.layerNorm(weight: weight.tensor, bias: bias?.tensor, eps: eps) }
 }
+
+/// Either normalization a decoder uses, by checkpoint name.
+public enum Norm: Sendable {
+    case rms(RMSNorm)
+    case layer(LayerNorm)
+
+    /// RMSNorm (Llama) or LayerNorm with bias (StableLM) named `<name>.weight` (and `.bias`).
+    public init(_ store: ParameterStore, _ name: String, dim: Int, eps: Float, layerNorm: Bool) {
+        self = layerNorm ? .layer(LayerNorm(store, name, dim: dim, eps: eps)) : .rms(RMSNorm(store, name, dim: dim, eps: eps))
+    }
+
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        switch self {
+        case .rms(let n): n(x)
+        case .layer(let n): n(x)
+        }
+    }
+}

@@ -15,12 +15,12 @@ struct BenchCommand: ParsableCommand {
             """)
 
     @Option(help: "Benchmarks to run, comma-separated: gemm, forward, sft.") var only = "gemm,forward,sft"
-    @Option(help: "Hidden size.") var hidden = LlamaConfig.smolLM2_135M.hidden
-    @Option(help: "Number of transformer blocks.") var layers = LlamaConfig.smolLM2_135M.layers
-    @Option(help: "Attention (query) heads.") var heads = LlamaConfig.smolLM2_135M.heads
-    @Option(name: .customLong("kv-heads"), help: "Key/value heads.") var kvHeads = LlamaConfig.smolLM2_135M.kvHeads
-    @Option(help: "Feed-forward (SwiGLU) size.") var ffn = LlamaConfig.smolLM2_135M.intermediate
-    @Option(help: "Vocabulary size.") var vocab = LlamaConfig.smolLM2_135M.vocabSize
+    @Option(help: "Hidden size.") var hidden = DecoderConfig.smolLM2_135M.hidden
+    @Option(help: "Number of transformer blocks.") var layers = DecoderConfig.smolLM2_135M.layers
+    @Option(help: "Attention (query) heads.") var heads = DecoderConfig.smolLM2_135M.heads
+    @Option(name: .customLong("kv-heads"), help: "Key/value heads.") var kvHeads = DecoderConfig.smolLM2_135M.kvHeads
+    @Option(help: "Feed-forward (SwiGLU) size.") var ffn = DecoderConfig.smolLM2_135M.intermediate
+    @Option(help: "Vocabulary size.") var vocab = DecoderConfig.smolLM2_135M.vocabSize
     @Option(help: "Sequences per batch.") var batch = 4
     @Option(help: "Tokens per sequence.") var length = 256
     @Option(help: "Worker threads (kernels and OpenBLAS); default: all cores.") var threads: Int?
@@ -36,19 +36,21 @@ struct BenchCommand: ParsableCommand {
         }
         if warmup < 0 { throw ValidationError("--warmup cannot be negative") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-        let cfg = LlamaConfig(vocabSize: vocab, hidden: hidden, layers: layers, heads: heads, kvHeads: kvHeads, intermediate: ffn)
-        if let problem = cfg.validationError() { throw ValidationError("invalid model shape: \(problem)") }
+        if let problem = config.validationError() { throw ValidationError("invalid model shape: \(problem)") }
         let known: Set<String> = ["gemm", "forward", "sft"]
         for name in only.split(separator: ",") where !known.contains(String(name)) {
             throw ValidationError("unknown benchmark '\(name)'; choose from \(known.sorted().joined(separator: ", "))")
         }
     }
 
+    /// The benchmarked geometry: SmolLM2's, with the flags applied.
+    var config: DecoderConfig {
+        .llama(vocabSize: vocab, hidden: hidden, layers: layers, heads: heads, kvHeads: kvHeads, intermediate: ffn,
+               ropeBase: DecoderConfig.smolLM2_135M.ropeBase)
+    }
+
     func run() throws {
         Parallel.threads = threads ?? Parallel.threads
-        var config = LlamaConfig.smolLM2_135M
-        config.hidden = hidden; config.layers = layers; config.heads = heads; config.kvHeads = kvHeads
-        config.intermediate = ffn; config.vocabSize = vocab
         let settings = BenchSettings(config: config, batch: batch, length: length, warmup: warmup,
                                      repetitions: repetitions, seed: seed)
         let selected = Set(only.split(separator: ",").map(String.init))

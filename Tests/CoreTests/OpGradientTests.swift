@@ -47,6 +47,8 @@ final class OpGradientTests: XCTestCase {
         GradCheck().run([x]) { $0[0].transposed(0, 2).contiguous() }
         GradCheck().run([x]) { $0[0].transposed().softmax() }
         GradCheck().run([x]) { $0[0].sliceLastAxis(1..<x.shape[2]).silu() }
+        let y = param([x.shape[0], x.shape[1], dim(1...4, &rng)], &rng)
+        GradCheck().run([x, y]) { Tensor.concatenateLastAxis([$0[1], $0[0].sliceLastAxis(0..<1), $0[1]]).silu() }
     }
 
     func testMatmulAndLinear() {

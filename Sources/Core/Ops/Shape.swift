@@ -80,3 +80,38 @@ extension Tensor {
         return sum() * (1 / Float(count))
     }
 }
+
+extension Tensor {
+    /// Joins tensors along the last axis; all other dimensions must agree.
+    public static func concatenateLastAxis(_ parts: [Tensor]) -> Tensor {
+        check(!parts.isEmpty, "concatenate: needs at least one tensor")
+        let lead = Array(parts[0].shape.dropLast())
+        for p in parts {
+            check(p.rank == parts[0].rank && Array(p.shape.dropLast()) == lead,
+                  "concatenate: shapes \(parts.map(\.shape)) differ outside the last axis")
+        }
+        let widths = parts.map { $0.shape.last ?? 1 }, total = widths.reduce(0, +)
+        let rows = lead.reduce(1, *)
+        let out = Tensor(uninitialized: lead + [total])
+        let inputs = parts.map { $0.contiguous() }
+        var start = 0
+        var starts: [Int] = []
+        for (x, w) in zip(inputs, widths) {
+            starts.append(start)
+            for r in 0..<rows { (out.pointer + r * total + start).update(from: x.pointer + r * w, count: w) }
+            start += w
+        }
+        let slots = inputs.map(\.slot)
+        return record(out, "concatenate", inputs) { g in
+            for (i, s) in slots.enumerated() {
+                let w = widths[i], c0 = starts[i]
+                s.accumulateGrad { gx, acc in
+                    for r in 0..<rows {
+                        let dst = gx.pointer + r * w, src = g.pointer + r * total + c0
+                        if acc { for j in 0..<w { dst[j] += src[j] } } else { dst.update(from: src, count: w) }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,77 @@
+import Core
+import NN
+
+/// A decoder-only causal language model (Llama family, StableLM) built from a `DecoderConfig`. Parameter
+/// names follow Hugging Face checkpoints, so loaders fill the store by name.
+public final class CausalLM: @unchecked Sendable {
+    public let config: DecoderConfig
+    public let parameters: ParameterStore
+    let embed: Embedding
+    let blocks: [Block]
+    let norm: Norm
+    let lmHead: Linear?
+
+    struct Block {
+        let inputNorm: Norm
+        let attention: SelfAttention
+        /// nil with a parallel residual (attention and MLP share `inputNorm`).
+        let postAttentionNorm: Norm?
+        let mlp: SwiGLUMLP
+    }
+
+    /// A model with weights drawn from `seed` (normal, std 0.02; norms at 1, biases at 0). Loaders then
+    /// overwrite the values by name.
+    public init(config: DecoderConfig, seed: UInt64 = 0) {
+        if let problem = config.validationError() { check(false, "CausalLM: invalid configuration: \(problem)") }
+        self.config = config
+        let store = ParameterStore()
+        parameters = store
+        let layerNorm = config.family == .stablelm
+        embed = Embedding(store, "model.embed_tokens", vocab: config.vocabSize, dim: config.hidden)
+        blocks = (0..<config.layers).map { i in
+            let p = "model.layers.\(i)"
+            return Block(
+                inputNorm: Norm(store, "\(p).input_layernorm", dim: config.hidden, eps: config.normEps, layerNorm: layerNorm),
+                attention: SelfAttention(store, "\(p).self_attn", hidden: config.hidden, heads: config.heads,
+                                         kvHeads: config.kvHeads, headDim: config.headDim, rotaryDim: config.rotaryDim,
+                                         ropeBase: config.ropeBase, qkvBias: config.qkvBias,
+                                         qkLayerNorm: config.qkLayerNorm, normEps: config.normEps),
+                postAttentionNorm: config.parallelResidual ? nil
+                    : Norm(store, "\(p).post_attention_layernorm", dim: config.hidden, eps: config.normEps, layerNorm: layerNorm),
+                mlp: SwiGLUMLP(store, "\(p).mlp", hidden: config.hidden, intermediate: config.intermediate))
+        }
+        norm = Norm(store, "model.norm", dim: config.hidden, eps: config.normEps, layerNorm: layerNorm)
+        lmHead = config.tiedEmbeddings ? nil : Linear(store, "lm_head", inFeatures: config.hidden, outFeatures: config.vocabSize)
+        store.allocate(seed: seed)
+    }
+
+    /// The output projection [vocab, hidden] (the embedding table when tied).
+    public var outputWeight: Tensor { lmHead?.weight.tensor ?? embed.weight.tensor }
+
+    /// Final hidden states [batch·length, hidden] for `tokens` laid out as `batch` rows of `length`.
+    public func hiddenStates(_ tokens: [Int32], batch: Int, length: Int) -> Tensor {
+        check(tokens.count == batch * length, "CausalLM: \(tokens.count) tokens do not fill batch \(batch) × length \(length)")
+        var x = embed(tokens)
+        for block in blocks {
+            let h = block.inputNorm(x)
+            let a = block.attention(h, batch: batch, length: length)
+            if let post = block.postAttentionNorm {
+                x = x + a
+                x = x + block.mlp(post(x))
+            } else {
+                x = x + a + block.mlp(h)
+            }
+        }
+        return norm(x)
+    }
+
+    /// Next-token logits [batch·length, vocab].
+    public func logits(_ tokens: [Int32], batch: Int, length: Int) -> Tensor {
+        hiddenStates(tokens, batch: batch, length: length).linear(outputWeight)
+    }
+
+    /// Mean next-token cross-entropy; `labels[i]` is the target for position i (`Tensor.ignoreIndex` to skip).
+    public func loss(_ tokens: [Int32], labels: [Int32], batch: Int, length: Int) -> Tensor {
+        logits(tokens, batch: batch, length: length).crossEntropy(labels: labels)
+    }
+}

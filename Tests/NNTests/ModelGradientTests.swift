@@ -1,0 +1,50 @@
+import XCTest
+import Core
+import NN
+import Models
+
+/// Whole-model gradients against central differences of the loss, for every architecture variant.
+/// Tolerance: |analytic − numeric| ≤ 1e-3 + 3e-2·|numeric| with step 1e-2 (Float32 end to end).
+final class ModelGradientTests: XCTestCase {
+    func check(_ config: DecoderConfig, file: StaticString = #filePath, line: UInt = #line) {
+        let model = CausalLM(config: config, seed: 3)
+        var rng = SeededRandom(seed: 11)
+        let batch = 2, length = 5
+        let tokens = (0..<batch * length).map { _ in Int32(rng.nextInt(below: config.vocabSize)) }
+        var labels = (0..<batch * length).map { _ in Int32(rng.nextInt(below: config.vocabSize)) }
+        labels[0] = Tensor.ignoreIndex
+        // Larger weights than the default init so every path contributes visibly.
+        let p = model.parameters.valuePointer
+        for i in 0..<model.parameters.count { p[i] += 0.3 * rng.nextNormal() }
+        model.loss(tokens, labels: labels, batch: batch, length: length).backward()
+        let grads = Array(UnsafeBufferPointer(start: model.parameters.gradPointer, count: model.parameters.count))
+        func loss() -> Double {
+            Double(Autograd.withNoGrad { model.loss(tokens, labels: labels, batch: batch, length: length).item })
+        }
+        for param in model.parameters.parameters {
+            for _ in 0..<2 {
+                let i = param.offset + rng.nextInt(below: param.count)
+                let saved = p[i]
+                p[i] = saved + 1e-2; let up = loss()
+                p[i] = saved - 1e-2; let down = loss()
+                p[i] = saved
+                let numeric = Float((up - down) / 2e-2)
+                XCTAssertEqual(grads[i], numeric, accuracy: 1e-3 + 3e-2 * abs(numeric), "\(param.name)", file: file, line: line)
+            }
+        }
+    }
+
+    func testLlamaGradients() {
+        check(.llama(vocabSize: 23, hidden: 16, layers: 2, heads: 4, kvHeads: 2, intermediate: 24, tiedEmbeddings: true))
+    }
+
+    func testStableLMGradients() {
+        check(.stableLM(vocabSize: 23, hidden: 16, layers: 2, heads: 4, kvHeads: 2, intermediate: 24,
+                        partialRotaryFactor: 0.5, qkvBias: true))
+    }
+
+    func testStableLMWithQKNormAndParallelResidualGradients() {
+        check(.stableLM(vocabSize: 23, hidden: 16, layers: 2, heads: 4, kvHeads: 4, intermediate: 24,
+                        partialRotaryFactor: 0.5, qkLayerNorm: true, parallelResidual: true))
+    }
+}
