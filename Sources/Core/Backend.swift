@@ -31,6 +31,7 @@ public protocol Backend: Sendable {
     func attention(_ qkv: Tensor, _ shape: AttentionShape, into out: Tensor, saved: AttentionSaved)
     func attentionBackward(_ gradOut: Tensor, _ shape: AttentionShape, saved: AttentionSaved,
                            into gradQKV: Tensor, accumulate: Bool)
+    func cachedAttention(_ qkv: Tensor, rows: Range<Int>, _ shape: AttentionShape, cache: KVCache, layer: Int, into out: Tensor)
     // Losses
     func crossEntropy(_ logits: Tensor, labels: [Int32], logSumExp: Tensor) -> (sum: Double, count: Int)
     func crossEntropyBackward(_ logits: Tensor, labels: [Int32], logSumExp: Tensor, scale: Float,

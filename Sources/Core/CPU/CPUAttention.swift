@@ -61,6 +61,46 @@ extension CPUBackend {
     }
 }
 
+extension CPUBackend {
+    public func cachedAttention(_ qkv: Tensor, rows: Range<Int>, _ s: AttentionShape, cache: KVCache, layer: Int, into out: Tensor) {
+        let w = s.qkvWidth, hd = s.headDim, n = rows.count, past = cache.length, total = past + n
+        let kvw = s.kvHeads * hd, qw = s.heads * hd
+        let kc = cache.keys[layer].pointer, vc = cache.values[layer].pointer
+        // New queries (rotated) into a scratch buffer; new keys (rotated) and values into the cache.
+        let qBuffer = Storage(uninitializedCount: n * qw)
+        let q = qBuffer.pointer
+        for i in 0..<n {
+            let src = qkv.pointer + (rows.lowerBound + i) * w
+            (q + i * qw).update(from: src, count: qw)
+            (kc + (past + i) * kvw).update(from: src + qw, count: kvw)
+            (vc + (past + i) * kvw).update(from: src + qw + kvw, count: kvw)
+        }
+        let rope = RopeTable(start: past, length: n, rotaryDim: s.rotaryDim, base: s.ropeBase)
+        rope.apply(q, rows: n, length: n, rowStride: qw, headDim: hd, heads: s.heads, inverse: false)
+        rope.apply(kc + past * kvw, rows: n, length: n, rowStride: kvw, headDim: hd, heads: s.kvHeads, inverse: false)
+        let scores = Storage(uninitializedCount: n * total)
+        let p = scores.pointer
+        let scale = 1 / Float(hd).squareRoot()
+        let group = s.heads / s.kvHeads
+        for h in 0..<s.heads {
+            let g = h / group
+            BLAS.gemm(transB: true, m: n, n: total, k: hd, alpha: scale, a: q + h * hd, lda: qw, b: kc + g * hd, ldb: kvw, c: p)
+            // Row i sees the past and the new tokens up to itself.
+            Parallel.forChunks(n, minChunk: 16) { r in
+                for i in r {
+                    let row = p + i * total, visible = past + i + 1
+                    let sum = expShifted(row, row, visible, shift: maxOf(row, visible))
+                    scaleInPlace(row, visible, 1 / sum)
+                    (row + visible).update(repeating: 0, count: total - visible)
+                }
+            }
+            BLAS.gemm(m: n, n: hd, k: total, a: p, b: vc + g * hd, ldb: kvw,
+                      c: out.pointer + rows.lowerBound * s.outWidth + h * hd, ldc: s.outWidth)
+        }
+        withExtendedLifetime((qBuffer, scores)) {}
+    }
+}
+
 /// Row i of a t×t score matrix: softmax over columns 0...i, zeros after.
 private func causalSoftmaxRows(_ p: UnsafeMutablePointer<Float>, _ t: Int) {
     Parallel.forChunks(t, minChunk: 16) { r in
@@ -88,19 +128,20 @@ private func softmaxGradRows(_ p: UnsafePointer<Float>, _ dp: UnsafeMutablePoint
     }
 }
 
-/// Rotary embedding tables for positions 0..<length: pairs (i, i + rotaryDim/2) of each head rotate by
+/// Rotary embedding tables for a run of positions: pairs (i, i + rotaryDim/2) of each head rotate by
 /// position · base^(−2i/rotaryDim) (the half-split layout of Hugging Face models).
 struct RopeTable {
     let half: Int
     let cos: [Float], sin: [Float]
 
-    init(length: Int, rotaryDim: Int, base: Float) {
+    /// Tables for positions start..<start+length.
+    init(start: Int = 0, length: Int, rotaryDim: Int, base: Float) {
         half = rotaryDim / 2
         var c = [Float](repeating: 0, count: length * half), s = c
         for i in 0..<half {
             let invFreq = 1 / Foundation.pow(base, Float(2 * i) / Float(rotaryDim))
             for p in 0..<length {
-                let angle = Float(p) * invFreq
+                let angle = Float(start + p) * invFreq
                 c[p * half + i] = Foundation.cos(angle)
                 s[p * half + i] = Foundation.sin(angle)
             }
@@ -108,7 +149,8 @@ struct RopeTable {
         cos = c; sin = s
     }
 
-    /// Rotates the first `heads` heads of every row in place (by −angle when `inverse`, the transpose).
+    /// Rotates the first `heads` heads of every row in place (by −angle when `inverse`, the transpose);
+    /// row r takes table entry r mod `length`.
     func apply(_ x: UnsafeMutablePointer<Float>, rows: Int, length: Int, rowStride: Int, headDim: Int, heads: Int, inverse: Bool) {
         guard half > 0 else { return }
         let half = self.half

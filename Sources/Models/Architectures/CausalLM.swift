@@ -75,3 +75,45 @@ public final class CausalLM: @unchecked Sendable {
         logits(tokens, batch: batch, length: length).crossEntropy(labels: labels)
     }
 }
+
+extension CausalLM {
+    /// A cache sized for this model.
+    public func makeCache(capacity: Int) -> KVCache {
+        KVCache(layers: config.layers, capacity: capacity, kvHeads: config.kvHeads, headDim: config.headDim)
+    }
+
+    /// Inference step for several sequences at once: appends `tokens[i]` to sequence i (whose past is in
+    /// `caches[i]`) and returns the next-token logits after each sequence's last new token, [count, vocab].
+    /// All rows share each layer's GEMMs; attention runs per sequence against its own cache.
+    public func extend(_ tokens: [[Int32]], caches: [KVCache]) -> Tensor {
+        check(tokens.count == caches.count && !tokens.isEmpty, "CausalLM.extend: \(tokens.count) token lists for \(caches.count) caches")
+        return Autograd.withNoGrad {
+            var segments: [(rows: Range<Int>, cache: KVCache)] = []
+            var start = 0
+            for (t, c) in zip(tokens, caches) {
+                check(!t.isEmpty, "CausalLM.extend: empty token list")
+                segments.append((start..<start + t.count, c))
+                start += t.count
+            }
+            var x = embed(tokens.flatMap { $0 })
+            for (layer, block) in blocks.enumerated() {
+                let h = block.inputNorm(x)
+                let attention = block.attention
+                let a = attention.o(attention.qkv(h).cachedSelfAttention(attention.shape, segments: segments, layer: layer))
+                if let post = block.postAttentionNorm {
+                    x = x + a
+                    x = x + block.mlp(post(x))
+                } else {
+                    x = x + a + block.mlp(h)
+                }
+            }
+            for (t, c) in zip(tokens, caches) { c.advance(by: t.count) }
+            // Only each sequence's last row needs logits.
+            let last = Tensor(uninitialized: [segments.count, config.hidden])
+            for (i, s) in segments.enumerated() {
+                (last.pointer + i * config.hidden).update(from: x.pointer + (s.rows.upperBound - 1) * config.hidden, count: config.hidden)
+            }
+            return norm(last).linear(outputWeight)
+        }
+    }
+}
