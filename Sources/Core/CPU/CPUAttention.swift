@@ -20,10 +20,18 @@ extension CPUBackend {
                 let k = qr + b * t * w + (s.heads + kvh) * hd
                 let v = qr + b * t * w + (s.heads + s.kvHeads + kvh) * hd
                 let p = saved.probs.pointer + (b * s.heads + h) * t * t
-                BLAS.gemm(transB: true, m: t, n: t, k: hd, alpha: scale, a: q, lda: w, b: k, ldb: w, c: p)
+                let o = out.pointer + b * t * s.outWidth + h * hd
+                // Row blocks see only keys up to their last row: the upper triangle is never computed.
+                for i0 in stride(from: 0, to: t, by: causalBlock) {
+                    let rows = min(causalBlock, t - i0), seen = i0 + rows
+                    BLAS.gemm(transB: true, m: rows, n: seen, k: hd, alpha: scale, a: q + i0 * w, lda: w, b: k, ldb: w,
+                              c: p + i0 * t, ldc: t)
+                }
                 causalSoftmaxRows(p, t)
-                BLAS.gemm(m: t, n: hd, k: t, a: p, b: v, ldb: w,
-                          c: out.pointer + b * t * s.outWidth + h * hd, ldc: s.outWidth)
+                for i0 in stride(from: 0, to: t, by: causalBlock) {
+                    let rows = min(causalBlock, t - i0), seen = i0 + rows
+                    BLAS.gemm(m: rows, n: hd, k: seen, a: p + i0 * t, lda: t, b: v, ldb: w, c: o + i0 * s.outWidth, ldc: s.outWidth)
+                }
             }
         }
     }
@@ -43,14 +51,20 @@ extension CPUBackend {
                 let qOff = base + h * hd, kOff = base + (s.heads + kvh) * hd, vOff = base + (s.heads + s.kvHeads + kvh) * hd
                 let p = saved.probs.pointer + (b * s.heads + h) * t * t
                 let dO = gradOut.pointer + b * t * s.outWidth + h * hd
-                // dP = dO Vᵀ; dV += Pᵀ dO
-                BLAS.gemm(transB: true, m: t, n: t, k: hd, a: dO, lda: s.outWidth, b: qr + vOff, ldb: w, c: dp)
-                BLAS.gemm(transA: true, m: t, n: hd, k: t, a: p, b: dO, ldb: s.outWidth, beta: 1, c: dqkv + vOff, ldc: w)
-                // dS = P ⊙ (dP − rowsum(dP ⊙ P)) · scale
-                softmaxGradRows(p, dp, t, scale: scale)
-                // dQ = dS K; dK += dSᵀ Q
-                BLAS.gemm(m: t, n: hd, k: t, a: dp, b: qr + kOff, ldb: w, c: dqkv + qOff, ldc: w)
-                BLAS.gemm(transA: true, m: t, n: hd, k: t, a: dp, b: qr + qOff, ldb: w, beta: 1, c: dqkv + kOff, ldc: w)
+                for i0 in stride(from: 0, to: t, by: causalBlock) {
+                    let rows = min(causalBlock, t - i0), seen = i0 + rows
+                    let pb = p + i0 * t, db = dp + i0 * t, dOb = dO + i0 * s.outWidth
+                    // dP = dO Vᵀ; dV += Pᵀ dO
+                    BLAS.gemm(transB: true, m: rows, n: seen, k: hd, a: dOb, lda: s.outWidth, b: qr + vOff, ldb: w, c: db, ldc: t)
+                    BLAS.gemm(transA: true, m: seen, n: hd, k: rows, a: pb, lda: t, b: dOb, ldb: s.outWidth, beta: 1,
+                              c: dqkv + vOff, ldc: w)
+                    // dS = P ⊙ (dP − rowsum(dP ⊙ P)) · scale
+                    softmaxGradRows(pb, db, rows, firstRow: i0, width: seen, stride: t, scale: scale)
+                    // dQ = dS K; dK += dSᵀ Q
+                    BLAS.gemm(m: rows, n: hd, k: seen, a: db, lda: t, b: qr + kOff, ldb: w, c: dqkv + qOff + i0 * w, ldc: w)
+                    BLAS.gemm(transA: true, m: seen, n: hd, k: rows, a: db, lda: t, b: qr + qOff + i0 * w, ldb: w, beta: 1,
+                              c: dqkv + kOff, ldc: w)
+                }
             }
         }
         let rope = RopeTable(length: t, rotaryDim: s.rotaryDim, base: s.ropeBase)
@@ -113,20 +127,25 @@ private func causalSoftmaxRows(_ p: UnsafeMutablePointer<Float>, _ t: Int) {
     }
 }
 
-/// dS = P ⊙ (dP − rowsum(dP ⊙ P)) · scale, written over dP.
-private func softmaxGradRows(_ p: UnsafePointer<Float>, _ dp: UnsafeMutablePointer<Float>, _ t: Int, scale: Float) {
-    Parallel.forChunks(t, minChunk: 16) { r in
+/// dS = P ⊙ (dP − rowsum(dP ⊙ P)) · scale, written over dP, for `rows` rows starting at row `firstRow` of a
+/// causal score matrix with row stride `stride` (row i has i + 1 entries; zeros after, up to `width`).
+private func softmaxGradRows(_ p: UnsafePointer<Float>, _ dp: UnsafeMutablePointer<Float>, _ rows: Int,
+                             firstRow: Int, width: Int, stride: Int, scale: Float) {
+    Parallel.forChunks(rows, minChunk: 16) { r in
         for i in r {
-            let pr = p + i * t, dr = dp + i * t
-            let n = i + 1
+            let pr = p + i * stride, dr = dp + i * stride
+            let n = firstRow + i + 1
             let s = F8(repeating: dot(pr, dr, n)), sc = F8(repeating: scale)
             var j = 0
             while j + 8 <= n { store8(load8(pr + j) * (load8(dr + j) - s) * sc, dr + j); j += 8 }
             while j < n { dr[j] = pr[j] * (dr[j] - s[0]) * scale; j += 1 }
-            (dr + n).update(repeating: 0, count: t - n)
+            (dr + n).update(repeating: 0, count: width - n)
         }
     }
 }
+
+/// Rows per block of the causal attention products.
+private let causalBlock = 64
 
 /// Rotary embedding tables for a run of positions: pairs (i, i + rotaryDim/2) of each head rotate by
 /// position · base^(−2i/rotaryDim) (the half-split layout of Hugging Face models).
