@@ -1,0 +1,59 @@
+/// How text is cut into words before byte-level BPE runs on each word separately. The scanners implement the
+/// regular expressions below exactly (alternatives tried in order, first match wins), over Unicode scalars.
+public enum PreTokenizer: String, Sendable, CaseIterable {
+    /// GPT-2: `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`.
+    case gpt2
+    /// SmolLM2: every `\p{N}` scalar is a word of its own, and the GPT-2 pattern cuts the text between them.
+    case smollm
+    /// Llama 3: `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`.
+    case llama3
+
+    /// The pre-tokenizer for a GGUF `tokenizer.ggml.pre` name (as llama.cpp writes them), or nil for names whose
+    /// pattern is not one of these.
+    public init?(ggufName name: String) {
+        switch name {
+        case "gpt-2", "gpt2": self = .gpt2
+        case "smollm": self = .smollm
+        case "llama3", "llama-v3", "llama-bpe": self = .llama3
+        default: return nil
+        }
+    }
+
+    /// The words of `text`, in order; they concatenate back to `text`.
+    public func split(_ text: String) -> [String] {
+        var text = text
+        return text.withUTF8 { bytes in
+            let scalars = ScalarText(bytes)
+            var words: [String] = []
+            var start = 0
+            for end in wordEnds(scalars) {
+                let range = scalars.offsets[start]..<scalars.offsets[end]
+                words.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self))
+                start = end
+            }
+            return words
+        }
+    }
+
+    /// Where each word ends, as scalar indices in increasing order; the last is `scalars.count`. Every pattern
+    /// matches at every position, so the words cover the text without gaps.
+    func wordEnds(_ scalars: ScalarText) -> [Int] {
+        var ends: [Int] = []
+        ends.reserveCapacity(scalars.count / 3 + 1)
+        switch self {
+        case .gpt2:
+            GPT2Pattern.split(scalars, 0, scalars.count, into: &ends)
+        case .llama3:
+            Llama3Pattern.split(scalars, 0, scalars.count, into: &ends)
+        case .smollm:
+            var start = 0
+            for i in 0..<scalars.count where scalars.classes[i] == .number {
+                GPT2Pattern.split(scalars, start, i, into: &ends)
+                ends.append(i + 1)
+                start = i + 1
+            }
+            GPT2Pattern.split(scalars, start, scalars.count, into: &ends)
+        }
+        return ends
+    }
+}

@@ -1,0 +1,309 @@
+import Foundation
+
+extension BPETokenizer {
+    /// Loads a Hugging Face `tokenizer.json` whose model is byte-level BPE. Special-token ids come from a
+    /// `tokenizer_config.json` beside it when there is one (`bos_token`, `eos_token`, `unk_token`, `pad_token`),
+    /// else from the post-processor's template and `model.unk_token`. Whether BOS/EOS are added follows the
+    /// post-processor's template when it is a `TemplateProcessing`, else the config's `add_bos_token` /
+    /// `add_eos_token`. Layouts this tokenizer cannot reproduce exactly are refused with the field named.
+    public convenience init(tokenizerJSON url: URL) throws {
+        let file = url.lastPathComponent
+        let spec = try TokenizerJSONSpec(root: try readJSONObject(url), file: file)
+        let configURL = url.deletingLastPathComponent().appendingPathComponent("tokenizer_config.json")
+        let config = FileManager.default.fileExists(atPath: configURL.path)
+            ? try TokenizerConfigSpec(root: try readJSONObject(configURL), file: configURL.lastPathComponent, ids: spec.ids)
+            : nil
+        do {
+            try self.init(tokens: spec.tokens, merges: spec.merges, tokenTypes: spec.types,
+                          bosID: config?.bos ?? spec.templateBOS, eosID: config?.eos ?? spec.templateEOS,
+                          unkID: config?.unk ?? spec.modelUnk, padID: config?.pad,
+                          addBOS: spec.templateAddsBOS ?? config?.addBOS ?? false,
+                          addEOS: spec.templateAddsEOS ?? config?.addEOS ?? false,
+                          preTokenizer: spec.preTokenizer, ignoreMerges: spec.ignoreMerges)
+        } catch var error as TokenizerError {
+            // The neutral initializer names its own parameters; point at the file's fields instead.
+            error.file = file
+            if let field = error.field {
+                error.field = field.hasPrefix("merges") ? "model." + field : field == "tokens" ? "model.vocab" : field
+            }
+            throw error
+        }
+    }
+}
+
+private func readJSONObject(_ url: URL) throws -> [String: Any] {
+    let file = url.lastPathComponent
+    let data: Data
+    do { data = try Data(contentsOf: url) } catch {
+        throw TokenizerError(file: file, "cannot read \(url.path): \(error.localizedDescription)")
+    }
+    let root: Any
+    do { root = try JSONSerialization.jsonObject(with: data) } catch {
+        throw TokenizerError(file: file, "not valid JSON: \(error.localizedDescription)")
+    }
+    guard let object = root as? [String: Any] else { throw TokenizerError(file: file, "the top level is not a JSON object") }
+    return object
+}
+
+/// Typed access to JSON fields that reports the file and field path on any mismatch. Each accessor tries the
+/// expected type first: testing a large dictionary for `NSNull` first would bridge it to `NSDictionary`.
+private struct Fields {
+    let file: String
+
+    func fail(_ field: String, _ message: String) -> TokenizerError {
+        TokenizerError(file: file, field: field, message)
+    }
+
+    func isAbsent(_ value: Any?) -> Bool {
+        guard let value else { return true }
+        return value is NSNull
+    }
+
+    private func mismatch(_ value: Any?, _ field: String, _ expected: String) -> TokenizerError {
+        fail(field, isAbsent(value) ? "missing" : "expected \(expected)")
+    }
+
+    func object(_ value: Any?, _ field: String) throws -> [String: Any] {
+        guard let o = value as? [String: Any] else { throw mismatch(value, field, "an object") }
+        return o
+    }
+
+    func array(_ value: Any?, _ field: String) throws -> [Any] {
+        guard let a = value as? [Any] else { throw mismatch(value, field, "an array") }
+        return a
+    }
+
+    func string(_ value: Any?, _ field: String) throws -> String {
+        guard let s = value as? String else { throw mismatch(value, field, "a string") }
+        return s
+    }
+
+    func bool(_ value: Any?, _ field: String, default fallback: Bool) throws -> Bool {
+        if let b = value as? Bool { return b }
+        if isAbsent(value) { return fallback }
+        throw fail(field, "expected true or false")
+    }
+
+    func id(_ value: Any?, _ field: @autoclosure () -> String) throws -> Int {
+        guard let n = value as? Int, n >= 0, n < Int(Int32.max) else { throw mismatch(value, field(), "a token id") }
+        return n
+    }
+}
+
+/// The parts of a `tokenizer.json` this tokenizer uses, checked.
+private struct TokenizerJSONSpec {
+    var tokens: [String] = []
+    var types: [Int] = []
+    var ids: [String: Int32] = [:]
+    var merges: [(String, String)] = []
+    var modelUnk: Int32?
+    var ignoreMerges = false
+    var preTokenizer = PreTokenizer.gpt2
+    var templateBOS: Int32?
+    var templateEOS: Int32?
+    var templateAddsBOS: Bool?
+    var templateAddsEOS: Bool?
+
+    init(root: [String: Any], file: String) throws {
+        let f = Fields(file: file)
+        let model = try f.object(root["model"], "model")
+        let type = try f.string(model["type"], "model.type")
+        guard type == "BPE" else { throw f.fail("model.type", "expected \"BPE\", got \"\(type)\"") }
+        if try f.bool(model["byte_fallback"], "model.byte_fallback", default: false) {
+            throw f.fail("model.byte_fallback", "byte fallback (SentencePiece-style BPE) is not supported")
+        }
+        for field in ["continuing_subword_prefix", "end_of_word_suffix"] {
+            if let s = model[field] as? String, !s.isEmpty { throw f.fail("model.\(field)", "\"\(s)\" is not supported") }
+        }
+        if let dropout = model["dropout"] as? Double, dropout > 0 {
+            throw f.fail("model.dropout", "BPE dropout \(dropout) would make encoding random")
+        }
+        ignoreMerges = try f.bool(model["ignore_merges"], "model.ignore_merges", default: false)
+
+        try readVocabulary(model: model, added: root["added_tokens"], f)
+        try readMerges(model["merges"], f)
+        if !f.isAbsent(model["unk_token"]) {
+            let name = try f.string(model["unk_token"], "model.unk_token")
+            guard let id = ids[name] else { throw f.fail("model.unk_token", "\"\(name)\" is not in the vocabulary") }
+            modelUnk = id
+        }
+        if !f.isAbsent(root["normalizer"]) {
+            let type = (root["normalizer"] as? [String: Any])?["type"] as? String ?? "?"
+            throw f.fail("normalizer", "normalizer \"\(type)\" is not supported")
+        }
+        preTokenizer = try PreTokenizerLayout.read(root["pre_tokenizer"], "pre_tokenizer", f)
+        if !f.isAbsent(root["decoder"]) {
+            let type = try f.string(try f.object(root["decoder"], "decoder")["type"], "decoder.type")
+            guard type == "ByteLevel" else { throw f.fail("decoder.type", "expected \"ByteLevel\", got \"\(type)\"") }
+        }
+        try readPostProcessor(root["post_processor"], "post_processor", f)
+    }
+
+    private mutating func readVocabulary(model: [String: Any], added: Any?, _ f: Fields) throws {
+        let vocab = try f.object(model["vocab"], "model.vocab")
+        var byID = [Int: String](minimumCapacity: vocab.count)
+        for (token, value) in vocab {
+            let id = try f.id(value, "model.vocab[\"\(token)\"]")
+            if let other = byID[id] { throw f.fail("model.vocab", "id \(id) is given to both \"\(other)\" and \"\(token)\"") }
+            byID[id] = token
+        }
+        var addedTypes: [Int: Int] = [:]
+        if !f.isAbsent(added) {
+            for (i, item) in try f.array(added, "added_tokens").enumerated() {
+                let field = "added_tokens[\(i)]"
+                let t = try f.object(item, field)
+                let id = try f.id(t["id"], field + ".id")
+                let content = try f.string(t["content"], field + ".content")
+                for option in ["lstrip", "rstrip", "single_word"] where try f.bool(t[option], "\(field).\(option)", default: false) {
+                    throw f.fail("\(field).\(option)", "\"\(content)\": \(option) is not supported")
+                }
+                let special = try f.bool(t["special"], field + ".special", default: false)
+                byID[id] = content
+                addedTypes[id] = special ? BPETokenizer.TokenType.control.rawValue : BPETokenizer.TokenType.userDefined.rawValue
+            }
+        }
+        let count = byID.count
+        if let beyond = byID.keys.first(where: { $0 >= count }) {
+            throw f.fail("model.vocab", "ids are not contiguous: there are \(count) tokens but one has id \(beyond)")
+        }
+        tokens = (0..<count).map { byID[$0]! }
+        types = (0..<count).map { addedTypes[$0] ?? BPETokenizer.TokenType.normal.rawValue }
+        for (i, t) in tokens.enumerated() where ids[t] == nil { ids[t] = Int32(i) }
+    }
+
+    private mutating func readMerges(_ value: Any?, _ f: Fields) throws {
+        let list = try f.array(value, "model.merges")
+        merges.reserveCapacity(list.count)
+        for (rank, item) in list.enumerated() {
+            if let line = item as? String, let pair = BPETokenizer.splitMerge(line) {
+                merges.append(pair)
+            } else if let parts = item as? [Any], parts.count == 2, let l = parts[0] as? String, let r = parts[1] as? String {
+                merges.append((l, r))
+            } else if let line = item as? String {
+                throw f.fail("model.merges[\(rank)]", "expected \"left right\", got \"\(line)\"")
+            } else {
+                throw f.fail("model.merges[\(rank)]", "expected \"left right\" or [\"left\", \"right\"]")
+            }
+        }
+    }
+
+    /// Post-processors that add nothing (ByteLevel) or add special tokens around the text (TemplateProcessing).
+    private mutating func readPostProcessor(_ value: Any?, _ field: String, _ f: Fields) throws {
+        if f.isAbsent(value) { return }
+        let p = try f.object(value, field)
+        switch try f.string(p["type"], field + ".type") {
+        case "ByteLevel":
+            return
+        case "Sequence":
+            for (i, child) in try f.array(p["processors"], field + ".processors").enumerated() {
+                try readPostProcessor(child, "\(field).processors[\(i)]", f)
+            }
+        case "TemplateProcessing":
+            let single = try f.array(p["single"], field + ".single")
+            let specials = try f.object(p["special_tokens"] ?? [String: Any](), field + ".special_tokens")
+            func specialID(_ item: Any?, _ itemField: String) throws -> Int32? {
+                guard let name = ((item as? [String: Any])?["SpecialToken"] as? [String: Any])?["id"] as? String else { return nil }
+                let entry = try f.object(specials[name], "\(field).special_tokens[\"\(name)\"]")
+                let ids = try f.array(entry["ids"], "\(field).special_tokens[\"\(name)\"].ids")
+                guard ids.count == 1, let id = ids[0] as? Int, id >= 0, id < tokens.count else {
+                    throw f.fail("\(field).special_tokens[\"\(name)\"].ids", "expected one id in the vocabulary")
+                }
+                return Int32(id)
+            }
+            templateBOS = try specialID(single.first, field + ".single[0]")
+            templateEOS = single.count > 1 ? try specialID(single.last, "\(field).single[\(single.count - 1)]") : nil
+            templateAddsBOS = templateBOS != nil
+            templateAddsEOS = templateEOS != nil
+        case let type:
+            throw f.fail(field + ".type", "post-processor \"\(type)\" is not supported")
+        }
+    }
+}
+
+/// Maps a `pre_tokenizer` tree to one of the scanners: ByteLevel alone (GPT-2), Digits + ByteLevel (SmolLM2),
+/// or a Split with the GPT-2 or Llama 3 pattern followed by a ByteLevel without its own regex.
+private enum PreTokenizerLayout {
+    private enum Step: Equatable {
+        case digits, pattern(PreTokenizer), byteLevel
+
+        var name: String {
+            switch self {
+            case .digits: "Digits(individual_digits)"
+            case .pattern(let p): "Split(\(p.rawValue) pattern)"
+            case .byteLevel: "ByteLevel(use_regex: false)"
+            }
+        }
+    }
+
+    static let gpt2Pattern = #"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"#
+    static let llama3Pattern =
+        #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
+
+    static func read(_ value: Any?, _ field: String, _ f: Fields) throws -> PreTokenizer {
+        let steps = try self.steps(value, field, f)
+        switch steps {
+        case [.pattern(.gpt2), .byteLevel]: return .gpt2
+        case [.digits, .pattern(.gpt2), .byteLevel]: return .smollm
+        case [.pattern(.llama3), .byteLevel]: return .llama3
+        default:
+            throw f.fail(field, "unsupported layout [\(steps.map(\.name).joined(separator: ", "))]")
+        }
+    }
+
+    private static func steps(_ value: Any?, _ field: String, _ f: Fields) throws -> [Step] {
+        let p = try f.object(value, field)
+        switch try f.string(p["type"], field + ".type") {
+        case "Sequence":
+            return try f.array(p["pretokenizers"], field + ".pretokenizers").enumerated().flatMap { i, child in
+                try steps(child, "\(field).pretokenizers[\(i)]", f)
+            }
+        case "ByteLevel":
+            if try f.bool(p["add_prefix_space"], field + ".add_prefix_space", default: false) {
+                throw f.fail(field + ".add_prefix_space", "adding a prefix space is not supported")
+            }
+            return try f.bool(p["use_regex"], field + ".use_regex", default: true) ? [.pattern(.gpt2), .byteLevel] : [.byteLevel]
+        case "Digits":
+            guard try f.bool(p["individual_digits"], field + ".individual_digits", default: false) else {
+                throw f.fail(field + ".individual_digits", "only individual digits are supported")
+            }
+            return [.digits]
+        case "Split":
+            let pattern = try f.object(p["pattern"], field + ".pattern")
+            let regex = try f.string(pattern["Regex"] ?? pattern["String"], field + ".pattern.Regex")
+            let behavior = try f.string(p["behavior"], field + ".behavior")
+            guard behavior == "Isolated", !(try f.bool(p["invert"], field + ".invert", default: false)) else {
+                throw f.fail(field + ".behavior", "only \"Isolated\" splits without invert are supported")
+            }
+            switch regex {
+            case gpt2Pattern: return [.pattern(.gpt2)]
+            case llama3Pattern: return [.pattern(.llama3)]
+            default: throw f.fail(field + ".pattern.Regex", "unsupported pattern \(regex)")
+            }
+        case let type:
+            throw f.fail(field + ".type", "pre-tokenizer \"\(type)\" is not supported")
+        }
+    }
+}
+
+/// Special-token names and flags from `tokenizer_config.json`.
+private struct TokenizerConfigSpec {
+    var bos: Int32?, eos: Int32?, unk: Int32?, pad: Int32?
+    var addBOS: Bool?, addEOS: Bool?
+
+    init(root: [String: Any], file: String, ids: [String: Int32]) throws {
+        let f = Fields(file: file)
+        func token(_ field: String) throws -> Int32? {
+            let value = root[field]
+            if f.isAbsent(value) { return nil }
+            let name = try f.string((value as? [String: Any])?["content"] ?? value, field)
+            guard let id = ids[name] else { throw f.fail(field, "\"\(name)\" is not in the vocabulary") }
+            return id
+        }
+        bos = try token("bos_token")
+        eos = try token("eos_token")
+        unk = try token("unk_token")
+        pad = try token("pad_token")
+        addBOS = f.isAbsent(root["add_bos_token"]) ? nil : try f.bool(root["add_bos_token"], "add_bos_token", default: false)
+        addEOS = f.isAbsent(root["add_eos_token"]) ? nil : try f.bool(root["add_eos_token"], "add_eos_token", default: false)
+    }
+}
