@@ -3,5 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-swift build --build-tests
-swift test --skip-build --disable-swift-testing
+bash scripts/fetch-model.sh >/dev/null
+swift build -c release --build-tests -Xswiftc -enable-testing
+swift test -c release --skip-build --disable-swift-testing -Xswiftc -enable-testing

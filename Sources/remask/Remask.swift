@@ -5,5 +5,5 @@ struct Remask: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "remask",
         abstract: "Fine-tune causal language models with regularized masking (SFT, Masked Thought, ReMask).",
-        subcommands: [DemoCommand.self, BenchCommand.self])
+        subcommands: [GenerateCommand.self, ChatCommand.self, TokenizeCommand.self, ScoreCommand.self, ExportCommand.self, DemoCommand.self, BenchCommand.self])
 }

@@ -23,6 +23,8 @@ public final class BPETokenizer: Sendable {
 
     private let tokens: [String]
     private let types: [Int]
+    /// The ranked merges as given (kept for export).
+    public let mergeRules: [(left: String, right: String)]
     private let ids: [String: Int32]
     /// With `ignoreMerges` (Llama 3), a word that is itself in the vocabulary is taken whole.
     private let ignoreMerges: Bool
@@ -97,6 +99,7 @@ public final class BPETokenizer: Sendable {
         self.ignoreMerges = ignoreMerges
         self.byteIDs = ByteLevel.scalarForByte.map { ids[String(Character($0))] ?? -1 }
         self.merges = BPEMerges(mergeIDs)
+        mergeRules = merges.map { (left: $0.0, right: $0.1) }
         self.specials = SpecialTokenMatcher(types.indices.compactMap { i in
             types[i] == TokenType.control.rawValue || types[i] == TokenType.userDefined.rawValue
                 ? (tokens[i], Int32(i)) : nil
@@ -132,6 +135,11 @@ public final class BPETokenizer: Sendable {
     }
 
     /// The vocabulary entry for `id` in byte-level spelling, or nil outside the vocabulary.
+    /// The vocabulary in byte-level spelling; a token's id is its index.
+    public var vocabulary: [String] { tokens }
+    /// GGUF token types per token.
+    public var tokenTypes: [Int] { types }
+
     public func tokenString(_ id: Int32) -> String? {
         id >= 0 && Int(id) < vocabSize ? tokens[Int(id)] : nil
     }

@@ -1,0 +1,223 @@
+/// A value while rendering a template. Jinja runs templates on Python objects, so values follow Python:
+/// `str()` of a list shows its `repr`, `True` prints capitalized, `1 == true`, strings index by code point.
+enum JinjaValue: Sendable {
+    /// A missing variable, attribute or item, as Jinja's default `Undefined`: it renders as "", is false,
+    /// iterates as empty and has length 0, but arithmetic, attribute access or ordering on it is an error,
+    /// reported with the message carried here (e.g. `'x' is undefined`).
+    case undefined(String)
+    case none
+    case bool(Bool)
+    case int(Int)
+    case string(String)
+    case list([JinjaValue])
+    case dict(JinjaDict)
+
+    var isUndefined: Bool {
+        if case .undefined = self { true } else { false }
+    }
+
+    var isNone: Bool {
+        if case .none = self { true } else { false }
+    }
+
+    /// Python's truth value.
+    var isTruthy: Bool {
+        switch self {
+        case .undefined, .none: false
+        case .bool(let value): value
+        case .int(let value): value != 0
+        case .string(let value): !value.isEmpty
+        case .list(let items): !items.isEmpty
+        case .dict(let dict): !dict.entries.isEmpty
+        }
+    }
+
+    /// The value of an int or bool (Python's bool is an int).
+    var integer: Int? {
+        switch self {
+        case .int(let value): value
+        case .bool(let value): value ? 1 : 0
+        default: nil
+        }
+    }
+
+    /// The Python type name, for error messages.
+    var typeName: String {
+        switch self {
+        case .undefined: "Undefined"
+        case .none: "NoneType"
+        case .bool: "bool"
+        case .int: "int"
+        case .string: "str"
+        case .list: "list"
+        case .dict: "dict"
+        }
+    }
+
+    /// Python's `str()`, which is how `{{ }}` and `~` turn values into text.
+    var text: String {
+        switch self {
+        case .undefined: ""
+        case .string(let value): value
+        default: repr
+        }
+    }
+
+    /// Python's `repr()`, used for the items of lists and dicts in `str()`.
+    var repr: String {
+        switch self {
+        case .undefined: "Undefined"
+        case .none: "None"
+        case .bool(let value): value ? "True" : "False"
+        case .int(let value): String(value)
+        case .string(let value): pythonRepr(value)
+        case .list(let items): "[" + items.map(\.repr).joined(separator: ", ") + "]"
+        case .dict(let dict):
+            "{" + dict.entries.map { pythonRepr($0.key) + ": " + $0.value.repr }.joined(separator: ", ") + "}"
+        }
+    }
+
+    /// Python's `==`.
+    func isEqual(to other: JinjaValue) -> Bool {
+        switch (self, other) {
+        case (.undefined, .undefined), (.none, .none): return true
+        case (.string(let a), .string(let b)): return a.unicodeScalars.elementsEqual(b.unicodeScalars)
+        case (.list(let a), .list(let b)): return a.count == b.count && zip(a, b).allSatisfy { $0.isEqual(to: $1) }
+        case (.dict(let a), .dict(let b)):
+            return a.entries.count == b.entries.count
+                && a.entries.allSatisfy { entry in b[entry.key].map { $0.isEqual(to: entry.value) } ?? false }
+        default:
+            guard let a = integer, let b = other.integer else { return false }
+            return a == b
+        }
+    }
+
+    /// What `for` iterates over: list items, dict keys, or the characters of a string.
+    func iterated() throws(JinjaFailure) -> [JinjaValue] {
+        switch self {
+        case .undefined: return []
+        case .list(let items): return items
+        case .dict(let dict): return dict.entries.map { .string($0.key) }
+        case .string(let value): return value.unicodeScalars.map { .string(String($0)) }
+        default: throw JinjaFailure("'\(typeName)' object is not iterable")
+        }
+    }
+
+    /// Python's `len()`; an undefined value has length 0.
+    func length() throws(JinjaFailure) -> Int {
+        switch self {
+        case .undefined: return 0
+        case .string(let value): return value.unicodeScalars.count
+        case .list(let items): return items.count
+        case .dict(let dict): return dict.entries.count
+        default: throw JinjaFailure("object of type '\(typeName)' has no len()")
+        }
+    }
+
+    /// `json.dumps(value, ensure_ascii=False)`, which is what Hugging Face installs as the `tojson` filter
+    /// (Jinja's own `tojson` would HTML-escape `<`, `>`, `&` and `'`).
+    func json() throws(JinjaFailure) -> String {
+        switch self {
+        case .undefined: throw JinjaFailure("Object of type Undefined is not JSON serializable")
+        case .none: return "null"
+        case .bool(let value): return value ? "true" : "false"
+        case .int(let value): return String(value)
+        case .string(let value): return jsonQuote(value)
+        case .list(let items):
+            var parts: [String] = []
+            for item in items { parts.append(try item.json()) }
+            return "[" + parts.joined(separator: ", ") + "]"
+        case .dict(let dict):
+            var parts: [String] = []
+            for entry in dict.entries {
+                let value = try entry.value.json()
+                parts.append(jsonQuote(entry.key) + ": " + value)
+            }
+            return "{" + parts.joined(separator: ", ") + "}"
+        }
+    }
+}
+
+/// A Python dict with string keys, in insertion order (which `str()` and `tojson` show).
+struct JinjaDict: Sendable {
+    private(set) var entries: [(key: String, value: JinjaValue)] = []
+
+    init(_ pairs: [(String, JinjaValue)]) {
+        for (key, value) in pairs { self[key] = value }
+    }
+
+    /// Keys compare by code point, as Python's do; dicts here are small, so a scan is enough.
+    subscript(key: String) -> JinjaValue? {
+        get { entries.first { $0.key.unicodeScalars.elementsEqual(key.unicodeScalars) }?.value }
+        set {
+            let index = entries.firstIndex { $0.key.unicodeScalars.elementsEqual(key.unicodeScalars) }
+            switch (index, newValue) {
+            case (let index?, let value?): entries[index].value = value
+            case (let index?, nil): entries.remove(at: index)
+            case (nil, let value?): entries.append((key, value))
+            case (nil, nil): break
+            }
+        }
+    }
+}
+
+/// Python's `repr()` of a string: single quotes unless the text has a single quote and no double quote,
+/// and escapes for backslashes, that quote and non-printable characters.
+private func pythonRepr(_ text: String) -> String {
+    let quote: Unicode.Scalar = text.contains("'") && !text.contains("\"") ? "\"" : "'"
+    var result = String(quote)
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "\\", quote: result += "\\" + String(scalar)
+        case "\n": result += "\\n"
+        case "\r": result += "\\r"
+        case "\t": result += "\\t"
+        default:
+            if isPythonPrintable(scalar) {
+                result.unicodeScalars.append(scalar)
+            } else {
+                let (prefix, width) = scalar.value < 0x100 ? ("\\x", 2) : scalar.value < 0x10000 ? ("\\u", 4) : ("\\U", 8)
+                let hex = String(scalar.value, radix: 16)
+                result += prefix + String(repeating: "0", count: width - hex.count) + hex
+            }
+        }
+    }
+    result.unicodeScalars.append(quote)
+    return result
+}
+
+/// Python's `str.isprintable()` for one character: everything but controls, format characters,
+/// separators other than the space, private-use and unassigned code points.
+private func isPythonPrintable(_ scalar: Unicode.Scalar) -> Bool {
+    if scalar == " " { return true }
+    switch scalar.properties.generalCategory {
+    case .control, .format, .surrogate, .privateUse, .unassigned, .lineSeparator, .paragraphSeparator, .spaceSeparator:
+        return false
+    default:
+        return true
+    }
+}
+
+/// A JSON string as Python's `json.dumps(..., ensure_ascii=False)` writes it.
+private func jsonQuote(_ text: String) -> String {
+    var result = "\""
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "\"": result += "\\\""
+        case "\\": result += "\\\\"
+        case "\n": result += "\\n"
+        case "\r": result += "\\r"
+        case "\t": result += "\\t"
+        case "\u{08}": result += "\\b"
+        case "\u{0C}": result += "\\f"
+        default:
+            if scalar.value < 0x20 {
+                let hex = String(scalar.value, radix: 16)
+                result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            } else {
+                result.unicodeScalars.append(scalar)
+            }
+        }
+    }
+    return result + "\""
+}

@@ -1,0 +1,126 @@
+import Foundation
+import Core
+
+/// A problem exporting a model (as opposed to reading a file).
+public struct ExportError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Writes a model back out in the formats other tools load.
+public enum ModelExport {
+    public enum Format: String, CaseIterable, Sendable { case safetensors, gguf }
+    public enum DType: String, CaseIterable, Sendable { case f32, f16, q8_0 }
+
+    /// Exports `lm` to `out`: a Hugging Face folder (`config.json`, `model.safetensors`, tokenizer files) or a
+    /// GGUF file (metadata, tokenizer, chat template; q/k rows permuted as llama.cpp expects). Every file is
+    /// written to a temporary name and renamed, so a failed export leaves no half-written file.
+    public static func export(_ lm: LanguageModel, to out: String, format: Format, dtype: DType) throws {
+        switch format {
+        case .safetensors: try exportHuggingFace(lm, folder: out, dtype: dtype)
+        case .gguf: try exportGGUF(lm, file: out, dtype: dtype)
+        }
+    }
+
+    static func exportHuggingFace(_ lm: LanguageModel, folder: String, dtype: DType) throws {
+        let st: SafetensorsDType
+        switch dtype {
+        case .f32: st = .f32
+        case .f16: st = .f16
+        case .q8_0: throw ExportError("safetensors holds f32 or f16; q8_0 is for --format gguf")
+        }
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let dir = URL(fileURLWithPath: folder)
+        var writer = SafetensorsWriter(metadata: ["format": "pt"])
+        for p in lm.model.parameters.parameters { writer.add(p.name, p.tensor, as: st) }
+        try writer.write(to: dir.appendingPathComponent("model.safetensors").path)
+        try atomicWrite(huggingFaceConfig(lm.model.config, dtype: dtype), to: dir.appendingPathComponent("config.json"))
+        if let t = lm.tokenizer {
+            try atomicWrite(TokenizerExport.huggingFaceJSON(t), to: dir.appendingPathComponent("tokenizer.json"))
+            try atomicWrite(TokenizerExport.huggingFaceConfig(t, chatTemplate: lm.chatTemplate),
+                            to: dir.appendingPathComponent("tokenizer_config.json"))
+        }
+    }
+
+    static func huggingFaceConfig(_ c: DecoderConfig, dtype: DType) throws -> Data {
+        var json: [String: Any] = [
+            "vocab_size": c.vocabSize, "hidden_size": c.hidden, "num_hidden_layers": c.layers,
+            "num_attention_heads": c.heads, "num_key_value_heads": c.kvHeads, "intermediate_size": c.intermediate,
+            "hidden_act": "silu", "rope_theta": Double(c.ropeBase), "max_position_embeddings": c.maxPositions,
+            "tie_word_embeddings": c.tiedEmbeddings, "torch_dtype": dtype == .f16 ? "float16" : "float32",
+            "initializer_range": 0.02, "attention_dropout": 0.0, "use_cache": true,
+        ]
+        switch c.family {
+        case .llama:
+            json["model_type"] = "llama"
+            json["architectures"] = ["LlamaForCausalLM"]
+            json["rms_norm_eps"] = Double(c.normEps)
+            json["head_dim"] = c.headDim
+            json["attention_bias"] = false
+            json["mlp_bias"] = false
+        case .stablelm:
+            json["model_type"] = "stablelm"
+            json["architectures"] = ["StableLmForCausalLM"]
+            json["layer_norm_eps"] = Double(c.normEps)
+            json["partial_rotary_factor"] = Double(c.rotaryDim) / Double(c.headDim)
+            json["use_qkv_bias"] = c.qkvBias
+            json["qk_layernorm"] = c.qkLayerNorm
+            json["use_parallel_residual"] = c.parallelResidual
+            json["hidden_dropout"] = 0.0
+        }
+        return try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys, .prettyPrinted])
+    }
+
+    static func exportGGUF(_ lm: LanguageModel, file: String, dtype: DType) throws {
+        let c = lm.model.config
+        let arch = c.family.rawValue
+        var w = GGUFWriter()
+        w.set("general.architecture", .string(arch))
+        w.set("general.name", .string((lm.path as NSString).lastPathComponent))
+        w.set("general.file_type", .uint32(dtype == .f32 ? 0 : dtype == .f16 ? 1 : 7))
+        w.set("general.quantization_version", .uint32(2))
+        w.set("\(arch).vocab_size", .uint32(UInt32(c.vocabSize)))
+        w.set("\(arch).context_length", .uint32(UInt32(c.maxPositions)))
+        w.set("\(arch).embedding_length", .uint32(UInt32(c.hidden)))
+        w.set("\(arch).block_count", .uint32(UInt32(c.layers)))
+        w.set("\(arch).feed_forward_length", .uint32(UInt32(c.intermediate)))
+        w.set("\(arch).attention.head_count", .uint32(UInt32(c.heads)))
+        w.set("\(arch).attention.head_count_kv", .uint32(UInt32(c.kvHeads)))
+        w.set("\(arch).rope.freq_base", .float32(c.ropeBase))
+        w.set("\(arch).rope.dimension_count", .uint32(UInt32(c.rotaryDim)))
+        switch c.family {
+        case .llama: w.set("llama.attention.layer_norm_rms_epsilon", .float32(c.normEps))
+        case .stablelm:
+            w.set("stablelm.attention.layer_norm_epsilon", .float32(c.normEps))
+            if c.parallelResidual { throw ExportError("GGUF has no StableLM variant with a parallel residual") }
+        }
+        if let t = lm.tokenizer { TokenizerExport.ggufMetadata(t, chatTemplate: lm.chatTemplate, into: &w) }
+        let type: GGMLType = dtype == .f32 ? .f32 : dtype == .f16 ? .f16 : .q8_0
+        var stacked: [String: [Float]] = [:]
+        for p in lm.model.parameters.parameters {
+            if let (name, _) = LanguageModel.perHeadNorm(p.name) {
+                stacked[name, default: []] += p.tensor.values
+                continue
+            }
+            guard let name = TensorNames.gguf(p.name) else { throw ExportError("no GGUF name for parameter \(p.name)") }
+            var t = p.tensor
+            if c.family == .llama && TensorNames.isPermuted(p.name) {
+                let permuted = Tensor(uninitialized: p.shape)
+                permuteRotaryRows(t.pointer, permuted.pointer, heads: p.name.contains("q_proj") ? c.heads : c.kvHeads,
+                                  headDim: c.headDim, rowWidth: p.shape.count == 2 ? p.shape[1] : 1, toHuggingFace: false)
+                t = permuted
+            }
+            // Vectors (norms, biases) stay f32, as llama.cpp keeps them; q8_0 needs rows of 32.
+            let rowOK = p.shape.count == 2 && (type != .q8_0 || p.shape[1] % 32 == 0)
+            w.add(name, t, as: rowOK ? type : .f32)
+        }
+        for (name, values) in stacked.sorted(by: { $0.key < $1.key }) {
+            w.add(name, Tensor(values, shape: [values.count / c.headDim, c.headDim]), as: .f32)
+        }
+        try w.write(to: file)
+    }
+
+    static func atomicWrite(_ data: Data, to url: URL) throws {
+        try data.write(to: url, options: .atomic)
+    }
+}

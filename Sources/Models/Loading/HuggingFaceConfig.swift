@@ -1,0 +1,54 @@
+import Foundation
+
+extension DecoderConfig {
+    /// Reads a Hugging Face `config.json` (model types `llama`, `mistral`, `stablelm`). Every missing or
+    /// unusable field is reported with the file and the key.
+    public static func huggingFace(configAt path: String) throws -> DecoderConfig {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ModelFileError(path: path, "cannot read the file")
+        }
+        guard let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw ModelFileError(path: path, "not a JSON object")
+        }
+        let rope = json["rope_parameters"] as? [String: Any] ?? [:]
+        func number(_ key: String, in dict: [String: Any]? = nil) -> Double? {
+            ((dict ?? json)[key] as? NSNumber)?.doubleValue
+        }
+        func int(_ key: String, default fallback: Int? = nil) throws -> Int {
+            if let v = number(key), v == v.rounded(), v >= 0, v < 1e9 { return Int(v) }
+            if json[key] == nil || json[key] is NSNull, let fallback { return fallback }
+            throw ModelFileError(path: path, json[key] == nil ? "missing \"\(key)\"" : "\"\(key)\" is not a non-negative integer")
+        }
+        func bool(_ key: String, default fallback: Bool) -> Bool { (json[key] as? Bool) ?? fallback }
+        let type = json["model_type"] as? String ?? "(missing)"
+        if let act = json["hidden_act"] as? String, act != "silu" {
+            throw ModelFileError(path: path, "hidden_act \"\(act)\" is not supported (only silu / SwiGLU)")
+        }
+        let heads = try int("num_attention_heads"), hidden = try int("hidden_size")
+        let kvHeads = try int("num_key_value_heads", default: heads)
+        let base = Float(number("rope_theta") ?? number("rope_theta", in: rope) ?? 10000)
+        let config: DecoderConfig
+        switch type {
+        case "llama", "mistral":
+            config = .llama(vocabSize: try int("vocab_size"), hidden: hidden, layers: try int("num_hidden_layers"),
+                            heads: heads, kvHeads: kvHeads, intermediate: try int("intermediate_size"),
+                            headDim: try int("head_dim", default: hidden / max(heads, 1)), ropeBase: base,
+                            normEps: Float(number("rms_norm_eps") ?? 1e-6),
+                            tiedEmbeddings: bool("tie_word_embeddings", default: false),
+                            maxPositions: try int("max_position_embeddings", default: 2048))
+        case "stablelm":
+            config = .stableLM(vocabSize: try int("vocab_size"), hidden: hidden, layers: try int("num_hidden_layers"),
+                               heads: heads, kvHeads: kvHeads, intermediate: try int("intermediate_size"),
+                               partialRotaryFactor: Float(number("partial_rotary_factor") ?? number("partial_rotary_factor", in: rope) ?? 0.25),
+                               ropeBase: base, normEps: Float(number("layer_norm_eps") ?? 1e-5),
+                               qkvBias: bool("use_qkv_bias", default: false), qkLayerNorm: bool("qk_layernorm", default: false),
+                               parallelResidual: bool("use_parallel_residual", default: false),
+                               tiedEmbeddings: bool("tie_word_embeddings", default: false),
+                               maxPositions: try int("max_position_embeddings", default: 4096))
+        default:
+            throw ModelFileError(path: path, "model_type \"\(type)\" is not supported (llama, mistral, stablelm)")
+        }
+        if let problem = config.validationError() { throw ModelFileError(path: path, problem) }
+        return config
+    }
+}

@@ -1,0 +1,149 @@
+import Foundation
+import Core
+
+/// A model ready to use: the network, its tokenizer and its chat template, loaded from a GGUF file or a
+/// Hugging Face folder (`config.json`, `model.safetensors` or a sharded index, `tokenizer.json`).
+public struct LanguageModel: @unchecked Sendable {
+    public let model: CausalLM
+    /// nil when the source has no tokenizer (a bare safetensors folder).
+    public let tokenizer: BPETokenizer?
+    /// The Jinja source of the chat template, when the model has one.
+    public let chatTemplate: String?
+    /// Where it came from.
+    public let path: String
+
+    public init(model: CausalLM, tokenizer: BPETokenizer?, chatTemplate: String?, path: String) {
+        self.model = model
+        self.tokenizer = tokenizer
+        self.chatTemplate = chatTemplate
+        self.path = path
+    }
+
+    /// The default model: `$REMASK_MODEL`, else SmolLM2-135M-Instruct in remask's cache
+    /// (`scripts/fetch-model.sh` puts it there).
+    public static var defaultPath: String {
+        let env = ProcessInfo.processInfo.environment
+        if let p = env["REMASK_MODEL"], !p.isEmpty { return p }
+        let cache = env["REMASK_CACHE"] ?? (NSHomeDirectory() + "/.cache/remask")
+        return cache + "/models/SmolLM2-135M-Instruct.Q4_1.gguf"
+    }
+
+    /// Loads a GGUF file or a Hugging Face folder.
+    public static func load(_ path: String) throws -> LanguageModel {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            let hint = path == defaultPath ? " (fetch the default model with `bash scripts/fetch-model.sh`)" : ""
+            throw ModelFileError(path: path, "no such file or folder\(hint)")
+        }
+        return isDirectory.boolValue ? try loadHuggingFace(folder: path) : try loadGGUF(path)
+    }
+
+    /// The tokenizer, or an error naming the model when it has none.
+    public func requireTokenizer() throws -> BPETokenizer {
+        guard let tokenizer else { throw ModelFileError(path: path, "the model has no tokenizer (tokenizer.json)") }
+        return tokenizer
+    }
+
+    static func loadGGUF(_ path: String) throws -> LanguageModel {
+        let file = try GGUFFile(path: path)
+        let config = try DecoderConfig.gguf(file)
+        let model = CausalLM(config: config)
+        let permute = try file.metadata.string("general.architecture") == "llama"
+        for p in model.parameters.parameters {
+            if let (stack, head) = perHeadNorm(p.name) {
+                let stacked = try file.tensor(stack)
+                let hd = config.headDim
+                guard stacked.count >= (head + 1) * hd else {
+                    throw ModelFileError(path: path, "tensor \(stack) has \(stacked.count) values, too few for head \(head)")
+                }
+                p.tensor.pointer.update(from: stacked.pointer + head * hd, count: hd)
+                continue
+            }
+            guard let name = TensorNames.gguf(p.name) else { throw ModelFileError(path: path, "no GGUF name for parameter \(p.name)") }
+            let t = try file.tensor(name)
+            try checkShape(t.shape, p, name, path)
+            if permute && TensorNames.isPermuted(p.name) {
+                let heads = p.name.contains("q_proj") ? config.heads : config.kvHeads
+                permuteRotaryRows(t.pointer, p.tensor.pointer, heads: heads, headDim: config.headDim,
+                                  rowWidth: p.shape.count == 2 ? p.shape[1] : 1, toHuggingFace: true)
+            } else {
+                p.tensor.pointer.update(from: t.pointer, count: p.count)
+            }
+        }
+        let template = (file.metadata.values["tokenizer.chat_template"]).flatMap { _ in try? file.metadata.string("tokenizer.chat_template") }
+        let tokenizer = file.metadata.values["tokenizer.ggml.model"] == nil ? nil : try ggufTokenizer(file)
+        return LanguageModel(model: model, tokenizer: tokenizer, chatTemplate: template, path: path)
+    }
+
+    /// (stacked GGUF tensor, head) for StableLM's per-head q/k norm parameters.
+    static func perHeadNorm(_ hf: String) -> (String, Int)? {
+        let parts = hf.split(separator: ".").map(String.init)
+        guard parts.count == 8, parts[3] == "self_attn", parts[5] == "norms", let layer = Int(parts[2]), let head = Int(parts[6]) else { return nil }
+        return ("blk.\(layer).\(parts[4] == "q_layernorm" ? "attn_q_norm" : "attn_k_norm").weight", head)
+    }
+
+    static func ggufTokenizer(_ file: GGUFFile) throws -> BPETokenizer {
+        let m = file.metadata
+        let kind = try m.string("tokenizer.ggml.model")
+        guard kind == "gpt2" else {
+            throw ModelFileError(path: file.path, "tokenizer.ggml.model \"\(kind)\" is not supported (only gpt2 byte-level BPE)")
+        }
+        let pre = m.values["tokenizer.ggml.pre"] == nil ? "gpt2" : try m.string("tokenizer.ggml.pre")
+        guard let preTokenizer = PreTokenizer(ggufName: pre) else {
+            throw ModelFileError(path: file.path, "tokenizer.ggml.pre \"\(pre)\" is not supported")
+        }
+        func id(_ key: String) throws -> Int32? {
+            m.values[key] == nil ? nil : Int32(clamping: try m.int(key))
+        }
+        do {
+            return try BPETokenizer(tokens: try m.stringArray("tokenizer.ggml.tokens"),
+                                    merges: try m.stringArray("tokenizer.ggml.merges"),
+                                    tokenTypes: m.values["tokenizer.ggml.token_type"] == nil ? nil : try m.intArray("tokenizer.ggml.token_type"),
+                                    bosID: try id("tokenizer.ggml.bos_token_id"), eosID: try id("tokenizer.ggml.eos_token_id"),
+                                    unkID: try id("tokenizer.ggml.unknown_token_id"), padID: try id("tokenizer.ggml.padding_token_id"),
+                                    addBOS: m.values["tokenizer.ggml.add_bos_token"] == nil ? false : try m.bool("tokenizer.ggml.add_bos_token"),
+                                    preTokenizer: preTokenizer)
+        } catch let e as TokenizerError {
+            throw ModelFileError(path: file.path, "tokenizer: \(e)")
+        }
+    }
+
+    static func loadHuggingFace(folder: String) throws -> LanguageModel {
+        let dir = URL(fileURLWithPath: folder)
+        let config = try DecoderConfig.huggingFace(configAt: dir.appendingPathComponent("config.json").path)
+        let index = dir.appendingPathComponent("model.safetensors.index.json").path
+        let single = dir.appendingPathComponent("model.safetensors").path
+        let checkpoint = try SafetensorsCheckpoint(path: FileManager.default.fileExists(atPath: index) ? index : single)
+        let model = CausalLM(config: config)
+        for p in model.parameters.parameters {
+            guard checkpoint.info(p.name) != nil else { throw ModelFileError(path: checkpoint.path, "missing tensor \(p.name)") }
+            let t = try checkpoint.tensor(p.name)
+            try checkShape(t.shape, p, p.name, checkpoint.path)
+            p.tensor.pointer.update(from: t.pointer, count: p.count)
+        }
+        let tokenizerURL = dir.appendingPathComponent("tokenizer.json")
+        var tokenizer: BPETokenizer?
+        if FileManager.default.fileExists(atPath: tokenizerURL.path) {
+            do { tokenizer = try BPETokenizer(tokenizerJSON: tokenizerURL) } catch let e as TokenizerError {
+                throw ModelFileError(path: tokenizerURL.path, "\(e)")
+            }
+        }
+        return LanguageModel(model: model, tokenizer: tokenizer, chatTemplate: huggingFaceChatTemplate(dir), path: folder)
+    }
+
+    /// `chat_template.jinja`, else `chat_template` in `tokenizer_config.json`.
+    static func huggingFaceChatTemplate(_ dir: URL) -> String? {
+        if let s = try? String(contentsOf: dir.appendingPathComponent("chat_template.jinja"), encoding: .utf8) { return s }
+        guard let data = FileManager.default.contents(atPath: dir.appendingPathComponent("tokenizer_config.json").path),
+              let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        return json["chat_template"] as? String
+    }
+
+    private static func checkShape(_ shape: [Int], _ p: NN.Parameter, _ name: String, _ path: String) throws {
+        guard shape == p.shape else {
+            throw ModelFileError(path: path, "tensor \(name) has shape \(shape), the model expects \(p.shape)")
+        }
+    }
+}
+
+import NN

@@ -1,0 +1,51 @@
+/// Hugging Face ↔ GGUF tensor names (llama.cpp's convention).
+enum TensorNames {
+    static let blockParts: [(hf: String, gguf: String)] = [
+        ("input_layernorm.weight", "attn_norm.weight"), ("input_layernorm.bias", "attn_norm.bias"),
+        ("self_attn.q_proj.weight", "attn_q.weight"), ("self_attn.k_proj.weight", "attn_k.weight"),
+        ("self_attn.v_proj.weight", "attn_v.weight"), ("self_attn.o_proj.weight", "attn_output.weight"),
+        ("self_attn.q_proj.bias", "attn_q.bias"), ("self_attn.k_proj.bias", "attn_k.bias"),
+        ("self_attn.v_proj.bias", "attn_v.bias"),
+        ("post_attention_layernorm.weight", "ffn_norm.weight"), ("post_attention_layernorm.bias", "ffn_norm.bias"),
+        ("mlp.gate_proj.weight", "ffn_gate.weight"), ("mlp.up_proj.weight", "ffn_up.weight"),
+        ("mlp.down_proj.weight", "ffn_down.weight"),
+    ]
+
+    /// The GGUF name of a Hugging Face parameter name, or nil when GGUF has no single tensor for it
+    /// (per-head q/k norms are stacked into `attn_q_norm` / `attn_k_norm`).
+    static func gguf(_ hf: String) -> String? {
+        switch hf {
+        case "model.embed_tokens.weight": return "token_embd.weight"
+        case "model.norm.weight": return "output_norm.weight"
+        case "model.norm.bias": return "output_norm.bias"
+        case "lm_head.weight": return "output.weight"
+        default: break
+        }
+        let parts = hf.split(separator: ".", maxSplits: 3).map(String.init)
+        guard parts.count == 4, parts[0] == "model", parts[1] == "layers", let layer = Int(parts[2]) else { return nil }
+        return blockParts.first { $0.hf == parts[3] }.map { "blk.\(layer).\($0.gguf)" }
+    }
+
+    /// Which rows of q/k weights llama.cpp's converter reorders: it stores each head's rotary pairs
+    /// interleaved (HF row s·d/2 + i becomes row 2i + s within a head of d rows).
+    static func isPermuted(_ hf: String) -> Bool {
+        hf.hasSuffix("self_attn.q_proj.weight") || hf.hasSuffix("self_attn.k_proj.weight")
+            || hf.hasSuffix("self_attn.q_proj.bias") || hf.hasSuffix("self_attn.k_proj.bias")
+    }
+}
+
+/// Reorders the rows of a q or k projection between llama.cpp's interleaved rotary layout and Hugging Face's
+/// half-split one. `heads` groups of `headDim` rows, each row `rowWidth` values.
+func permuteRotaryRows(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, heads: Int, headDim: Int,
+                       rowWidth: Int, toHuggingFace: Bool) {
+    let half = headDim / 2
+    for h in 0..<heads {
+        for s in 0..<2 {
+            for i in 0..<half {
+                let hfRow = h * headDim + s * half + i, ggufRow = h * headDim + 2 * i + s
+                let (from, to) = toHuggingFace ? (ggufRow, hfRow) : (hfRow, ggufRow)
+                (dst + to * rowWidth).update(from: src + from * rowWidth, count: rowWidth)
+            }
+        }
+    }
+}

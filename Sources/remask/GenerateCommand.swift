@@ -1,0 +1,61 @@
+import ArgumentParser
+import Foundation
+import Models
+
+/// Sampling flags shared by `generate` and `chat`.
+struct SamplingFlags: ParsableArguments {
+    @Option(name: .customLong("max-tokens"), help: "Most new tokens per reply.") var maxTokens = 128
+    @Option(help: "0 is greedy; higher samples more freely.") var temperature: Float = 0
+    @Option(name: .customLong("top-k"), help: "Sample among the k most likely tokens (0: all).") var topK = 0
+    @Option(name: .customLong("top-p"), help: "Sample among the most likely tokens covering this probability.") var topP: Float = 1
+    @Option(help: "Seed for sampling.") var seed: UInt64 = 0
+    @Option(name: .customLong("stop"), help: "Stop when the output contains this text (repeatable).") var stops: [String] = []
+
+    func validate() throws {
+        if maxTokens < 1 { throw ValidationError("--max-tokens must be at least 1") }
+        if temperature < 0 || !temperature.isFinite { throw ValidationError("--temperature must be a finite number ≥ 0") }
+        if topK < 0 { throw ValidationError("--top-k cannot be negative") }
+        if !(topP > 0 && topP <= 1) { throw ValidationError("--top-p must be in (0, 1]") }
+    }
+
+    var sampling: SamplingOptions { SamplingOptions(temperature: temperature, topK: topK, topP: topP, seed: seed) }
+}
+
+struct GenerateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate",
+        abstract: "Continue a prompt and print the continuation as it is produced.",
+        discussion: """
+            Stops at the model's end-of-sequence token, a --stop text, or --max-tokens. Several --prompt options run \
+            as one batch (prompts of different lengths together); their outputs are printed in order at the end.
+            """)
+
+    @OptionGroup var options: ModelOptions
+    @Option(name: .customLong("prompt"), help: "The prompt (repeatable for a batch; default: standard input).") var prompts: [String] = []
+    @OptionGroup var flags: SamplingFlags
+    @Flag(help: "Wrap the prompt in the model's chat template as a user message.") var chat = false
+
+    func run() throws {
+        let lm = try options.load()
+        let tokenizer = try lm.requireTokenizer()
+        let texts = prompts.isEmpty ? [textArgumentOrStandardInput(nil)] : prompts
+        let rendered = try texts.map { chat ? try ChatSession.render(lm, [ChatMessage(role: "user", content: $0)]) : $0 }
+        let ids = rendered.map { tokenizer.encode($0, addSpecial: true) }
+        if let empty = ids.firstIndex(where: \.isEmpty) { throw ValidationError("prompt \(empty + 1) has no tokens") }
+        let generator = Generator(model: lm.model, stopTokens: ChatSession.stopTokens(tokenizer), decode: { tokenizer.decode($0) })
+        let start = Date()
+        var streamer = StreamingDecoder(tokenizer: tokenizer, skipSpecial: true)
+        let single = texts.count == 1
+        let outputs = generator.generate(ids, maxTokens: flags.maxTokens, sampling: flags.sampling, stopStrings: flags.stops) { _, token in
+            if single { FileHandle.standardOutput.write(Data(streamer.add(token).utf8)) }
+        }
+        if single {
+            FileHandle.standardOutput.write(Data((streamer.finish() + "\n").utf8))
+        } else {
+            for (i, o) in outputs.enumerated() { print("[\(i + 1)] " + tokenizer.decode(o.tokens, skipSpecial: true)) }
+        }
+        let produced = outputs.reduce(0) { $0 + $1.tokens.count }
+        Log.info(String(format: "%d tokens in %.2f s (%.1f tokens/s), stopped: %@", produced, Date().timeIntervalSince(start),
+                        Double(produced) / max(Date().timeIntervalSince(start), 1e-9), outputs.map(\.stop.rawValue).joined(separator: ", ")))
+    }
+}

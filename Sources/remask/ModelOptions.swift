@@ -1,0 +1,42 @@
+import ArgumentParser
+import Foundation
+import Core
+import Models
+
+/// `--model` and `--threads`, shared by every command that runs a model.
+struct ModelOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("A GGUF file or a Hugging Face folder (config.json, model.safetensors, tokenizer.json).",
+                                            discussion: "Default: $REMASK_MODEL, else SmolLM2-135M-Instruct in ~/.cache/remask (bash scripts/fetch-model.sh)."))
+    var model: String?
+
+    @Option(help: "Worker threads (default: all cores).") var threads: Int?
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    /// Loads the model, reporting progress on standard error.
+    func load() throws -> LanguageModel {
+        if let threads { Parallel.threads = threads }
+        let path = model ?? LanguageModel.defaultPath
+        let start = Date()
+        let lm = try LanguageModel.load(path)
+        let c = lm.model.config
+        Log.info(String(format: "loaded %@ (%@, %.1fM parameters, %d layers) in %.1f s", (path as NSString).lastPathComponent,
+                        c.family.rawValue, Double(c.parameterCount) / 1e6, c.layers, Date().timeIntervalSince(start)))
+        return lm
+    }
+}
+
+/// Messages for people on standard error, so standard output stays clean for results.
+enum Log {
+    static func info(_ message: String) {
+        FileHandle.standardError.write(Data((message + "\n").utf8))
+    }
+}
+
+/// Text from `--text`, else all of standard input.
+func textArgumentOrStandardInput(_ text: String?) -> String {
+    if let text { return text }
+    return String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+}
