@@ -23,7 +23,8 @@ public protocol Backend: Sendable {
     func layerNormBackward(_ x: Tensor, weight: Tensor, mean: Tensor, rstd: Tensor, _ gradOut: Tensor,
                            gradX: (Tensor, Bool)?, gradWeight: (Tensor, Bool)?, gradBias: (Tensor, Bool)?)
     // Matrix products
-    func gemm(_ a: Tensor, transA: Bool, _ b: Tensor, transB: Bool, into c: Tensor, alpha: Float, beta: Float)
+    /// `parallel: false` runs on the calling thread (the caller runs independent products side by side).
+    func gemm(_ a: Tensor, transA: Bool, _ b: Tensor, transB: Bool, into c: Tensor, alpha: Float, beta: Float, parallel: Bool)
     // Embedding
     func gather(_ table: Tensor, rows: [Int32], into out: Tensor)
     func scatterAdd(_ gradOut: Tensor, rows: [Int32], into table: Tensor, accumulate: Bool)

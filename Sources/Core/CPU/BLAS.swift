@@ -1,7 +1,8 @@
 import COpenBLAS
 
 /// Row-major single-precision GEMM through OpenBLAS: C = alpha * op(A) op(B) + beta * C, where op(A) is
-/// M×K and op(B) is K×N. Leading dimensions default to the packed row lengths.
+/// M×K and op(B) is K×N. Leading dimensions default to the packed row lengths. `parallel: false` keeps the
+/// call on the current thread (for callers that already split their work across threads).
 ///
 /// OpenBLAS runs single-threaded; remask splits the rows of C across its own worker threads instead. On
 /// small machines OpenBLAS's idle workers spin between calls and take the core from the next kernel.
@@ -9,7 +10,7 @@ public enum BLAS {
     public static func gemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
                             alpha: Float = 1, a: UnsafePointer<Float>, lda: Int? = nil,
                             b: UnsafePointer<Float>, ldb: Int? = nil,
-                            beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int? = nil) {
+                            beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int? = nil, parallel: Bool = true) {
         if m == 0 || n == 0 { return }
         let ldc = ldc ?? n
         if k == 0 {
@@ -26,7 +27,7 @@ public enum BLAS {
                         blasint(r.count), blasint(n), blasint(k), alpha, a + r.lowerBound * rowStep, blasint(lda),
                         b, blasint(ldb), beta, c + r.lowerBound * ldc, blasint(ldc))
         }) { body in
-            Parallel.forChunks(m, minChunk: minRows, body)
+            if parallel { Parallel.forChunks(m, minChunk: minRows, body) } else { body(0..<m) }
         }
     }
 

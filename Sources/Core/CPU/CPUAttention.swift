@@ -13,24 +13,26 @@ extension CPUBackend {
         rope.apply(qr, rows: s.batch * t, length: t, rowStride: w, headDim: hd, heads: s.heads + s.kvHeads, inverse: false)
         let scale = 1 / Float(hd).squareRoot()
         let group = s.heads / s.kvHeads
-        for b in 0..<s.batch {
-            for h in 0..<s.heads {
-                let kvh = h / group
-                let q = qr + b * t * w + h * hd
+        let probs = saved.probs.pointer, o0 = out.pointer
+        // Work units are (sequence, key/value head): whole heads per thread, BLAS on the calling thread.
+        Parallel.forChunks(s.batch * s.kvHeads) { units in
+            for unit in units {
+                let b = unit / s.kvHeads, kvh = unit % s.kvHeads
                 let k = qr + b * t * w + (s.heads + kvh) * hd
                 let v = qr + b * t * w + (s.heads + s.kvHeads + kvh) * hd
-                let p = saved.probs.pointer + (b * s.heads + h) * t * t
-                let o = out.pointer + b * t * s.outWidth + h * hd
-                // Row blocks see only keys up to their last row: the upper triangle is never computed.
-                for i0 in stride(from: 0, to: t, by: causalBlock) {
-                    let rows = min(causalBlock, t - i0), seen = i0 + rows
-                    BLAS.gemm(transB: true, m: rows, n: seen, k: hd, alpha: scale, a: q + i0 * w, lda: w, b: k, ldb: w,
-                              c: p + i0 * t, ldc: t)
-                }
-                causalSoftmaxRows(p, t)
-                for i0 in stride(from: 0, to: t, by: causalBlock) {
-                    let rows = min(causalBlock, t - i0), seen = i0 + rows
-                    BLAS.gemm(m: rows, n: hd, k: seen, a: p + i0 * t, lda: t, b: v, ldb: w, c: o + i0 * s.outWidth, ldc: s.outWidth)
+                for h in kvh * group..<(kvh + 1) * group {
+                    let q = qr + b * t * w + h * hd
+                    let p = probs + (b * s.heads + h) * t * t
+                    let o = o0 + b * t * s.outWidth + h * hd
+                    // Row blocks see only keys up to their last row: the upper triangle is never computed.
+                    for i0 in stride(from: 0, to: t, by: causalBlock) {
+                        let rows = min(causalBlock, t - i0), seen = i0 + rows
+                        BLAS.gemm(transB: true, m: rows, n: seen, k: hd, alpha: scale, a: q + i0 * w, lda: w, b: k, ldb: w,
+                                  c: p + i0 * t, ldc: t, parallel: false)
+                        causalSoftmaxRows(p, i0..<seen, t)
+                        BLAS.gemm(m: rows, n: hd, k: seen, a: p + i0 * t, lda: t, b: v, ldb: w, c: o + i0 * s.outWidth,
+                                  ldc: s.outWidth, parallel: false)
+                    }
                 }
             }
         }
@@ -40,38 +42,48 @@ extension CPUBackend {
                                   into gradQKV: Tensor, accumulate: Bool) {
         let w = s.qkvWidth, t = s.length, hd = s.headDim
         let qr = saved.qkvRotated.pointer
-        let dqkvBuffer = Storage(zeroedCount: gradQKV.count), dpBuffer = Storage(uninitializedCount: t * t)
-        let dqkv = dqkvBuffer.pointer, dp = dpBuffer.pointer
+        let dqkvBuffer = Storage(zeroedCount: gradQKV.count)
+        let dqkv = dqkvBuffer.pointer
         let scale = 1 / Float(hd).squareRoot()
         let group = s.heads / s.kvHeads
-        for b in 0..<s.batch {
-            for h in 0..<s.heads {
-                let kvh = h / group
+        let probs = saved.probs.pointer, g0 = gradOut.pointer
+        // Units (sequence, key/value head) own their dK/dV columns, so threads never write the same memory.
+        Parallel.forChunks(s.batch * s.kvHeads) { units in
+            let scratch = Storage(uninitializedCount: causalBlock * t)
+            let db0 = scratch.pointer
+            for unit in units {
+                let b = unit / s.kvHeads, kvh = unit % s.kvHeads
                 let base = b * t * w
-                let qOff = base + h * hd, kOff = base + (s.heads + kvh) * hd, vOff = base + (s.heads + s.kvHeads + kvh) * hd
-                let p = saved.probs.pointer + (b * s.heads + h) * t * t
-                let dO = gradOut.pointer + b * t * s.outWidth + h * hd
-                for i0 in stride(from: 0, to: t, by: causalBlock) {
-                    let rows = min(causalBlock, t - i0), seen = i0 + rows
-                    let pb = p + i0 * t, db = dp + i0 * t, dOb = dO + i0 * s.outWidth
-                    // dP = dO Vᵀ; dV += Pᵀ dO
-                    BLAS.gemm(transB: true, m: rows, n: seen, k: hd, a: dOb, lda: s.outWidth, b: qr + vOff, ldb: w, c: db, ldc: t)
-                    BLAS.gemm(transA: true, m: seen, n: hd, k: rows, a: pb, lda: t, b: dOb, ldb: s.outWidth, beta: 1,
-                              c: dqkv + vOff, ldc: w)
-                    // dS = P ⊙ (dP − rowsum(dP ⊙ P)) · scale
-                    softmaxGradRows(pb, db, rows, firstRow: i0, width: seen, stride: t, scale: scale)
-                    // dQ = dS K; dK += dSᵀ Q
-                    BLAS.gemm(m: rows, n: hd, k: seen, a: db, lda: t, b: qr + kOff, ldb: w, c: dqkv + qOff + i0 * w, ldc: w)
-                    BLAS.gemm(transA: true, m: seen, n: hd, k: rows, a: db, lda: t, b: qr + qOff + i0 * w, ldb: w, beta: 1,
-                              c: dqkv + kOff, ldc: w)
+                let kOff = base + (s.heads + kvh) * hd, vOff = base + (s.heads + s.kvHeads + kvh) * hd
+                for h in kvh * group..<(kvh + 1) * group {
+                    let qOff = base + h * hd
+                    let p = probs + (b * s.heads + h) * t * t
+                    let dO = g0 + b * t * s.outWidth + h * hd
+                    for i0 in stride(from: 0, to: t, by: causalBlock) {
+                        let rows = min(causalBlock, t - i0), seen = i0 + rows
+                        let pb = p + i0 * t, dOb = dO + i0 * s.outWidth
+                        // dP = dO Vᵀ; dV += Pᵀ dO
+                        BLAS.gemm(transB: true, m: rows, n: seen, k: hd, a: dOb, lda: s.outWidth, b: qr + vOff, ldb: w,
+                                  c: db0, ldc: seen, parallel: false)
+                        BLAS.gemm(transA: true, m: seen, n: hd, k: rows, a: pb, lda: t, b: dOb, ldb: s.outWidth, beta: 1,
+                                  c: dqkv + vOff, ldc: w, parallel: false)
+                        // dS = P ⊙ (dP − rowsum(dP ⊙ P)) · scale
+                        softmaxGradRows(pb, db0, rows, firstRow: i0, width: seen, pStride: t, scale: scale)
+                        // dQ = dS K; dK += dSᵀ Q
+                        BLAS.gemm(m: rows, n: hd, k: seen, a: db0, lda: seen, b: qr + kOff, ldb: w, c: dqkv + qOff + i0 * w,
+                                  ldc: w, parallel: false)
+                        BLAS.gemm(transA: true, m: seen, n: hd, k: rows, a: db0, lda: seen, b: qr + qOff + i0 * w, ldb: w,
+                                  beta: 1, c: dqkv + kOff, ldc: w, parallel: false)
+                    }
                 }
             }
+            withExtendedLifetime(scratch) {}
         }
         let rope = RopeTable(length: t, rotaryDim: s.rotaryDim, base: s.ropeBase)
         rope.apply(dqkv, rows: s.batch * t, length: t, rowStride: w, headDim: hd, heads: s.heads + s.kvHeads, inverse: true)
         let n = gradQKV.count
         if accumulate { addInPlace(gradQKV.pointer, dqkv, n) } else { gradQKV.pointer.update(from: dqkv, count: n) }
-        withExtendedLifetime((dqkvBuffer, dpBuffer)) {}
+        withExtendedLifetime(dqkvBuffer) {}
     }
 }
 
@@ -115,32 +127,29 @@ extension CPUBackend {
     }
 }
 
-/// Row i of a t×t score matrix: softmax over columns 0...i, zeros after.
-private func causalSoftmaxRows(_ p: UnsafeMutablePointer<Float>, _ t: Int) {
-    Parallel.forChunks(t, minChunk: 16) { r in
-        for i in r {
-            let row = p + i * t
-            let s = expShifted(row, row, i + 1, shift: maxOf(row, i + 1))
-            scaleInPlace(row, i + 1, 1 / s)
-            (row + i + 1).update(repeating: 0, count: t - i - 1)
-        }
+/// Rows `rows` of a t×t score matrix: row i becomes the softmax over columns 0...i, zeros after.
+private func causalSoftmaxRows(_ p: UnsafeMutablePointer<Float>, _ rows: Range<Int>, _ t: Int) {
+    for i in rows {
+        let row = p + i * t
+        let s = expShifted(row, row, i + 1, shift: maxOf(row, i + 1))
+        scaleInPlace(row, i + 1, 1 / s)
+        (row + i + 1).update(repeating: 0, count: t - i - 1)
     }
 }
 
-/// dS = P ⊙ (dP − rowsum(dP ⊙ P)) · scale, written over dP, for `rows` rows starting at row `firstRow` of a
-/// causal score matrix with row stride `stride` (row i has i + 1 entries; zeros after, up to `width`).
+/// dS = P ⊙ (dP − rowsum(dP ⊙ P)) · scale, written over dP (row stride `width`), for `rows` rows starting at
+/// row `firstRow` of a causal probability matrix with row stride `pStride` (row i has i + 1 entries; dS is
+/// zero after them).
 private func softmaxGradRows(_ p: UnsafePointer<Float>, _ dp: UnsafeMutablePointer<Float>, _ rows: Int,
-                             firstRow: Int, width: Int, stride: Int, scale: Float) {
-    Parallel.forChunks(rows, minChunk: 16) { r in
-        for i in r {
-            let pr = p + i * stride, dr = dp + i * stride
-            let n = firstRow + i + 1
-            let s = F8(repeating: dot(pr, dr, n)), sc = F8(repeating: scale)
-            var j = 0
-            while j + 8 <= n { store8(load8(pr + j) * (load8(dr + j) - s) * sc, dr + j); j += 8 }
-            while j < n { dr[j] = pr[j] * (dr[j] - s[0]) * scale; j += 1 }
-            (dr + n).update(repeating: 0, count: width - n)
-        }
+                             firstRow: Int, width: Int, pStride: Int, scale: Float) {
+    for i in 0..<rows {
+        let pr = p + i * pStride, dr = dp + i * width
+        let n = firstRow + i + 1
+        let s = F8(repeating: dot(pr, dr, n)), sc = F8(repeating: scale)
+        var j = 0
+        while j + 8 <= n { store8(load8(pr + j) * (load8(dr + j) - s) * sc, dr + j); j += 8 }
+        while j < n { dr[j] = pr[j] * (dr[j] - s[0]) * scale; j += 1 }
+        (dr + n).update(repeating: 0, count: width - n)
     }
 }
 

@@ -9,16 +9,16 @@ extension Tensor {
         check(b.shape[b.rank - 2] == k, "matmul: inner dimensions differ: \(a.shape) × \(b.shape)")
         let outShape = a.rank == 3 ? [a.shape[0], m, n] : [m, n]
         let out = Tensor(uninitialized: outShape)
-        Tensor.backend.gemm(a, transA: false, b, transB: false, into: out, alpha: 1, beta: 0)
+        Tensor.backend.gemm(a, transA: false, b, transB: false, into: out, alpha: 1, beta: 0, parallel: true)
         return Tensor.record(out, "matmul", [a, b]) { g in
-            a.accumulateGrad { ga, acc in Tensor.backend.gemm(g, transA: false, b, transB: true, into: ga, alpha: 1, beta: acc ? 1 : 0) }
+            a.accumulateGrad { ga, acc in Tensor.backend.gemm(g, transA: false, b, transB: true, into: ga, alpha: 1, beta: acc ? 1 : 0, parallel: true) }
             guard b.requiresGrad else { return }
             if b.rank == 2 && a.rank == 3 {
                 // A shared right operand collects every batch entry: one GEMM over the flattened rows.
                 let af = a.flatRows(), gf = g.flatRows()
-                b.accumulateGrad { gb, acc in Tensor.backend.gemm(af, transA: true, gf, transB: false, into: gb, alpha: 1, beta: acc ? 1 : 0) }
+                b.accumulateGrad { gb, acc in Tensor.backend.gemm(af, transA: true, gf, transB: false, into: gb, alpha: 1, beta: acc ? 1 : 0, parallel: true) }
             } else {
-                b.accumulateGrad { gb, acc in Tensor.backend.gemm(a, transA: true, g, transB: false, into: gb, alpha: 1, beta: acc ? 1 : 0) }
+                b.accumulateGrad { gb, acc in Tensor.backend.gemm(a, transA: true, g, transB: false, into: gb, alpha: 1, beta: acc ? 1 : 0, parallel: true) }
             }
         }
     }
@@ -38,12 +38,27 @@ extension Tensor {
         if let bias {
             for r in 0..<o2.shape[0] { (o2.pointer + r * outFeatures).update(from: bias.pointer, count: outFeatures) }
         }
-        Tensor.backend.gemm(x2, transA: false, weight, transB: true, into: o2, alpha: 1, beta: bias == nil ? 0 : 1)
+        Tensor.backend.gemm(x2, transA: false, weight, transB: true, into: o2, alpha: 1, beta: bias == nil ? 0 : 1, parallel: true)
         let inputs = [x, weight] + (bias.map { [$0] } ?? [])
         return Tensor.record(out, "linear", inputs) { g in
             let g2 = g.flatRows()
-            x.accumulateGrad { gx, acc in Tensor.backend.gemm(g2, transA: false, weight, transB: false, into: gx.flatRows(), alpha: 1, beta: acc ? 1 : 0) }
-            weight.accumulateGrad { gw, acc in Tensor.backend.gemm(g2, transA: true, x2, transB: false, into: gw, alpha: 1, beta: acc ? 1 : 0) }
+            var gx: (Tensor, Bool)?, gw: (Tensor, Bool)?
+            x.accumulateGrad { t, acc in gx = (t, acc) }
+            weight.accumulateGrad { t, acc in gw = (t, acc) }
+            // dX = dY W and dW += dYᵀ X are independent: with two workers each runs whole on its own core,
+            // which keeps OpenBLAS's blocking intact instead of splitting both products in halves.
+            let both = gx != nil && gw != nil && Parallel.threads >= 2
+            Parallel.forChunks(both ? 2 : 1) { jobs in
+                for job in jobs {
+                    if job == 0, let (t, acc) = gx {
+                        Tensor.backend.gemm(g2, transA: false, weight, transB: false, into: t.flatRows(), alpha: 1,
+                                            beta: acc ? 1 : 0, parallel: !both)
+                    }
+                    if job == 1 || !both, let (t, acc) = gw {
+                        Tensor.backend.gemm(g2, transA: true, x2, transB: false, into: t, alpha: 1, beta: acc ? 1 : 0, parallel: !both)
+                    }
+                }
+            }
             bias?.accumulateGrad { gb, acc in Tensor.backend.sumRows(g2, into: gb, accumulate: acc) }
         }
     }
