@@ -21,6 +21,15 @@ def run_json(cmd):
     return {row["name"]: row for row in json.loads(out)}
 
 
+def median_rows(runs):
+    """Per benchmark, the round with the median tokens per second."""
+    out = {}
+    for name in runs[0]:
+        rows = sorted((r[name] for r in runs), key=lambda row: row["tokens_per_second"])
+        out[name] = rows[len(rows) // 2]
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--layers", type=int, default=30)
@@ -29,14 +38,22 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--objectives", default="forward,sft")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="alternate remask and PyTorch this many times; report each side's median (machine noise)")
     a = ap.parse_args()
 
-    remask = run_json([os.path.join(ROOT, ".build/release/remask"), "bench", "--json", "--only", a.objectives,
-                       "--layers", str(a.layers), "--batch", str(a.batch), "--length", str(a.seq),
-                       "--threads", str(a.threads), "--repetitions", str(a.reps)])
-    torch = run_json([sys.executable, os.path.join(ROOT, "bench/pytorch_step.py"), "--json",
-                      "--objectives", a.objectives, "--layers", str(a.layers), "--batch", str(a.batch),
-                      "--seq", str(a.seq), "--threads", str(a.threads), "--reps", str(a.reps)])
+    remask_runs, torch_runs = [], []
+    for _ in range(a.rounds):
+        remask_runs.append(run_json([os.path.join(ROOT, ".build/release/remask"), "bench", "--json", "--only", a.objectives,
+                                     "--layers", str(a.layers), "--batch", str(a.batch), "--length", str(a.seq),
+                                     "--threads", str(a.threads), "--repetitions", str(a.reps)]))
+        torch_runs.append(run_json([sys.executable, os.path.join(ROOT, "bench/pytorch_step.py"), "--json",
+                                    "--objectives", a.objectives, "--layers", str(a.layers), "--batch", str(a.batch),
+                                    "--seq", str(a.seq), "--threads", str(a.threads), "--reps", str(a.reps)]))
+    remask, torch = median_rows(remask_runs), median_rows(torch_runs)
+    for side, runs in (("remask", remask_runs), ("torch", torch_runs)):
+        for name in a.objectives.split(","):
+            print(f"{side} {name} rounds: " + ", ".join(f"{r[name]['tokens_per_second']:.1f}" for r in runs), file=sys.stderr)
     print(f"{'benchmark':<10} {'remask tok/s':>13} {'torch tok/s':>12} {'ratio':>6} "
           f"{'remask MiB':>11} {'torch MiB':>10} {'mem ratio':>9}")
     for name in a.objectives.split(","):

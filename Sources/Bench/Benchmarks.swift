@@ -148,3 +148,45 @@ public enum Benchmarks {
         (0..<s.tokens).map { i in (i + 1) % s.length == 0 ? Tensor.ignoreIndex : tokens[i + 1] }
     }
 }
+
+extension Benchmarks {
+    /// Prompt processing and greedy generation with KV caches: `batch` prompts of `promptLength` tokens
+    /// prefilled together, then `newTokens` decode steps. Two rows: prefill-bN and generate-bN.
+    public static func generation(_ s: BenchSettings, batch: Int, promptLength: Int, newTokens: Int,
+                                  progress: (String) -> Void) -> [BenchResult] {
+        progress("generate b\(batch): building model")
+        PeakMemory.reset()
+        let model = CausalLM(config: s.config, seed: s.seed)
+        var rng = SeededRandom(seed: s.seed &+ 2)
+        let prompts = (0..<batch).map { _ in (0..<promptLength).map { _ in Int32(rng.nextInt(below: s.config.vocabSize)) } }
+        var prefill: [Double] = [], decode: [Double] = []
+        progress("generate b\(batch): timing")
+        for rep in 0..<(s.warmup + s.repetitions) {
+            let caches = prompts.map { _ in model.makeCache(capacity: promptLength + newTokens) }
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            var logits = model.extend(prompts, caches: caches)
+            let t1 = DispatchTime.now().uptimeNanoseconds
+            for _ in 0..<newTokens {
+                let v = s.config.vocabSize
+                let next = (0..<batch).map { row -> [Int32] in
+                    let r = UnsafeBufferPointer(start: logits.pointer + row * v, count: v)
+                    return [Int32(r.indices.max { r[$0] < r[$1] }!)]
+                }
+                logits = model.extend(next, caches: caches)
+            }
+            let t2 = DispatchTime.now().uptimeNanoseconds
+            if rep >= s.warmup {
+                prefill.append(Double(t1 - t0) / 1e9)
+                decode.append(Double(t2 - t1) / 1e9)
+            }
+        }
+        let p = prefill.sorted()[prefill.count / 2], d = decode.sorted()[decode.count / 2]
+        let peak = PeakMemory.bytes()
+        return [
+            BenchResult(name: "prefill-b\(batch)", tokensPerSecond: Double(batch * promptLength) / p, gflops: nil, blasGflops: nil,
+                        secondsMedian: p, peakRssBytes: peak, detail: "\(batch) prompts × \(promptLength) tokens"),
+            BenchResult(name: "generate-b\(batch)", tokensPerSecond: Double(batch * newTokens) / d, gflops: nil, blasGflops: nil,
+                        secondsMedian: d, peakRssBytes: peak, detail: "\(batch) sequences × \(newTokens) greedy tokens, KV cache"),
+        ]
+    }
+}

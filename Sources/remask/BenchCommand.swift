@@ -14,7 +14,8 @@ struct BenchCommand: ParsableCommand {
             is the process's resident high-water mark during each benchmark.
             """)
 
-    @Option(help: "Benchmarks to run, comma-separated: gemm, forward, sft.") var only = "gemm,forward,sft"
+    @Option(help: "Benchmarks to run, comma-separated: gemm, forward, sft, generate (prefill and decode at batch 1 and 8).")
+    var only = "gemm,forward,sft,generate"
     @Option(help: "Hidden size.") var hidden = DecoderConfig.smolLM2_135M.hidden
     @Option(help: "Number of transformer blocks.") var layers = DecoderConfig.smolLM2_135M.layers
     @Option(help: "Attention (query) heads.") var heads = DecoderConfig.smolLM2_135M.heads
@@ -27,17 +28,20 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Untimed warm-up runs.") var warmup = 1
     @Option(help: "Timed repetitions (the median is reported).") var repetitions = 3
     @Option(help: "Seed for weights and tokens.") var seed: UInt64 = 0
+    @Option(name: .customLong("prompt-length"), help: "Prompt tokens per sequence (generate).") var promptLength = 128
+    @Option(name: .customLong("new-tokens"), help: "Generated tokens per sequence (generate).") var newTokens = 64
     @Flag(help: "Print one JSON array instead of a table.") var json = false
 
     func validate() throws {
         for (name, v) in [("hidden", hidden), ("layers", layers), ("heads", heads), ("kv-heads", kvHeads), ("ffn", ffn),
-                          ("vocab", vocab), ("batch", batch), ("length", length), ("repetitions", repetitions)] where v <= 0 {
+                          ("vocab", vocab), ("batch", batch), ("length", length), ("repetitions", repetitions),
+                          ("prompt-length", promptLength), ("new-tokens", newTokens)] where v <= 0 {
             throw ValidationError("--\(name) must be positive, got \(v)")
         }
         if warmup < 0 { throw ValidationError("--warmup cannot be negative") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if let problem = config.validationError() { throw ValidationError("invalid model shape: \(problem)") }
-        let known: Set<String> = ["gemm", "forward", "sft"]
+        let known: Set<String> = ["gemm", "forward", "sft", "generate"]
         for name in only.split(separator: ",") where !known.contains(String(name)) {
             throw ValidationError("unknown benchmark '\(name)'; choose from \(known.sorted().joined(separator: ", "))")
         }
@@ -59,6 +63,11 @@ struct BenchCommand: ParsableCommand {
         if selected.contains("gemm") { results += Benchmarks.gemm(settings, progress: progress) }
         if selected.contains("forward") { results.append(Benchmarks.forward(settings, progress: progress)) }
         if selected.contains("sft") { results.append(Benchmarks.sft(settings, progress: progress)) }
+        if selected.contains("generate") {
+            for b in [1, 8] {
+                results += Benchmarks.generation(settings, batch: b, promptLength: promptLength, newTokens: newTokens, progress: progress)
+            }
+        }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

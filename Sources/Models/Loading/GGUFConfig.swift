@@ -3,6 +3,9 @@ extension DecoderConfig {
     public static func gguf(_ file: GGUFFile) throws -> DecoderConfig {
         let m = file.metadata
         let arch = try m.string("general.architecture")
+        guard arch == "llama" || arch == "stablelm" else {
+            throw ModelFileError(path: file.path, "architecture \"\(arch)\" is not supported (llama, stablelm)")
+        }
         func int(_ key: String) throws -> Int { try m.int("\(arch).\(key)") }
         let heads = try int("attention.head_count"), hidden = try int("embedding_length")
         let kvHeads = m.values["\(arch).attention.head_count_kv"] == nil ? heads : try int("attention.head_count_kv")
@@ -17,7 +20,7 @@ extension DecoderConfig {
                             intermediate: try int("feed_forward_length"), ropeBase: base,
                             normEps: try m.float("llama.attention.layer_norm_rms_epsilon"), tiedEmbeddings: tied,
                             maxPositions: context)
-        case "stablelm":
+        default:  // stablelm
             let headDim = hidden / max(heads, 1)
             let rotary = m.values["stablelm.rope.dimension_count"] == nil ? headDim / 4 : try int("rope.dimension_count")
             config = .stableLM(vocabSize: vocab, hidden: hidden, layers: try int("block_count"), heads: heads, kvHeads: kvHeads,
@@ -27,8 +30,6 @@ extension DecoderConfig {
                                qkvBias: file.info("blk.0.attn_q.bias") != nil,
                                qkLayerNorm: file.info("blk.0.attn_q_norm.weight") != nil,
                                tiedEmbeddings: tied, maxPositions: context)
-        default:
-            throw ModelFileError(path: file.path, "architecture \"\(arch)\" is not supported (llama, stablelm)")
         }
         if let problem = config.validationError() { throw ModelFileError(path: file.path, problem) }
         return config

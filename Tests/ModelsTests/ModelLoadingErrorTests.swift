@@ -1,0 +1,79 @@
+import XCTest
+import Foundation
+import Core
+import Models
+
+/// Loading a model that cannot work: each case names the file and what is wrong.
+final class ModelLoadingErrorTests: XCTestCase {
+    let tiny = GoldenModelTests.fixtures.appendingPathComponent("tiny-llama")
+
+    func copyOfTiny() throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("remask-load-\(UUID().uuidString)")
+        try FileManager.default.copyItem(at: tiny, to: dir)
+        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
+        return dir
+    }
+
+    func assertLoadFails(_ path: String, containing expected: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertThrowsError(try LanguageModel.load(path), file: file, line: line) { error in
+            XCTAssertTrue("\(error)".contains(expected), "“\(error)” should mention “\(expected)”", file: file, line: line)
+        }
+    }
+
+    func testMissingPath() {
+        assertLoadFails("/nonexistent/model.gguf", containing: "/nonexistent/model.gguf: no such file or folder")
+    }
+
+    func testUnknownArchitectureInConfig() throws {
+        let dir = try copyOfTiny()
+        let config = dir.appendingPathComponent("config.json")
+        var text = try String(contentsOf: config, encoding: .utf8)
+        text = text.replacingOccurrences(of: "\"model_type\": \"llama\"", with: "\"model_type\": \"gpt9\"")
+        try text.write(to: config, atomically: true, encoding: .utf8)
+        assertLoadFails(dir.path, containing: "config.json: model_type \"gpt9\" is not supported")
+    }
+
+    func testMissingTensor() throws {
+        let dir = try copyOfTiny()
+        let weights = dir.appendingPathComponent("model.safetensors")
+        let file = try SafetensorsFile(path: weights.path)
+        var writer = SafetensorsWriter()
+        for name in file.tensorNames where name != "model.layers.1.mlp.up_proj.weight" { writer.add(name, try file.tensor(name)) }
+        try writer.write(to: weights.path)
+        assertLoadFails(dir.path, containing: "missing tensor model.layers.1.mlp.up_proj.weight")
+    }
+
+    func testWrongTensorShape() throws {
+        let dir = try copyOfTiny()
+        let weights = dir.appendingPathComponent("model.safetensors")
+        let file = try SafetensorsFile(path: weights.path)
+        var writer = SafetensorsWriter()
+        for name in file.tensorNames {
+            writer.add(name, name == "model.norm.weight" ? Tensor.zeros([7]) : try file.tensor(name))
+        }
+        try writer.write(to: weights.path)
+        assertLoadFails(dir.path, containing: "tensor model.norm.weight has shape [7], the model expects [32]")
+    }
+
+    func testUnknownArchitectureInGGUF() throws {
+        var w = GGUFWriter()
+        w.set("general.architecture", .string("gpt9"))
+        w.set("gpt9.attention.head_count", .uint32(4))
+        w.set("gpt9.embedding_length", .uint32(32))
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("remask-\(UUID().uuidString).gguf").path
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
+        try w.write(to: path)
+        assertLoadFails(path, containing: "architecture \"gpt9\" is not supported")
+    }
+
+    func testTruncatedGGUFNamesTheFile() throws {
+        let src = GoldenModelTests.fixtures.appendingPathComponent("tiny-llama")
+        let lm = try LanguageModel.load(src.path)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("remask-\(UUID().uuidString).gguf").path
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
+        try ModelExport.export(lm, to: path, format: .gguf, dtype: .f32)
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        try data.prefix(data.count - 100).write(to: URL(fileURLWithPath: path))
+        assertLoadFails(path, containing: path)
+    }
+}
