@@ -19,13 +19,24 @@ public enum BLAS {
         }
         let lda = lda ?? (transA ? m : k)
         let ldb = ldb ?? (transB ? k : n)
-        // Rows of op(A) are rows of A, or columns of A when transposed.
-        let rowStep = transA ? 1 : lda
+        // Split the rows of C across workers; with few rows (decoding one token), split its columns instead.
+        // Rows of op(A) are rows of A (columns when transposed); columns of op(B) are columns of B (rows when
+        // transposed).
+        let rowStep = transA ? 1 : lda, colStep = transB ? ldb : 1
+        let ta = transA ? CblasTrans : CblasNoTrans, tb = transB ? CblasTrans : CblasNoTrans
+        if m < 32 && n >= 256 {
+            withoutActuallyEscaping({ (r: Range<Int>) in
+                cblas_sgemm(CblasRowMajor, ta, tb, blasint(m), blasint(r.count), blasint(k), alpha, a, blasint(lda),
+                            b + r.lowerBound * colStep, blasint(ldb), beta, c + r.lowerBound, blasint(ldc))
+            }) { body in
+                if parallel { Parallel.forChunks(n, minChunk: 128, body) } else { body(0..<n) }
+            }
+            return
+        }
         let minRows = max(16, (1 << 21) / max(1, n * k))
         withoutActuallyEscaping({ (r: Range<Int>) in
-            cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                        blasint(r.count), blasint(n), blasint(k), alpha, a + r.lowerBound * rowStep, blasint(lda),
-                        b, blasint(ldb), beta, c + r.lowerBound * ldc, blasint(ldc))
+            cblas_sgemm(CblasRowMajor, ta, tb, blasint(r.count), blasint(n), blasint(k), alpha, a + r.lowerBound * rowStep,
+                        blasint(lda), b, blasint(ldb), beta, c + r.lowerBound * ldc, blasint(ldc))
         }) { body in
             if parallel { Parallel.forChunks(m, minChunk: minRows, body) } else { body(0..<m) }
         }
