@@ -33,25 +33,25 @@ final class ModelLoadingErrorTests: XCTestCase {
         assertLoadFails(dir.path, containing: "config.json: model_type \"gpt9\" is not supported")
     }
 
-    func testMissingTensor() throws {
+    /// A copy of the tiny model whose weights file is rewritten: `edit` returns each tensor's replacement
+    /// (nil drops it).
+    func tinyWithWeights(_ edit: (String, Tensor) -> Tensor?) throws -> URL {
         let dir = try copyOfTiny()
         let weights = dir.appendingPathComponent("model.safetensors")
         let file = try SafetensorsFile(path: weights.path)
         var writer = SafetensorsWriter()
-        for name in file.tensorNames where name != "model.layers.1.mlp.up_proj.weight" { writer.add(name, try file.tensor(name)) }
+        for name in file.tensorNames { if let t = edit(name, try file.tensor(name)) { writer.add(name, t) } }
         try writer.write(to: weights.path)
+        return dir
+    }
+
+    func testMissingTensor() throws {
+        let dir = try tinyWithWeights { name, t in name == "model.layers.1.mlp.up_proj.weight" ? nil : t }
         assertLoadFails(dir.path, containing: "missing tensor model.layers.1.mlp.up_proj.weight")
     }
 
     func testWrongTensorShape() throws {
-        let dir = try copyOfTiny()
-        let weights = dir.appendingPathComponent("model.safetensors")
-        let file = try SafetensorsFile(path: weights.path)
-        var writer = SafetensorsWriter()
-        for name in file.tensorNames {
-            writer.add(name, name == "model.norm.weight" ? Tensor.zeros([7]) : try file.tensor(name))
-        }
-        try writer.write(to: weights.path)
+        let dir = try tinyWithWeights { name, t in name == "model.norm.weight" ? Tensor.zeros([7]) : t }
         assertLoadFails(dir.path, containing: "tensor model.norm.weight has shape [7], the model expects [32]")
     }
 

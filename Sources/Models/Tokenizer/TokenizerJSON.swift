@@ -163,7 +163,7 @@ private struct TokenizerJSONSpec {
             }
         }
         let count = byID.count
-        if let beyond = byID.keys.first(where: { $0 >= count }) {
+        if let beyond = byID.keys.max(), beyond >= count {
             throw f.fail("model.vocab", "ids are not contiguous: there are \(count) tokens but one has id \(beyond)")
         }
         tokens = (0..<count).map { byID[$0]! }
