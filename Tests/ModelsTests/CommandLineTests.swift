@@ -1,0 +1,57 @@
+import XCTest
+import Foundation
+
+/// The `remask` executable (built beside the test bundle) on bad input: one clear message, non-zero exit.
+final class CommandLineTests: XCTestCase {
+    func run(_ args: [String], stdin: String? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("remask")
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary.path), "remask not built beside the tests")
+        let p = Process()
+        p.executableURL = binary
+        p.arguments = args
+        let out = Pipe(), err = Pipe(), input = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = input
+        try p.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try input.fileHandleForWriting.close()
+        let o = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        return (p.terminationStatus, o, e)
+    }
+
+    func testMissingModelFile() throws {
+        let r = try run(["score", "--model", "/nonexistent/m.gguf", "--text", "hi"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("/nonexistent/m.gguf: no such file or folder"), r.stderr)
+    }
+
+    func testBadFlags() throws {
+        for (args, expected) in [(["bench", "--only", "nope"], "unknown benchmark 'nope'"),
+                                 (["generate", "--top-p", "0"], "--top-p must be in (0, 1]"),
+                                 (["export", "--out", "x", "--format", "safetensors", "--dtype", "q8_0"], "--dtype q8_0 needs --format gguf"),
+                                 (["bench", "--heads", "4", "--kv-heads", "3"], "4 heads are not a multiple of the 3 key/value heads")] {
+            let r = try run(args)
+            XCTAssertNotEqual(r.status, 0, "\(args)")
+            XCTAssertTrue(r.stderr.contains(expected), "\(args): \(r.stderr)")
+        }
+    }
+
+    func testGarbageModelFile() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("remask-garbage-\(UUID().uuidString).gguf")
+        try Data("this is not a model".utf8).write(to: path)
+        defer { try? FileManager.default.removeItem(at: path) }
+        let r = try run(["tokenize", "--model", path.path], stdin: "hello")
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains(path.path) && r.stderr.contains("not a GGUF file"), r.stderr)
+    }
+
+    func testModelWithoutTokenizer() throws {
+        let tiny = GoldenModelTests.fixtures.appendingPathComponent("tiny-llama").path
+        let r = try run(["tokenize", "--model", tiny], stdin: "hello")
+        XCTAssertNotEqual(r.status, 0, "the tiny fixture has no tokenizer")
+        XCTAssertTrue(r.stderr.contains("the model has no tokenizer"), r.stderr)
+    }
+}
