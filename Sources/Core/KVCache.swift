@@ -24,23 +24,6 @@ public final class KVCache: @unchecked Sendable {
         check(length + count <= capacity, "KVCache: \(length + count) tokens exceed the capacity of \(capacity)")
         length += count
     }
-
-    /// Forgets every token past `newLength` (to reuse a shared prefix).
-    public func truncate(to newLength: Int) {
-        check(newLength >= 0 && newLength <= length, "KVCache: cannot truncate \(length) tokens to \(newLength)")
-        length = newLength
-    }
-
-    /// A copy holding the same tokens (for continuing one prefix in several ways).
-    public func copy() -> KVCache {
-        let c = KVCache(layers: layers, capacity: capacity, kvHeads: 1, headDim: width)
-        for l in 0..<layers {
-            c.keys[l].pointer.update(from: keys[l].pointer, count: length * width)
-            c.values[l].pointer.update(from: values[l].pointer, count: length * width)
-        }
-        c.length = length
-        return c
-    }
 }
 
 extension Tensor {

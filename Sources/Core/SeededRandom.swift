@@ -50,10 +50,6 @@ public struct SeededRandom: RandomNumberGenerator, Sendable, Codable, Equatable 
         for i in 0..<count { p[i] = nextNormal() * std }
     }
 
-    public mutating func fillUniform(_ p: UnsafeMutablePointer<Float>, count: Int, low: Float, high: Float) {
-        for i in 0..<count { p[i] = low + (high - low) * nextFloat() }
-    }
-
     private func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
 }
 

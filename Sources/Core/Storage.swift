@@ -6,13 +6,11 @@ import Synchronization
 public final class Storage: @unchecked Sendable {
     public let pointer: UnsafeMutablePointer<Float>
     public let count: Int
-    private let pooled: Bool
 
     /// A pooled buffer; its contents are unspecified.
     public init(uninitializedCount count: Int) {
         self.count = count
         self.pointer = BufferPool.shared.take(count)
-        self.pooled = true
     }
 
     /// A pooled buffer filled with zeros.
@@ -21,19 +19,8 @@ public final class Storage: @unchecked Sendable {
         pointer.initialize(repeating: 0, count: count)
     }
 
-    /// Wraps memory owned elsewhere (for example one slice of a flat parameter buffer owner).
-    /// `owner` is kept alive as long as this storage.
-    public init(borrowing pointer: UnsafeMutablePointer<Float>, count: Int, owner: AnyObject) {
-        self.pointer = pointer
-        self.count = count
-        self.pooled = false
-        self.owner = owner
-    }
-
-    private var owner: AnyObject?
-
     deinit {
-        if pooled { BufferPool.shared.give(pointer, count) }
+        BufferPool.shared.give(pointer, count)
     }
 }
 
@@ -43,7 +30,6 @@ public final class BufferPool: Sendable {
 
     private struct Free: ~Copyable {
         var lists: [Int: [UInt]] = [:]  // addresses, so the state is Sendable
-        var cachedBytes = 0
     }
     private let free = Mutex(Free())
 
@@ -52,7 +38,6 @@ public final class BufferPool: Sendable {
         let reused: UInt? = free.withLock { state in
             guard var list = state.lists[n], let p = list.popLast() else { return nil }
             state.lists[n] = list
-            state.cachedBytes -= n * 4
             return p
         }
         if let p = reused, let ptr = UnsafeMutablePointer<Float>(bitPattern: p) { return ptr }
@@ -69,19 +54,14 @@ public final class BufferPool: Sendable {
         let address = UInt(bitPattern: p)
         free.withLock { state in
             state.lists[n, default: []].append(address)
-            state.cachedBytes += n * 4
         }
     }
-
-    /// Bytes held in the cache, not in use.
-    public var cachedBytes: Int { free.withLock { $0.cachedBytes } }
 
     /// Returns every cached buffer to the system.
     public func trim() {
         let lists = free.withLock { state -> [Int: [UInt]] in
             let l = state.lists
             state.lists = [:]
-            state.cachedBytes = 0
             return l
         }
         for (_, ps) in lists { for p in ps { Foundation.free(UnsafeMutableRawPointer(bitPattern: p)) } }
