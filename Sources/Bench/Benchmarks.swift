@@ -168,10 +168,7 @@ extension Benchmarks {
             let t1 = DispatchTime.now().uptimeNanoseconds
             for _ in 0..<newTokens {
                 let v = s.config.vocabSize
-                let next = (0..<batch).map { row -> [Int32] in
-                    let r = UnsafeBufferPointer(start: logits.pointer + row * v, count: v)
-                    return [Int32(r.indices.max { r[$0] < r[$1] }!)]
-                }
+                let next = (0..<batch).map { row in [Int32(argmax(logits.pointer + row * v, v))] }
                 logits = model.extend(next, caches: caches)
             }
             let t2 = DispatchTime.now().uptimeNanoseconds

@@ -56,8 +56,7 @@ public enum TinyDemo {
             for _ in 0..<count {
                 let logits = model.logits(ids, batch: 1, length: ids.count)
                 let v = model.config.vocabSize
-                let last = Array(logits.values.suffix(v))
-                ids.append(Int32(last.indices.max(by: { last[$0] < last[$1] })!))
+                ids.append(Int32(argmax(logits.pointer + (ids.count - 1) * v, v)))
             }
         }
         return decode(ids)

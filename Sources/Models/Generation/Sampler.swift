@@ -53,7 +53,7 @@ public struct Sampler: Sendable {
 }
 
 /// Index of the largest value (the first on ties).
-func argmax(_ p: UnsafePointer<Float>, _ n: Int) -> Int {
+public func argmax(_ p: UnsafePointer<Float>, _ n: Int) -> Int {
     var best = 0
     for i in 1..<max(n, 1) where p[i] > p[best] { best = i }
     return best

@@ -8,11 +8,11 @@ extension DecoderConfig {
         }
         func int(_ key: String) throws -> Int { try m.int("\(arch).\(key)") }
         let heads = try int("attention.head_count"), hidden = try int("embedding_length")
-        let kvHeads = m.values["\(arch).attention.head_count_kv"] == nil ? heads : try int("attention.head_count_kv")
-        let vocab = m.values["\(arch).vocab_size"] == nil ? try m.stringArray("tokenizer.ggml.tokens").count : try int("vocab_size")
-        let base = m.values["\(arch).rope.freq_base"] == nil ? 10000 : try m.float("\(arch).rope.freq_base")
+        let kvHeads = try m.ifPresent("\(arch).attention.head_count_kv", m.int) ?? heads
+        let vocab = try m.ifPresent("\(arch).vocab_size", m.int) ?? m.stringArray("tokenizer.ggml.tokens").count
+        let base = try m.ifPresent("\(arch).rope.freq_base", m.float) ?? 10000
         let tied = file.info("output.weight") == nil
-        let context = m.values["\(arch).context_length"] == nil ? 2048 : try int("context_length")
+        let context = try m.ifPresent("\(arch).context_length", m.int) ?? 2048
         let config: DecoderConfig
         switch arch {
         case "llama":
@@ -22,7 +22,7 @@ extension DecoderConfig {
                             maxPositions: context)
         default:  // stablelm
             let headDim = hidden / max(heads, 1)
-            let rotary = m.values["stablelm.rope.dimension_count"] == nil ? headDim / 4 : try int("rope.dimension_count")
+            let rotary = try m.ifPresent("stablelm.rope.dimension_count", m.int) ?? headDim / 4
             config = .stableLM(vocabSize: vocab, hidden: hidden, layers: try int("block_count"), heads: heads, kvHeads: kvHeads,
                                intermediate: try int("feed_forward_length"),
                                partialRotaryFactor: Float(rotary) / Float(max(headDim, 1)), ropeBase: base,
@@ -33,5 +33,12 @@ extension DecoderConfig {
         }
         if let problem = config.validationError() { throw ModelFileError(path: file.path, problem) }
         return config
+    }
+}
+
+extension GGUFMetadata {
+    /// `read(key)` when the key is present, nil when it is absent (a present key of the wrong type still throws).
+    func ifPresent<T>(_ key: String, _ read: (String) throws -> T) rethrows -> T? {
+        values[key] == nil ? nil : try read(key)
     }
 }

@@ -70,7 +70,7 @@ public struct LanguageModel: @unchecked Sendable {
                 p.tensor.pointer.update(from: t.pointer, count: p.count)
             }
         }
-        let template = (file.metadata.values["tokenizer.chat_template"]).flatMap { _ in try? file.metadata.string("tokenizer.chat_template") }
+        let template = try? file.metadata.string("tokenizer.chat_template")
         let tokenizer = file.metadata.values["tokenizer.ggml.model"] == nil ? nil : try ggufTokenizer(file)
         return LanguageModel(model: model, tokenizer: tokenizer, chatTemplate: template, path: path)
     }
@@ -88,20 +88,20 @@ public struct LanguageModel: @unchecked Sendable {
         guard kind == "gpt2" else {
             throw ModelFileError(path: file.path, "tokenizer.ggml.model \"\(kind)\" is not supported (only gpt2 byte-level BPE)")
         }
-        let pre = m.values["tokenizer.ggml.pre"] == nil ? "gpt2" : try m.string("tokenizer.ggml.pre")
+        let pre = try m.ifPresent("tokenizer.ggml.pre", m.string) ?? "gpt2"
         guard let preTokenizer = PreTokenizer(ggufName: pre) else {
             throw ModelFileError(path: file.path, "tokenizer.ggml.pre \"\(pre)\" is not supported")
         }
         func id(_ key: String) throws -> Int32? {
-            m.values[key] == nil ? nil : Int32(clamping: try m.int(key))
+            try m.ifPresent(key, m.int).map { Int32(clamping: $0) }
         }
         do {
             return try BPETokenizer(tokens: try m.stringArray("tokenizer.ggml.tokens"),
                                     merges: try m.stringArray("tokenizer.ggml.merges"),
-                                    tokenTypes: m.values["tokenizer.ggml.token_type"] == nil ? nil : try m.intArray("tokenizer.ggml.token_type"),
+                                    tokenTypes: try m.ifPresent("tokenizer.ggml.token_type", m.intArray),
                                     bosID: try id("tokenizer.ggml.bos_token_id"), eosID: try id("tokenizer.ggml.eos_token_id"),
                                     unkID: try id("tokenizer.ggml.unknown_token_id"), padID: try id("tokenizer.ggml.padding_token_id"),
-                                    addBOS: m.values["tokenizer.ggml.add_bos_token"] == nil ? false : try m.bool("tokenizer.ggml.add_bos_token"),
+                                    addBOS: try m.ifPresent("tokenizer.ggml.add_bos_token", m.bool) ?? false,
                                     preTokenizer: preTokenizer)
         } catch let e as TokenizerError {
             throw ModelFileError(path: file.path, "tokenizer: \(e)")
