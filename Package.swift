@@ -30,6 +30,7 @@ let package = Package(
         .library(name: "Core", targets: ["Core"]),
         .library(name: "NN", targets: ["NN"]),
         .library(name: "Models", targets: ["Models"]),
+        .library(name: "ReMask", targets: ["ReMask"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -40,13 +41,15 @@ let package = Package(
         .target(name: "Core", dependencies: ["COpenBLAS"], swiftSettings: fast),
         .target(name: "NN", dependencies: ["Core"], swiftSettings: fast),
         .target(name: "Models", dependencies: ["Core", "NN"], swiftSettings: fast),
-        .target(name: "Bench", dependencies: ["Core", "NN", "Models", "COpenBLAS"], swiftSettings: fast),
+        .target(name: "ReMask", dependencies: ["Core", "NN", "Models"], swiftSettings: fast),
+        .target(name: "Bench", dependencies: ["Core", "NN", "Models", "ReMask", "COpenBLAS"], swiftSettings: fast),
         .executableTarget(name: "remask", dependencies: [
-            "Core", "NN", "Models", "Bench",
+            "Core", "NN", "Models", "ReMask", "Bench",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: fast),
         .testTarget(name: "CoreTests", dependencies: ["Core"]),
         .testTarget(name: "NNTests", dependencies: ["Core", "NN", "Models", "Bench"]),
         .testTarget(name: "ModelsTests", dependencies: ["Core", "NN", "Models"]),
+        .testTarget(name: "ReMaskTests", dependencies: ["Core", "NN", "Models", "ReMask"]),
     ]
 )

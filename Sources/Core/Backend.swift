@@ -37,25 +37,13 @@ public protocol Backend: Sendable {
     func crossEntropy(_ logits: Tensor, labels: [Int32], logSumExp: Tensor) -> (sum: Double, count: Int)
     func crossEntropyBackward(_ logits: Tensor, labels: [Int32], logSumExp: Tensor, scale: Float,
                               into gradLogits: Tensor, accumulate: Bool)
-    func klDivergence(_ p: Tensor, _ q: Tensor, rows: [Int32], direction: KLDirection,
-                      lseP: Tensor, lseQ: Tensor) -> Double
-    func klDivergenceBackward(_ p: Tensor, _ q: Tensor, rows: [Int32], direction: KLDirection,
-                              lseP: Tensor, lseQ: Tensor, scale: Float,
-                              gradP: (Tensor, Bool)?, gradQ: (Tensor, Bool)?)
+    /// ReMask's fused loss; writes d(loss)/d(logits) into `gradient` when given.
+    func consistencyLoss(_ logits: Tensor, pairs: [ConsistencyPair], weight: Float, divergence: Divergence,
+                         detachFull: Bool, gradient: Tensor?) -> ConsistencyLossParts
 }
 
 public enum BinaryOp: Sendable { case add, sub, mul }
 public enum UnaryOp: Sendable { case silu, gelu, exp }
-
-/// Which Kullback–Leibler divergence between the next-token distributions p (first) and q (second).
-public enum KLDirection: String, Sendable, CaseIterable {
-    /// KL(p ‖ q)
-    case forward
-    /// KL(q ‖ p)
-    case reverse
-    /// The mean of both directions.
-    case symmetric
-}
 
 /// Geometry of fused causal self-attention over a packed QKV matrix.
 public struct AttentionShape: Sendable, Equatable {
@@ -64,10 +52,15 @@ public struct AttentionShape: Sendable, Equatable {
     /// partial rotary (StableLM), 0 for none.
     public var rotaryDim: Int
     public var ropeBase: Float
+    /// Who sees whom inside each row, and each token's rotary position; nil: plain causal rows, positions
+    /// counting from 0.
+    public var layout: SequenceLayout?
 
-    public init(batch: Int, length: Int, heads: Int, kvHeads: Int, headDim: Int, rotaryDim: Int? = nil, ropeBase: Float = 10000) {
+    public init(batch: Int, length: Int, heads: Int, kvHeads: Int, headDim: Int, rotaryDim: Int? = nil, ropeBase: Float = 10000,
+                layout: SequenceLayout? = nil) {
         self.batch = batch; self.length = length; self.heads = heads; self.kvHeads = kvHeads
         self.headDim = headDim; self.rotaryDim = rotaryDim ?? headDim; self.ropeBase = ropeBase
+        self.layout = layout
     }
 
     /// Columns of the packed QKV matrix: queries, then keys, then values.

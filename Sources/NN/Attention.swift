@@ -40,11 +40,13 @@ public struct SelfAttention: Sendable {
         self.normEps = normEps
     }
 
-    /// The packed [rows, (heads + 2·kvHeads)·headDim] projection, q/k-normalized when configured.
-    public func qkv(_ x: Tensor) -> Tensor {
+    /// The packed [rows, (heads + 2·kvHeads)·headDim] projection (with `lora`'s contributions), q/k-normalized
+    /// when configured.
+    public func qkv(_ x: Tensor, lora: LoRAGroup? = nil) -> Tensor {
         let w = store.concatenatedView([q.weight, k.weight, v.weight])
         let b = q.bias.map { store.concatenatedView([$0, k.bias!, v.bias!]) }
-        let packed = x.linear(w, bias: b)
+        let base = x.linear(w, bias: b)
+        let packed = lora.map { $0.adding(to: base, input: x) } ?? base
         guard !qNorm.isEmpty else { return packed }
         let hd = shape.headDim, qw = shape.heads * hd, kw = shape.kvHeads * hd
         let ones = Tensor.full([hd], 1)
@@ -58,12 +60,15 @@ public struct SelfAttention: Sendable {
                                            packed.sliceLastAxis(qw + kw..<qw + 2 * kw)])
     }
 
-    /// x: [batch·length, hidden] → [batch·length, hidden].
-    public func callAsFunction(_ x: Tensor, batch: Int, length: Int) -> Tensor {
+    /// x: [batch·length, hidden] → [batch·length, hidden]; `layout` for packed or prefix-sharing rows; `lora`
+    /// adapts the projections.
+    public func callAsFunction(_ x: Tensor, batch: Int, length: Int, layout: SequenceLayout? = nil,
+                               lora: BlockLoRA? = nil) -> Tensor {
         var s = shape
         s.batch = batch
         s.length = length
-        return o(qkv(x).causalSelfAttention(s))
+        s.layout = layout
+        return o(qkv(x, lora: lora?.qkv).causalSelfAttention(s), lora: lora?.o)
     }
 }
 
@@ -86,7 +91,10 @@ public struct SwiGLUMLP: Sendable {
         down = Linear(store, "\(prefix).down_proj", inFeatures: intermediate, outFeatures: hidden, std: std)
     }
 
-    public func callAsFunction(_ x: Tensor) -> Tensor {
-        down(x.linear(store.concatenatedView([gate.weight, up.weight])).swiglu())
+    /// `lora` adapts the projections.
+    public func callAsFunction(_ x: Tensor, lora: BlockLoRA? = nil) -> Tensor {
+        let base = x.linear(store.concatenatedView([gate.weight, up.weight]))
+        let gateUp = lora?.gateUp.map { $0.adding(to: base, input: x) } ?? base
+        return down(gateUp.swiglu(), lora: lora?.down)
     }
 }

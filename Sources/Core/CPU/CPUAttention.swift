@@ -9,8 +9,9 @@ extension CPUBackend {
         let w = s.qkvWidth, t = s.length, hd = s.headDim
         let src = qkv.pointer, qr = saved.qkvRotated.pointer
         qr.update(from: src, count: qkv.count)
-        let rope = RopeTable(length: t, rotaryDim: s.rotaryDim, base: s.ropeBase)
-        rope.apply(qr, rows: s.batch * t, length: t, rowStride: w, headDim: hd, heads: s.heads + s.kvHeads, inverse: false)
+        let rope = RopeTable(s)
+        rope.apply(qr, rows: s.batch * t, length: t, rowStride: w, headDim: hd, heads: s.heads + s.kvHeads, inverse: false,
+                   positions: s.layout?.positions)
         let scale = 1 / Float(hd).squareRoot()
         let group = s.heads / s.kvHeads
         let probs = saved.probs.pointer, o0 = out.pointer
@@ -29,7 +30,11 @@ extension CPUBackend {
                         let rows = min(causalBlock, t - i0), seen = i0 + rows
                         BLAS.gemm(transB: true, m: rows, n: seen, k: hd, alpha: scale, a: q + i0 * w, lda: w, b: k, ldb: w,
                                   c: p + i0 * t, ldc: t, parallel: false)
-                        causalSoftmaxRows(p, i0..<seen, t)
+                        if let layout = s.layout {
+                            maskedSoftmaxRows(p, i0..<seen, t, layout: layout, firstToken: b * t)
+                        } else {
+                            causalSoftmaxRows(p, i0..<seen, t)
+                        }
                         BLAS.gemm(m: rows, n: hd, k: seen, a: p + i0 * t, lda: t, b: v, ldb: w, c: o + i0 * s.outWidth,
                                   ldc: s.outWidth, parallel: false)
                     }
@@ -79,8 +84,9 @@ extension CPUBackend {
             }
             withExtendedLifetime(scratch) {}
         }
-        let rope = RopeTable(length: t, rotaryDim: s.rotaryDim, base: s.ropeBase)
-        rope.apply(dqkv, rows: s.batch * t, length: t, rowStride: w, headDim: hd, heads: s.heads + s.kvHeads, inverse: true)
+        let rope = RopeTable(s)
+        rope.apply(dqkv, rows: s.batch * t, length: t, rowStride: w, headDim: hd, heads: s.heads + s.kvHeads, inverse: true,
+                   positions: s.layout?.positions)
         let n = gradQKV.count
         if accumulate { addInPlace(gradQKV.pointer, dqkv, n) } else { gradQKV.pointer.update(from: dqkv, count: n) }
         withExtendedLifetime(dqkvBuffer) {}
@@ -137,6 +143,24 @@ private func causalSoftmaxRows(_ p: UnsafeMutablePointer<Float>, _ rows: Range<I
     }
 }
 
+/// Like `causalSoftmaxRows`, but row i of sequence `firstToken / t` sees only the columns its layout allows:
+/// `0..<sharedPrefix` and `segmentStart...i`. Masked columns get probability 0, so backward needs no layout.
+private func maskedSoftmaxRows(_ p: UnsafeMutablePointer<Float>, _ rows: Range<Int>, _ t: Int, layout: SequenceLayout,
+                               firstToken: Int) {
+    for i in rows {
+        let row = p + i * t
+        let shared = Int(layout.sharedPrefix[firstToken + i]), start = Int(layout.segmentStart[firstToken + i])
+        let own = row + start, ownCount = i + 1 - start
+        let shift = shared > 0 ? max(maxOf(row, shared), maxOf(own, ownCount)) : maxOf(own, ownCount)
+        let total = (shared > 0 ? expShifted(row, row, shared, shift: shift) : 0) + expShifted(own, own, ownCount, shift: shift)
+        let inv = 1 / total
+        if shared > 0 { scaleInPlace(row, shared, inv) }
+        scaleInPlace(own, ownCount, inv)
+        (row + shared).update(repeating: 0, count: start - shared)
+        (row + i + 1).update(repeating: 0, count: t - i - 1)
+    }
+}
+
 /// dS = P ⊙ (dP − rowsum(dP ⊙ P)) · scale, written over dP (row stride `width`), for `rows` rows starting at
 /// row `firstRow` of a causal probability matrix with row stride `pStride` (row i has i + 1 entries; dS is
 /// zero after them).
@@ -162,6 +186,12 @@ struct RopeTable {
     let half: Int
     let cos: [Float], sin: [Float]
 
+    /// Tables for the positions a batch of `s` uses.
+    init(_ s: AttentionShape) {
+        let count = s.layout.map { Int($0.positions.max() ?? 0) + 1 } ?? s.length
+        self.init(length: count, rotaryDim: s.rotaryDim, base: s.ropeBase)
+    }
+
     /// Tables for positions start..<start+length.
     init(start: Int = 0, length: Int, rotaryDim: Int, base: Float) {
         half = rotaryDim / 2
@@ -178,8 +208,9 @@ struct RopeTable {
     }
 
     /// Rotates the first `heads` heads of every row in place (by −angle when `inverse`, the transpose);
-    /// row r takes table entry r mod `length`.
-    func apply(_ x: UnsafeMutablePointer<Float>, rows: Int, length: Int, rowStride: Int, headDim: Int, heads: Int, inverse: Bool) {
+    /// row r takes table entry `positions[r]`, or r mod `length` without positions.
+    func apply(_ x: UnsafeMutablePointer<Float>, rows: Int, length: Int, rowStride: Int, headDim: Int, heads: Int, inverse: Bool,
+               positions: [Int32]? = nil) {
         guard half > 0 else { return }
         let half = self.half
         cos.withUnsafeBufferPointer { cb in
@@ -187,7 +218,7 @@ struct RopeTable {
                 let cb = UncheckedSendable(cb), sb = UncheckedSendable(sb)
                 Parallel.forChunks(rows, minChunk: 16) { r in
                     for row in r {
-                        let pos = row % length
+                        let pos = positions.map { Int($0[row]) } ?? row % length
                         let cr = cb.value.baseAddress! + pos * half, sr = sb.value.baseAddress! + pos * half
                         for h in 0..<heads {
                             let a = x + row * rowStride + h * headDim, bb = a + half

@@ -1,8 +1,8 @@
 import Foundation
 
-/// Softmax over the last axis and the vocabulary-sized losses built on it: cross-entropy and KL divergence.
-/// Both losses keep only a log-sum-exp per row from forward and recompute probabilities in backward, so no
-/// probability tensor the size of the logits is ever stored.
+/// Softmax over the last axis and the cross-entropy built on it. Cross-entropy keeps only a log-sum-exp per
+/// row from forward and recomputes probabilities in backward, so no probability tensor the size of the logits
+/// is ever stored.
 extension CPUBackend {
     public func softmax(_ x: Tensor, into out: Tensor) {
         let d = x.shape.last!, rows = x.count / max(d, 1)
@@ -91,93 +91,4 @@ extension CPUBackend {
             }
         }
     }
-
-    public func klDivergence(_ p: Tensor, _ q: Tensor, rows: [Int32], direction: KLDirection,
-                             lseP: Tensor, lseQ: Tensor) -> Double {
-        let v = p.shape.last!, n = rows.count
-        let chunks = Parallel.chunkCount(n, minChunk: 1)
-        var partial = [Double](repeating: 0, count: chunks)
-        rows.withUnsafeBufferPointer { sel in
-            partial.withUnsafeMutableBufferPointer { part in
-                let part = UncheckedSendable(part)
-                Parallel.forChunks(n, minChunk: 1) { r in
-                    var s = 0.0
-                    for i in r {
-                        let row = Int(sel[i])
-                        let xp = p.pointer + row * v, xq = q.pointer + row * v
-                        let mp = maxOf(xp, v), mq = maxOf(xq, v)
-                        let lp = mp + Foundation.log(sumExpShifted(xp, v, shift: mp))
-                        let lq = mq + Foundation.log(sumExpShifted(xq, v, shift: mq))
-                        lseP.pointer[row] = lp
-                        lseQ.pointer[row] = lq
-                        let (kf, kr) = klPair(xp, xq, v, lp, lq)
-                        switch direction {
-                        case .forward: s += Double(kf)
-                        case .reverse: s += Double(kr)
-                        case .symmetric: s += 0.5 * Double(kf + kr)
-                        }
-                    }
-                    part.value[chunkIndex(r, n, chunks)] = s
-                }
-            }
-        }
-        return partial.reduce(0, +)
-    }
-
-    /// With lp, lq the log-probabilities: ∂KL(p‖q)/∂p-logits = p(lp − lq − KL(p‖q)), ∂KL(p‖q)/∂q-logits = q − p,
-    /// and the mirror images for KL(q‖p). Rows not selected get no gradient.
-    public func klDivergenceBackward(_ p: Tensor, _ q: Tensor, rows: [Int32], direction: KLDirection,
-                                     lseP: Tensor, lseQ: Tensor, scale: Float,
-                                     gradP: (Tensor, Bool)?, gradQ: (Tensor, Bool)?) {
-        let v = p.shape.last!, n = rows.count
-        if let (g, acc) = gradP, !acc { g.pointer.update(repeating: 0, count: g.count) }
-        if let (g, acc) = gradQ, !acc { g.pointer.update(repeating: 0, count: g.count) }
-        let (wf, wr): (Float, Float) = switch direction {
-        case .forward: (1, 0)
-        case .reverse: (0, 1)
-        case .symmetric: (0.5, 0.5)
-        }
-        rows.withUnsafeBufferPointer { sel in
-            Parallel.forChunks(n, minChunk: 1) { r in
-                for i in r {
-                    let row = Int(sel[i])
-                    let xp = p.pointer + row * v, xq = q.pointer + row * v
-                    let lp0 = lseP.pointer[row], lq0 = lseQ.pointer[row]
-                    let (kf, kr) = klPair(xp, xq, v, lp0, lq0)
-                    let dp = gradP.map { $0.0.pointer + row * v }
-                    let dq = gradQ.map { $0.0.pointer + row * v }
-                    for j in 0..<v {
-                        let lp = xp[j] - lp0, lq = xq[j] - lq0
-                        let pj = expApprox(lp), qj = expApprox(lq)
-                        // forward part: dP = p(lp−lq−kf), dQ = q−p; reverse part: dP = p−q, dQ = q(lq−lp−kr)
-                        if let dp { dp[j] += scale * (wf * pj * (lp - lq - kf) + wr * (pj - qj)) }
-                        if let dq { dq[j] += scale * (wf * (qj - pj) + wr * qj * (lq - lp - kr)) }
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// (KL(p‖q), KL(q‖p)) for one row of logits given both log-sum-exps.
-@inline(__always)
-private func klPair(_ xp: UnsafePointer<Float>, _ xq: UnsafePointer<Float>, _ v: Int, _ lseP: Float, _ lseQ: Float) -> (Float, Float) {
-    var accF = F8(), accR = F8()
-    let sp = F8(repeating: lseP), sq = F8(repeating: lseQ)
-    var j = 0
-    while j + 8 <= v {
-        let lp = load8(xp + j) - sp, lq = load8(xq + j) - sq
-        let diff = lp - lq
-        accF = accF.addingProduct(exp8(lp), diff)
-        accR = accR.addingProduct(exp8(lq), -diff)
-        j += 8
-    }
-    var f = hsum(accF), r = hsum(accR)
-    while j < v {
-        let lp = xp[j] - lseP, lq = xq[j] - lseQ
-        f += expApprox(lp) * (lp - lq)
-        r += expApprox(lq) * (lq - lp)
-        j += 1
-    }
-    return (f, r)
 }

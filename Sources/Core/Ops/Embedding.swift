@@ -14,4 +14,10 @@ extension Tensor {
             slot.accumulateGrad { gt, acc in Tensor.backend.scatterAdd(g, rows: ids, into: gt, accumulate: acc) }
         }
     }
+
+    /// Rows `rows` of a matrix [n, d] → [rows.count, d]; the gradient scatters back (`embedding` over any
+    /// matrix).
+    public func gatheringRows(_ rows: [Int32]) -> Tensor {
+        Tensor.embedding(contiguous(), ids: rows)
+    }
 }

@@ -24,29 +24,4 @@ extension Tensor {
             }
         }
     }
-
-    /// Mean over the selected `rows` of the KL divergence between the softmax distributions of `p` and `q`
-    /// (both [rows, vocab]). `direction` picks KL(p‖q), KL(q‖p) or their mean. A scalar; 0 with no rows.
-    public static func klDivergence(_ p0: Tensor, _ q0: Tensor, rows: [Int32], direction: KLDirection = .symmetric) -> Tensor {
-        check(p0.rank == 2 && p0.shape == q0.shape, "klDivergence: logits shapes \(p0.shape) and \(q0.shape) must be equal [rows, vocab]")
-        if let bad = rows.first(where: { $0 < 0 || Int($0) >= p0.shape[0] }) {
-            check(false, "klDivergence: selected row \(bad) outside \(p0.shape[0]) rows")
-        }
-        let p = p0.contiguous(), q = q0.contiguous()
-        let lseP = Tensor(uninitialized: [p.shape[0]]), lseQ = Tensor(uninitialized: [p.shape[0]])
-        let sum = Tensor.backend.klDivergence(p, q, rows: rows, direction: direction, lseP: lseP, lseQ: lseQ)
-        let out = Tensor(scalar: rows.isEmpty ? 0 : Float(sum / Double(rows.count)))
-        return record(out, "klDivergence", [p, q]) { g in
-            guard !rows.isEmpty else { return }
-            let scale = g.item / Float(rows.count)
-            var gp: (Tensor, Bool)?, gq: (Tensor, Bool)?
-            p.accumulateGrad { t, acc in gp = (t, acc) }
-            if q === p {
-                gq = gp.map { ($0.0, true) }
-            } else {
-                q.accumulateGrad { t, acc in gq = (t, acc) }
-            }
-            Tensor.backend.klDivergenceBackward(p, q, rows: rows, direction: direction, lseP: lseP, lseQ: lseQ, scale: scale, gradP: gp, gradQ: gq)
-        }
-    }
 }

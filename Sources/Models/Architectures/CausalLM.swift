@@ -10,6 +10,8 @@ public final class CausalLM: @unchecked Sendable {
     let blocks: [Block]
     let norm: Norm
     let lmHead: Linear?
+    /// One entry per block while LoRA adapters are attached (see `attachLoRA`).
+    var lora: [BlockLoRA]?
 
     struct Block {
         let inputNorm: Norm
@@ -48,18 +50,20 @@ public final class CausalLM: @unchecked Sendable {
     /// The output projection [vocab, hidden] (the embedding table when tied).
     public var outputWeight: Tensor { lmHead?.weight.tensor ?? embed.weight.tensor }
 
-    /// Final hidden states [batch·length, hidden] for `tokens` laid out as `batch` rows of `length`.
-    public func hiddenStates(_ tokens: [Int32], batch: Int, length: Int) -> Tensor {
+    /// Final hidden states [batch·length, hidden] for `tokens` laid out as `batch` rows of `length`; `layout`
+    /// for rows that pack several sequences or share a prefix (nil: one causal sequence per row).
+    public func hiddenStates(_ tokens: [Int32], batch: Int, length: Int, layout: SequenceLayout? = nil) -> Tensor {
         check(tokens.count == batch * length, "CausalLM: \(tokens.count) tokens do not fill batch \(batch) × length \(length)")
         var x = embed(tokens)
-        for block in blocks {
+        for (layer, block) in blocks.enumerated() {
+            let lora = self.lora?[layer]
             let h = block.inputNorm(x)
-            let a = block.attention(h, batch: batch, length: length)
+            let a = block.attention(h, batch: batch, length: length, layout: layout, lora: lora)
             if let post = block.postAttentionNorm {
                 x = x + a
-                x = x + block.mlp(post(x))
+                x = x + block.mlp(post(x), lora: lora)
             } else {
-                x = x + a + block.mlp(h)
+                x = x + a + block.mlp(h, lora: lora)
             }
         }
         return norm(x)
@@ -70,9 +74,19 @@ public final class CausalLM: @unchecked Sendable {
         hiddenStates(tokens, batch: batch, length: length).linear(outputWeight)
     }
 
+    /// Logits [rows.count, vocab] for the chosen rows of `hidden` only (the output projection is the single
+    /// largest GEMM with a 49k vocabulary; positions without a label need none).
+    public func logits(hidden: Tensor, rows: [Int32]) -> Tensor {
+        hidden.gatheringRows(rows).linear(outputWeight)
+    }
+
     /// Mean next-token cross-entropy; `labels[i]` is the target for position i (`Tensor.ignoreIndex` to skip).
-    public func loss(_ tokens: [Int32], labels: [Int32], batch: Int, length: Int) -> Tensor {
-        logits(tokens, batch: batch, length: length).crossEntropy(labels: labels)
+    /// Logits are computed only where there is a label.
+    public func loss(_ tokens: [Int32], labels: [Int32], batch: Int, length: Int, layout: SequenceLayout? = nil) -> Tensor {
+        check(labels.count == batch * length, "CausalLM.loss: \(labels.count) labels for batch \(batch) × length \(length)")
+        let rows = labels.indices.filter { labels[$0] >= 0 }.map(Int32.init)
+        let hidden = hiddenStates(tokens, batch: batch, length: length, layout: layout)
+        return logits(hidden: hidden, rows: rows).crossEntropy(labels: rows.map { labels[Int($0)] })
     }
 }
 
@@ -97,14 +111,16 @@ extension CausalLM {
             }
             var x = embed(tokens.flatMap { $0 })
             for (layer, block) in blocks.enumerated() {
+                let lora = self.lora?[layer]
                 let h = block.inputNorm(x)
                 let attention = block.attention
-                let a = attention.o(attention.qkv(h).cachedSelfAttention(attention.shape, segments: segments, layer: layer))
+                let a = attention.o(attention.qkv(h, lora: lora?.qkv).cachedSelfAttention(attention.shape, segments: segments, layer: layer),
+                                    lora: lora?.o)
                 if let post = block.postAttentionNorm {
                     x = x + a
-                    x = x + block.mlp(post(x))
+                    x = x + block.mlp(post(x), lora: lora)
                 } else {
-                    x = x + a + block.mlp(h)
+                    x = x + a + block.mlp(h, lora: lora)
                 }
             }
             for (t, c) in zip(tokens, caches) { c.advance(by: t.count) }
