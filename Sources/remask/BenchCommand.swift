@@ -14,8 +14,10 @@ struct BenchCommand: ParsableCommand {
             is the process's resident high-water mark during each benchmark.
             """)
 
-    @Option(help: "Benchmarks to run, comma-separated: gemm, forward, sft, generate (prefill and decode at batch 1 and 8).")
-    var only = "gemm,forward,sft,generate"
+    @Option(help: """
+        Benchmarks to run, comma-separated: gemm, forward, sft, objectives (sft, masked-thought and remask steps on         rows with a quarter prompt and 40% masking), generate (prefill and decode at batch 1 and 8).
+        """)
+    var only = "gemm,forward,sft,objectives,generate"
     @Option(help: "Hidden size.") var hidden = DecoderConfig.smolLM2_135M.hidden
     @Option(help: "Number of transformer blocks.") var layers = DecoderConfig.smolLM2_135M.layers
     @Option(help: "Attention (query) heads.") var heads = DecoderConfig.smolLM2_135M.heads
@@ -41,7 +43,7 @@ struct BenchCommand: ParsableCommand {
         if warmup < 0 { throw ValidationError("--warmup cannot be negative") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if let problem = config.validationError() { throw ValidationError("invalid model shape: \(problem)") }
-        let known: Set<String> = ["gemm", "forward", "sft", "generate"]
+        let known: Set<String> = ["gemm", "forward", "sft", "objectives", "generate"]
         for name in only.split(separator: ",") where !known.contains(String(name)) {
             throw ValidationError("unknown benchmark '\(name)'; choose from \(known.sorted().joined(separator: ", "))")
         }
@@ -63,6 +65,7 @@ struct BenchCommand: ParsableCommand {
         if selected.contains("gemm") { results += Benchmarks.gemm(settings, progress: progress) }
         if selected.contains("forward") { results.append(Benchmarks.forward(settings, progress: progress)) }
         if selected.contains("sft") { results.append(Benchmarks.sft(settings, progress: progress)) }
+        if selected.contains("objectives") { results += Benchmarks.objectives(settings, progress: progress) }
         if selected.contains("generate") {
             for b in [1, 8] {
                 results += Benchmarks.generation(settings, batch: b, promptLength: promptLength, newTokens: newTokens, progress: progress)
