@@ -11,6 +11,12 @@ public struct Linear: Sendable {
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor { x.linear(weight.tensor, bias: bias?.tensor) }
+
+    /// With a LoRA adapter's contribution added when `lora` is given.
+    public func callAsFunction(_ x: Tensor, lora: LoRAGroup?) -> Tensor {
+        let y = self(x)
+        return lora.map { $0.adding(to: y, input: x) } ?? y
+    }
 }
 
 /// Token embedding table `<name>.weight` of shape [vocab, dim].

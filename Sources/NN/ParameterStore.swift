@@ -3,6 +3,8 @@ import Core
 /// How a parameter starts.
 public enum ParameterInit: Sendable {
     case normal(std: Float)
+    /// Uniform in [−bound, bound].
+    case uniform(bound: Float)
     case ones
     case zeros
 }
@@ -45,8 +47,18 @@ public final class ParameterStore: @unchecked Sendable {
     public private(set) var parameters: [Parameter] = []
     public private(set) var count = 0
     public private(set) var values: Storage?
+    /// nil before allocation and while frozen.
     public private(set) var grads: Storage?
     private var byName: [String: Parameter] = [:]
+
+    /// Whether backward computes gradients for these parameters (the default). A frozen store's parameters
+    /// are constants: backward skips their weight-gradient work (a linear layer then runs only its dX GEMM)
+    /// while gradients still flow through them to their inputs, and the gradient buffer is released.
+    /// Unfreezing brings back a zeroed one. Layers read `Parameter.tensor` on every call, so the change
+    /// applies from the next forward pass.
+    public var isTrainable = true {
+        didSet { if values != nil && isTrainable != oldValue { bind() } }
+    }
 
     public init() {}
 
@@ -67,44 +79,65 @@ public final class ParameterStore: @unchecked Sendable {
     /// Creates the flat buffers and initializes every parameter.
     public func allocate(seed: UInt64) {
         check(values == nil, "ParameterStore: already allocated")
-        let v = Storage(uninitializedCount: count), g = Storage(zeroedCount: count)
+        let v = Storage(uninitializedCount: count)
         values = v
-        grads = g
         var rng = SeededRandom(seed: seed)
         for p in parameters {
             let dst = v.pointer + p.offset
             switch p.initializer {
             case .normal(let std): rng.fillNormal(dst, count: p.count, std: std)
+            case .uniform(let bound): for i in 0..<p.count { dst[i] = (2 * rng.nextFloat() - 1) * bound }
             case .ones: dst.update(repeating: 1, count: p.count)
             case .zeros: dst.update(repeating: 0, count: p.count)
             }
-            p.bound = Tensor.parameter(values: v, grads: g, offset: p.offset, shape: p.shape)
         }
+        bind()
+    }
+
+    /// (Re)binds every parameter to its slice: gradient-tracking views with a zeroed gradient buffer when
+    /// trainable, plain views and no gradient buffer when frozen.
+    private func bind() {
+        guard let values else { return }
+        grads = isTrainable ? Storage(zeroedCount: count) : nil
+        for p in parameters { p.bound = view(values, p.offset, p.shape) }
+    }
+
+    private func view(_ values: Storage, _ offset: Int, _ shape: [Int]) -> Tensor {
+        guard let grads else { return Tensor(storage: values, offset: offset, shape: shape) }
+        return Tensor.parameter(values: values, grads: grads, offset: offset, shape: shape)
     }
 
     /// One tensor over parameters that lie next to each other in the store (e.g. q, k and v projections),
     /// concatenated along the first axis, so one GEMM serves them all. Gradients flow to each part.
     public func concatenatedView(_ parts: [Parameter]) -> Tensor {
-        guard let values, let grads else { fatalError("remask: ParameterStore used before allocation") }
+        guard let values else { fatalError("remask: ParameterStore used before allocation") }
         let tail = Array(parts[0].shape.dropFirst())
         for (a, b) in zip(parts, parts.dropFirst()) {
             check(a.offset + a.count == b.offset && Array(b.shape.dropFirst()) == tail,
                   "ParameterStore: \(a.name) and \(b.name) are not adjacent with matching trailing shape")
         }
         let rows = parts.reduce(0) { $0 + $1.shape[0] }
-        return Tensor.parameter(values: values, grads: grads, offset: parts[0].offset, shape: [rows] + tail)
+        return view(values, parts[0].offset, [rows] + tail)
     }
 
     public var valuePointer: UnsafeMutablePointer<Float> { values!.pointer }
-    public var gradPointer: UnsafeMutablePointer<Float> { grads!.pointer }
+    public var gradPointer: UnsafeMutablePointer<Float> {
+        guard let grads else {
+            fatalError(values == nil ? "remask: ParameterStore used before allocation"
+                                     : "remask: ParameterStore is frozen and has no gradients (isTrainable is false)")
+        }
+        return grads.pointer
+    }
 
-    /// Sets every gradient to zero (one memset).
+    /// Sets every gradient to zero (one memset); nothing to do while frozen.
     public func zeroGrad() {
+        guard isTrainable else { return }
         gradPointer.update(repeating: 0, count: count)
     }
 
-    /// L2 norm of the whole gradient.
+    /// L2 norm of the whole gradient (0 while frozen).
     public func gradNorm() -> Float {
+        guard isTrainable else { return 0 }
         let g = gradPointer
         let chunks = Parallel.chunkCount(count, minChunk: 1 << 16)
         var partial = [Double](repeating: 0, count: chunks)

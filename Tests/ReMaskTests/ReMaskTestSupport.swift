@@ -15,3 +15,6 @@ extension XCTestCase {
         return folder
     }
 }
+
+/// The repository's root folder.
+let repositoryRoot = fixturesDirectory.deletingLastPathComponent().deletingLastPathComponent()

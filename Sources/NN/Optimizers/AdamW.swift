@@ -1,8 +1,10 @@
+import Foundation
 import Core
 
 /// AdamW (decoupled weight decay) over a `ParameterStore`'s flat buffers: one fused loop per parameter
-/// slice, moments in flat buffers of the same layout.
-public final class AdamW: @unchecked Sendable {
+/// slice, moments in flat buffers of the same layout. Weight decay applies to parameters whose `decays` is
+/// set (matrices, by default).
+public final class AdamW: Optimizer, @unchecked Sendable {
     public var learningRate: Float
     public let beta1: Float, beta2: Float, eps: Float, weightDecay: Float
     public private(set) var step = 0
@@ -16,6 +18,18 @@ public final class AdamW: @unchecked Sendable {
         self.beta1 = beta1; self.beta2 = beta2; self.eps = eps; self.weightDecay = weightDecay
         m = Storage(zeroedCount: store.count)
         v = Storage(zeroedCount: store.count)
+    }
+
+    public var name: String { "adamw" }
+
+    public var hyperparameters: [(name: String, value: Float)] {
+        [("beta1", beta1), ("beta2", beta2), ("eps", eps), ("weight_decay", weightDecay)]
+    }
+
+    public var stateBuffers: [(name: String, storage: Storage)] { [("m", m), ("v", v)] }
+
+    public func restore(step: Int, buffers: [String: [Float]]) throws {
+        try restoreState(step: step, buffers: buffers) { self.step = $0 }
     }
 
     /// Applies one update from the accumulated gradients (it does not zero them).
@@ -51,5 +65,3 @@ public final class AdamW: @unchecked Sendable {
         }
     }
 }
-
-import Foundation

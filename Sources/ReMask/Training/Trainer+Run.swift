@@ -1,0 +1,193 @@
+import Foundation
+import Core
+import NN
+import Models
+
+/// What a finished run reports.
+public struct TrainingSummary: Sendable {
+    public var steps: Int
+    public var validationBefore: Double?
+    public var validationAfter: Double?
+    public var tokens: Int
+    public var seconds: Double
+}
+
+extension Trainer {
+    /// Trains to the end (or resumes and trains to the end), then writes the final model into the output
+    /// folder, `metrics.jsonl` and `loss.svg`. Throws `TrainingError.interrupted` after saving a checkpoint on
+    /// Ctrl-C, and `TrainingError.nonFinite` (saving nothing) when the loss or gradient stops being finite.
+    public func run() throws -> TrainingSummary {
+        var state = try startingState()
+        let metricsURL = output.appendingPathComponent("metrics.jsonl")
+        let metrics = try MetricsLog(url: metricsURL, resumingFrom: options.resume ? state.step : nil)
+        var masking = state.randomStates["masking"] ?? SeededRandom(seed: options.seed &+ 0x6D61_736B)
+        let policy = options.objective.usesMasking ? options.masking : .sft
+        var lastCheckpoint = try checkpoints.latest()?.url.path
+
+        var before: Double?
+        if state.step == 0, let v = validationLoss() {
+            before = v
+            log(String(format: "validation loss before training: %.4f", v))
+            try metrics.append(MetricsRow(split: .val, step: 0, epoch: 0, loss: v, ceFull: v))
+        }
+
+        InterruptSignal.install()
+        defer { InterruptSignal.uninstall() }
+        adapters?.isTraining = true
+        let progress = TrainingProgress(totalSteps: totalSteps, firstStep: state.step)
+        let clock = Date()
+        let startElapsed = state.elapsedSeconds, startTokens = state.tokensSeen
+        var plan = planner.plan(epoch: state.epoch)
+
+        while state.step < totalSteps {
+            if state.indexInEpoch >= plan.count {
+                state.epoch += 1
+                state.indexInEpoch = 0
+                plan = planner.plan(epoch: state.epoch)
+            }
+            let micro = plan[state.indexInEpoch..<min(state.indexInEpoch + options.accumulation, plan.count)]
+            var sums = PartSums()
+            for (j, rows) in micro.enumerated() {
+                let batch = planner.batch(rows)
+                let masked = policy.apply(batch, step: state.step, totalSteps: totalSteps, tokens: maskTokens, rng: &masking)
+                let input = ObjectiveInput(tokens: batch.tokens, maskedTokens: masked.tokens, labels: masked.labels,
+                                           batch: batch.rows, length: batch.length, layout: batch.layout)
+                state.tokensSeen += batch.realTokens
+                guard input.labelCount > 0 else { continue }
+                adapters?.dropoutStep = UInt64(state.step * options.accumulation + j)
+                let result = model.loss(options.objective, input, consistency: options.consistency)
+                guard result.value.isFinite else {
+                    progress.finish()
+                    throw TrainingError.nonFinite(step: state.step, what: "the loss (\(result.value))", lastCheckpoint: lastCheckpoint)
+                }
+                result.loss.backward(seed: Tensor(scalar: 1 / Float(micro.count)))
+                sums.add(result)
+            }
+            let gradNorm = options.clipNorm.map { trainable.clipGradNorm($0) } ?? trainable.gradNorm()
+            guard gradNorm.isFinite else {
+                progress.finish()
+                throw TrainingError.nonFinite(step: state.step, what: "the gradient norm", lastCheckpoint: lastCheckpoint)
+            }
+            let lr = schedule.learningRate(at: state.step)
+            optimizer.learningRate = lr
+            optimizer.update()
+            trainable.zeroGrad()
+            state.step += 1
+            state.schedulePosition = state.step
+            state.indexInEpoch += micro.count
+            state.randomStates["masking"] = masking
+            state.elapsedSeconds = startElapsed + Date().timeIntervalSince(clock)
+
+            let rate = Double(state.tokensSeen - startTokens) / max(state.elapsedSeconds - startElapsed, 1e-9)
+            try metrics.append(MetricsRow(step: state.step, epoch: state.epoch, learningRate: Double(lr), loss: sums.mean(\.loss),
+                                          ceFull: sums.mean(\.ceFull), ceMasked: sums.mean(\.ceMasked),
+                                          divergence: sums.mean(\.divergence), gradNorm: Double(gradNorm),
+                                          tokens: state.tokensSeen, tokensPerSecond: rate, elapsedSeconds: state.elapsedSeconds))
+            progress.update(step: state.step, values: sums.display, tokensPerSecond: rate)
+            onStep?(state.step)
+
+            if options.evalEvery > 0 && state.step % options.evalEvery == 0 && state.step < totalSteps, let v = validationLoss() {
+                progress.finish()
+                log(String(format: "step %d: validation loss %.4f", state.step, v))
+                try metrics.append(MetricsRow(split: .val, step: state.step, epoch: state.epoch, loss: v, ceFull: v))
+            }
+            if let signal = InterruptSignal.requested {
+                progress.finish()
+                let saved = try save(state)
+                throw TrainingError.interrupted(signal: signal, checkpoint: saved.path)
+            }
+            if options.saveEvery > 0 && state.step % options.saveEvery == 0 && state.step < totalSteps {
+                lastCheckpoint = try save(state).path
+            }
+        }
+        progress.finish()
+        adapters?.isTraining = false
+        let after = validationLoss()
+        if let after {
+            log(String(format: "validation loss after %d steps: %.4f", state.step, after))
+            try metrics.append(MetricsRow(split: .val, step: state.step, epoch: state.epoch, loss: after, ceFull: after))
+        }
+        lastCheckpoint = try save(state).path
+        try writeFinalModel()
+        try LossCurvePlot(title: "remask \(options.objective.rawValue)", rows: MetricsLog.read(metricsURL))
+            .write(to: output.appendingPathComponent("loss.svg"))
+        return TrainingSummary(steps: state.step, validationBefore: before, validationAfter: after,
+                               tokens: state.tokensSeen - startTokens, seconds: state.elapsedSeconds - startElapsed)
+    }
+
+    /// A fresh state, or the latest checkpoint's with weights, optimizer state and generators restored.
+    func startingState() throws -> TrainerState {
+        let fresh = TrainerState(step: 0, epoch: 0, indexInEpoch: 0, dataOrderSeed: options.seed, randomStates: [:],
+                                 schedulePosition: 0, tokensSeen: 0, elapsedSeconds: 0, options: options.fingerprint)
+        guard options.resume else { return fresh }
+        guard let checkpoint = try checkpoints.latest() else {
+            log("no checkpoint in \(checkpoints.url.path); starting from the beginning")
+            return fresh
+        }
+        let saved = checkpoint.state
+        let differing = Set(saved.options.keys).union(options.fingerprint.keys).filter { saved.options[$0] != options.fingerprint[$0] }
+        if !differing.isEmpty {
+            let detail = differing.sorted().map { "\($0): checkpoint \(saved.options[$0]?.description ?? "unset"), now \(options.fingerprint[$0]?.description ?? "unset")" }
+            throw TrainingError.resumeMismatch("settings differ from the checkpoint's (\(detail.joined(separator: "; ")))")
+        }
+        try checkpoint.restoreModel(into: CheckpointTensor.parameters(of: trainable))
+        let buffers = optimizer.stateBuffers
+        try checkpoint.restoreOptimizer(into: buffers.map { CheckpointTensor($0.name, storage: $0.storage) })
+        try optimizer.restore(step: saved.step, buffers: Dictionary(uniqueKeysWithValues: buffers.map {
+            ($0.name, Array(UnsafeBufferPointer(start: $0.storage.pointer, count: $0.storage.count)))
+        }))
+        try checkpoints.discard(after: saved.step)
+        log("resuming from \(checkpoint.url.lastPathComponent): step \(saved.step) of \(totalSteps), epoch \(saved.epoch + 1)")
+        return saved
+    }
+
+    /// Writes a checkpoint of the trainable weights, the optimizer and `state`; returns its folder.
+    @discardableResult
+    func save(_ state: TrainerState) throws -> URL {
+        let url = try checkpoints.save(model: CheckpointTensor.parameters(of: trainable),
+                                       optimizer: optimizer.stateBuffers.map { CheckpointTensor($0.name, storage: $0.storage) },
+                                       state: state)
+        log("saved \(url.path)")
+        return url
+    }
+
+    /// The output folder gets the trained model as a Hugging Face folder (adapters merged) that `remask
+    /// generate`, `eval` and `export` load directly; with LoRA, the adapters also go to `adapter/`.
+    func writeFinalModel() throws {
+        if let adapters {
+            try adapters.save(folder: output.appendingPathComponent("adapter").path, baseModel: languageModel.path)
+            adapters.merge()
+        }
+        try ModelExport.export(languageModel, to: output.path, format: .safetensors, dtype: .f32)
+        log("wrote the trained model to \(output.path)")
+    }
+}
+
+/// Running sums of a step's loss parts over its micro-batches.
+struct PartSums {
+    var loss = 0.0, ceFull = 0.0, ceMasked = 0.0, divergence = 0.0
+    var counts = (loss: 0, ceFull: 0, ceMasked: 0, divergence: 0)
+
+    mutating func add(_ r: StepLoss) {
+        loss += r.value; counts.loss += 1
+        if let v = r.ceFull { ceFull += v; counts.ceFull += 1 }
+        if let v = r.ceMasked { ceMasked += v; counts.ceMasked += 1 }
+        if let v = r.divergence { divergence += v; counts.divergence += 1 }
+    }
+
+    func mean(_ part: KeyPath<PartSums, Double>) -> Double? {
+        let n = switch part {
+        case \PartSums.loss: counts.loss
+        case \PartSums.ceFull: counts.ceFull
+        case \PartSums.ceMasked: counts.ceMasked
+        default: counts.divergence
+        }
+        return n > 0 ? self[keyPath: part] / Double(n) : nil
+    }
+
+    /// Name and value of each part present, for the progress line.
+    var display: [(String, Double)] {
+        [("loss", \PartSums.loss), ("ce_full", \.ceFull), ("ce_masked", \.ceMasked), ("D", \.divergence)]
+            .compactMap { name, path in mean(path).map { (name, $0) } }
+    }
+}

@@ -1,0 +1,118 @@
+import Foundation
+import Core
+import NN
+
+/// Everything a training run reads. The defaults are the ReMask recipe: ReMask-CoT masking (40% of response
+/// inputs, 10% of rationale labels, 10% answer-only examples), w = 0.1 with symmetric KL, Lilith at 1e-5
+/// under One Cycle cosine, micro-batches of 16 accumulated to 256, 6 epochs, sequences of 256 tokens.
+public struct TrainingOptions: Sendable {
+    public enum Format: String, Sendable, CaseIterable {
+        /// `<|user|>` / `<|assistant|>` / `<|rationale|>` / `<|answer|>` tags, added to the vocabulary.
+        case seed
+        /// The model's own chat template.
+        case model
+    }
+
+    public enum OptimizerKind: Sendable, Equatable {
+        case lilith(acceleration: Float = 1, beta1M: Float = 0.9, beta2M: Float = 0.99, betaV: Float = 0.999, eps: Float = 1e-8,
+                    gNormMin: Float = 1e-4, ratioMin: Float = 1e-4, emaK: Int = 0, emaBeta: Float = 0.99)
+        case adamw(beta1: Float = 0.9, beta2: Float = 0.999, eps: Float = 1e-8)
+    }
+
+    // Data
+    public var dataPath: String
+    /// A held-out file; without one, `validationSplit` of the training examples (0: no validation).
+    public var validationPath: String?
+    public var validationSplit: Double = 0
+    /// Validation examples used at most (nil: all).
+    public var validationLimit: Int?
+    public var format: Format = .seed
+    public var maxLength = 256
+    /// Pack several examples per row instead of padding length-bucketed batches.
+    public var packing = false
+    public var skipBadLines = false
+
+    // Objective and masking
+    public var objective: Objective = .remask
+    public var consistency = ConsistencySettings()
+    public var masking: MaskingPolicy = .remaskCoT
+
+    // Optimization
+    public var optimizer: OptimizerKind = .lilith()
+    public var learningRate: Float = 1e-5
+    public var weightDecay: Float = 0.01
+    /// `one-cycle`, `cosine` or `constant`.
+    public var schedule = "one-cycle"
+    public var warmupSteps: Int?
+    public var minLearningRate: Float?
+    public var pctStart: Double?
+    public var microBatch = 16
+    /// Examples (rows, when packing) per optimizer step: micro-batches accumulate up to it.
+    public var batchSize = 256
+    public var epochs = 6
+    /// Stops after this many optimizer steps (it also sets the schedule's length).
+    public var maxSteps: Int?
+    /// Global gradient-norm clipping (nil: none).
+    public var clipNorm: Float? = 1
+    /// LoRA adapters instead of full fine-tuning.
+    public var lora: LoRAConfig?
+
+    // Run
+    public var outputPath: String
+    /// Validate every this many steps (0: only before and after training).
+    public var evalEvery = 0
+    /// Checkpoint every this many steps (0: only at the end and on Ctrl-C).
+    public var saveEvery = 0
+    public var keepCheckpoints = 3
+    public var seed: UInt64 = 0
+    public var resume = false
+
+    public init(dataPath: String, outputPath: String) {
+        self.dataPath = dataPath
+        self.outputPath = outputPath
+    }
+
+    /// Micro-batches per optimizer step.
+    public var accumulation: Int { batchSize / microBatch }
+
+    /// The first problem with these settings, or nil.
+    public func validationError() -> String? {
+        if microBatch < 1 { return "--micro-batch must be at least 1, got \(microBatch)" }
+        if batchSize < microBatch || batchSize % microBatch != 0 {
+            return "--batch-size (\(batchSize)) must be a multiple of --micro-batch (\(microBatch))"
+        }
+        if maxLength < 8 { return "--max-length must be at least 8, got \(maxLength)" }
+        if epochs < 1 && maxSteps == nil { return "--epochs must be at least 1, got \(epochs)" }
+        if let m = maxSteps, m < 1 { return "--max-steps must be at least 1, got \(m)" }
+        if !(learningRate > 0) || !learningRate.isFinite { return "--learning-rate must be positive, got \(learningRate)" }
+        if !(0..<1).contains(validationSplit) { return "--val-split must be in [0, 1), got \(validationSplit)" }
+        if validationPath != nil && validationSplit > 0 { return "give either --val or --val-split, not both" }
+        if !(0...1).contains(masking.rate) { return "--mask-rate must be in [0, 1], got \(masking.rate)" }
+        if !(0...1).contains(masking.rationaleLabelDrop) { return "--label-mask-rate must be in [0, 1], got \(masking.rationaleLabelDrop)" }
+        if !(0...1).contains(masking.answerOnly) { return "--answer-only-rate must be in [0, 1], got \(masking.answerOnly)" }
+        if !(0...1).contains(masking.rampFraction) { return "--mask-ramp must be in [0, 1], got \(masking.rampFraction)" }
+        if !(consistency.weight >= 0) { return "--consistency-weight must be non-negative, got \(consistency.weight)" }
+        if let c = clipNorm, !(c > 0) { return "--clip-norm must be positive, got \(c)" }
+        if evalEvery < 0 || saveEvery < 0 { return "--eval-every and --save-every cannot be negative" }
+        if keepCheckpoints < 1 { return "--keep-checkpoints must be at least 1, got \(keepCheckpoints)" }
+        if let problem = lora?.validationError() { return "LoRA: \(problem)" }
+        return nil
+    }
+
+    /// The settings that decide the numbers a run produces, recorded in every checkpoint so `--resume`
+    /// refuses to continue a run under different settings.
+    public var fingerprint: [String: ConfigValue] {
+        var f: [String: ConfigValue] = [
+            "data": .string(dataPath), "objective": .string(objective.rawValue), "format": .string(format.rawValue),
+            "max-length": .int(maxLength), "packing": .bool(packing), "micro-batch": .int(microBatch),
+            "batch-size": .int(batchSize), "epochs": .int(epochs), "learning-rate": .double(Double(learningRate)),
+            "schedule": .string(schedule), "seed": .string(String(seed)), "masking": .string(String(describing: masking)),
+            "consistency": .string(String(describing: consistency)), "optimizer": .string(String(describing: optimizer)),
+            "weight-decay": .double(Double(weightDecay)), "lora": .string(lora.map { "rank \($0.rank), alpha \($0.alpha), dropout \($0.dropout), seed \($0.seed), "
+                + $0.orderedTargets.map(\.rawValue).joined(separator: ",") } ?? "none"),
+        ]
+        if let m = maxSteps { f["max-steps"] = .int(m) }
+        if let c = clipNorm { f["clip-norm"] = .double(Double(c)) }
+        return f
+    }
+}

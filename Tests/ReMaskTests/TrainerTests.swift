@@ -1,0 +1,164 @@
+import XCTest
+import Foundation
+import Core
+import NN
+import Models
+@testable import ReMask
+
+/// The trainer end to end on a tiny model with SmolLM2's tokenizer: resume, Ctrl-C, non-finite losses, bad
+/// output folders and bad data.
+final class TrainerTests: XCTestCase {
+    /// A tiny Llama with SmolLM2's vocabulary and tokenizer, exported as a Hugging Face folder.
+    func tinyModel() throws -> String {
+        let folder = try makeScratchFolder().appendingPathComponent("tiny")
+        let config = DecoderConfig.llama(vocabSize: DataFixtures.original.vocabulary.count, hidden: 16, layers: 2, heads: 2,
+                                         kvHeads: 1, intermediate: 32, tiedEmbeddings: true)
+        let lm = LanguageModel(model: CausalLM(config: config, seed: 1), tokenizer: DataFixtures.original,
+                               chatTemplate: DataFixtures.chatTemplateSource, path: folder.path)
+        try ModelExport.export(lm, to: folder.path, format: .safetensors, dtype: .f32)
+        return folder.path
+    }
+
+    /// The first lines of the bundled chain-of-thought and chat samples.
+    func sampleData(cot: Int = 12, chat: Int = 4) throws -> (train: String, val: String) {
+        let folder = try makeScratchFolder()
+        func lines(_ name: String, _ n: Int) throws -> [Substring] {
+            try String(contentsOf: repositoryRoot.appendingPathComponent("data/sample/\(name)"), encoding: .utf8)
+                .split(separator: "\n").prefix(n).map { $0 }
+        }
+        let train = folder.appendingPathComponent("train.jsonl"), val = folder.appendingPathComponent("val.jsonl")
+        try ((try lines("cot-train.jsonl", cot)) + (try lines("chat-train.jsonl", chat))).joined(separator: "\n").write(to: train, atomically: true, encoding: .utf8)
+        try ((try lines("cot-val.jsonl", 4)) + (try lines("chat-val.jsonl", 2))).joined(separator: "\n").write(to: val, atomically: true, encoding: .utf8)
+        return (train.path, val.path)
+    }
+
+    func options(_ data: (train: String, val: String), out: URL, objective: Objective, lora: Bool = false) -> TrainingOptions {
+        var o = TrainingOptions(dataPath: data.train, outputPath: out.path)
+        o.validationPath = data.val
+        o.objective = objective
+        o.masking = objective == .maskedThought ? .maskedThought : objective == .remask ? .remaskCoT : .sft
+        o.microBatch = 2
+        o.batchSize = 4
+        o.maxSteps = 10
+        o.learningRate = 1e-3
+        o.seed = 7
+        if lora { o.lora = LoRAConfig(rank: 2, alpha: 4, dropout: 0.1, seed: 7); o.optimizer = .adamw() }
+        return o
+    }
+
+    func weights(_ out: URL) throws -> Data { try Data(contentsOf: out.appendingPathComponent("model.safetensors")) }
+
+    /// 10 steps straight and 5 + Ctrl-C + resume + 5 give the same bytes, for every objective (and LoRA).
+    func testInterruptedAndResumedRunsEqualAStraightRun() throws {
+        let model = try tinyModel(), data = try sampleData()
+        for (objective, lora) in [(Objective.sft, false), (.maskedThought, false), (.remask, false), (.remask, true)] {
+            let straight = try makeScratchFolder()
+            let summary = try Trainer(options(data, out: straight, objective: objective, lora: lora), modelPath: model, log: { _ in }).run()
+            XCTAssertEqual(summary.steps, 10)
+
+            let split = try makeScratchFolder()
+            let first = try Trainer(options(data, out: split, objective: objective, lora: lora), modelPath: model, log: { _ in })
+            first.onStep = { step in if step == 5 { raise(SIGINT) } }
+            XCTAssertThrowsError(try first.run()) { error in
+                guard case TrainingError.interrupted(let signal, let checkpoint) = error else { return XCTFail("\(error)") }
+                XCTAssertEqual(signal, SIGINT)
+                XCTAssertTrue(checkpoint.hasSuffix("step-000005"), checkpoint)
+            }
+            var resumed = options(data, out: split, objective: objective, lora: lora)
+            resumed.resume = true
+            XCTAssertEqual(try Trainer(resumed, modelPath: model, log: { _ in }).run().steps, 10)
+            XCTAssertEqual(try weights(straight), try weights(split), "\(objective) lora \(lora): resumed weights differ")
+
+            let a = try MetricsLog.read(straight.appendingPathComponent("metrics.jsonl"))
+            let b = try MetricsLog.read(split.appendingPathComponent("metrics.jsonl"))
+            XCTAssertEqual(a.map(\.step), b.map(\.step))
+            XCTAssertEqual(a.map(\.loss), b.map(\.loss))
+            XCTAssertTrue(FileManager.default.fileExists(atPath: straight.appendingPathComponent("loss.svg").path))
+            if objective == .remask {
+                XCTAssertNotNil(a.first { $0.split == .train }?.divergence)
+            }
+        }
+    }
+
+    func testTrainingLowersTheValidationLossAndTheOutputLoads() throws {
+        let model = try tinyModel(), data = try sampleData(cot: 24, chat: 8)
+        let out = try makeScratchFolder()
+        var o = options(data, out: out, objective: .remask)
+        o.maxSteps = 30
+        o.learningRate = 3e-3
+        let summary = try Trainer(o, modelPath: model, log: { _ in }).run()
+        XCTAssertLessThan(try XCTUnwrap(summary.validationAfter), try XCTUnwrap(summary.validationBefore))
+        let trained = try LanguageModel.load(out.path)
+        XCTAssertNotNil(trained.tokenizer?.id(of: "<|rationale|>"))
+        XCTAssertEqual(trained.chatTemplate, PromptFormat.seedChatTemplate)
+    }
+
+    /// A loss that turns NaN stops the run with a message and leaves the last checkpoint as it was.
+    func testNonFiniteLossStopsAndKeepsTheLastGoodCheckpoint() throws {
+        let model = try tinyModel(), data = try sampleData()
+        let out = try makeScratchFolder()
+        var o = options(data, out: out, objective: .remask)
+        o.saveEvery = 2
+        let trainer = try Trainer(o, modelPath: model, log: { _ in })
+        trainer.onStep = { step in
+            let store = trainer.languageModel.model.parameters
+            if step == 3 { store.valuePointer[store["model.norm.weight"]!.offset] = .nan }
+        }
+        XCTAssertThrowsError(try trainer.run()) { error in
+            guard case TrainingError.nonFinite(let step, _, let last) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(step, 3)
+            XCTAssertTrue(last?.hasSuffix("step-000002") ?? false)
+            XCTAssertTrue("\(error)".contains("not finite at step 4"), "\(error)")
+        }
+        let directory = CheckpointDirectory(output: out)
+        XCTAssertEqual(try directory.steps(), [2])
+        XCTAssertEqual(try directory.latest()?.state.step, 2)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.appendingPathComponent("model.safetensors").path))
+    }
+
+    func testAnUnusableOutputFolderFailsBeforeLoadingTheModel() throws {
+        let file = try makeScratchFolder().appendingPathComponent("a-file")
+        try Data("x".utf8).write(to: file)
+        let o = TrainingOptions(dataPath: "/nonexistent.jsonl", outputPath: file.appendingPathComponent("out").path)
+        XCTAssertThrowsError(try Trainer(o, modelPath: "/nonexistent-model", log: { _ in })) { error in
+            XCTAssertTrue("\(error)".contains(file.path), "\(error)")
+        }
+    }
+
+    func testMalformedDataNamesTheFileAndLine() throws {
+        let model = try tinyModel()
+        let folder = try makeScratchFolder()
+        let train = folder.appendingPathComponent("bad.jsonl")
+        try """
+            {"prompt": "1+1?", "rationale": "1+1=2", "answer": "2"}
+            {"prompt": "2+2?", "rationale": "2+2=4"}
+            """.write(to: train, atomically: true, encoding: .utf8)
+        let o = TrainingOptions(dataPath: train.path, outputPath: folder.appendingPathComponent("out").path)
+        XCTAssertThrowsError(try Trainer(o, modelPath: model, log: { _ in })) { error in
+            XCTAssertTrue("\(error)".hasPrefix("\(train.path):2:"), "\(error)")
+        }
+        var skipping = o
+        skipping.skipBadLines = true
+        skipping.maxSteps = 1
+        var lines: [String] = []
+        _ = try Trainer(skipping, modelPath: model, log: { lines.append($0) })
+        XCTAssertTrue(lines.contains("skipped 1 bad lines (--skip-bad-lines)"), "\(lines)")
+    }
+
+    func testResumingUnderOtherSettingsIsRefused() throws {
+        let model = try tinyModel(), data = try sampleData()
+        let out = try makeScratchFolder()
+        var o = options(data, out: out, objective: .sft)
+        o.maxSteps = 2
+        _ = try Trainer(o, modelPath: model, log: { _ in }).run()
+        XCTAssertThrowsError(try Trainer(o, modelPath: model, log: { _ in })) { error in
+            XCTAssertTrue("\(error)".contains("--resume"), "\(error)")
+        }
+        o.resume = true
+        o.learningRate = 2e-3
+        let trainer = try Trainer(o, modelPath: model, log: { _ in })
+        XCTAssertThrowsError(try trainer.run()) { error in
+            XCTAssertTrue("\(error)".contains("learning-rate"), "\(error)")
+        }
+    }
+}
