@@ -100,19 +100,19 @@ public struct TrainingOptions: Sendable {
     }
 
     /// The settings that decide the numbers a run produces, recorded in every checkpoint so `--resume`
-    /// refuses to continue a run under different settings.
+    /// refuses to continue a run under different settings. Values are strings, so they read back unchanged
+    /// from JSON.
     public var fingerprint: [String: ConfigValue] {
-        var f: [String: ConfigValue] = [
-            "data": .string(dataPath), "objective": .string(objective.rawValue), "format": .string(format.rawValue),
-            "max-length": .int(maxLength), "packing": .bool(packing), "micro-batch": .int(microBatch),
-            "batch-size": .int(batchSize), "epochs": .int(epochs), "learning-rate": .double(Double(learningRate)),
-            "schedule": .string(schedule), "seed": .string(String(seed)), "masking": .string(String(describing: masking)),
-            "consistency": .string(String(describing: consistency)), "optimizer": .string(String(describing: optimizer)),
-            "weight-decay": .double(Double(weightDecay)), "lora": .string(lora.map { "rank \($0.rank), alpha \($0.alpha), dropout \($0.dropout), seed \($0.seed), "
-                + $0.orderedTargets.map(\.rawValue).joined(separator: ",") } ?? "none"),
+        var f: [String: String] = [
+            "data": dataPath, "objective": objective.rawValue, "format": format.rawValue, "max-length": "\(maxLength)",
+            "packing": "\(packing)", "micro-batch": "\(microBatch)", "batch-size": "\(batchSize)", "epochs": "\(epochs)",
+            "learning-rate": "\(learningRate)", "schedule": schedule, "seed": "\(seed)", "masking": "\(masking)",
+            "consistency": "\(consistency)", "optimizer": "\(optimizer)", "weight-decay": "\(weightDecay)",
+            "clip-norm": clipNorm.map { "\($0)" } ?? "none", "max-steps": maxSteps.map { "\($0)" } ?? "none",
+            "lora": lora.map { "rank \($0.rank), alpha \($0.alpha), dropout \($0.dropout), seed \($0.seed), "
+                + $0.orderedTargets.map(\.rawValue).joined(separator: ",") } ?? "none",
         ]
-        if let m = maxSteps { f["max-steps"] = .int(m) }
-        if let c = clipNorm { f["clip-norm"] = .double(Double(c)) }
-        return f
+        f["schedule-options"] = "warmup \(warmupSteps.map { "\($0)" } ?? "-"), min \(minLearningRate.map { "\($0)" } ?? "-"), pct \(pctStart.map { "\($0)" } ?? "-")"
+        return f.mapValues { .string($0) }
     }
 }
