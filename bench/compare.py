@@ -5,6 +5,7 @@ ratios (remask / PyTorch) of tokens per second and of peak memory.
     swift build -c release --product remask
     python3 bench/compare.py                       # SmolLM2-135M geometry, batch 4 x 256, forward and sft
     python3 bench/compare.py --layers 4 --reps 2   # a quicker look
+    python3 bench/compare.py --objectives remask   # ReMask step: remask's objective-remask row vs PyTorch's remask
 """
 import argparse
 import json
@@ -13,6 +14,10 @@ import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+# PyTorch benchmark name -> (remask bench --only name, remask row name)
+REMASK_SIDE = {"forward": ("forward", "forward"), "sft": ("sft", "sft"), "remask": ("objectives", "objective-remask")}
 
 
 def run_json(cmd):
@@ -44,9 +49,11 @@ def main():
 
     remask_runs, torch_runs = [], []
     for _ in range(a.rounds):
-        remask_runs.append(run_json([os.path.join(ROOT, ".build/release/remask"), "bench", "--json", "--only", a.objectives,
-                                     "--layers", str(a.layers), "--batch", str(a.batch), "--length", str(a.seq),
-                                     "--threads", str(a.threads), "--repetitions", str(a.reps)]))
+        only = ",".join(dict.fromkeys(REMASK_SIDE[n][0] for n in a.objectives.split(",")))
+        rows = run_json([os.path.join(ROOT, ".build/release/remask"), "bench", "--json", "--only", only,
+                         "--layers", str(a.layers), "--batch", str(a.batch), "--length", str(a.seq),
+                         "--threads", str(a.threads), "--repetitions", str(a.reps)])
+        remask_runs.append({n: rows[REMASK_SIDE[n][1]] for n in a.objectives.split(",")})
         torch_runs.append(run_json([sys.executable, os.path.join(ROOT, "bench/pytorch_step.py"), "--json",
                                     "--objectives", a.objectives, "--layers", str(a.layers), "--batch", str(a.batch),
                                     "--seq", str(a.seq), "--threads", str(a.threads), "--reps", str(a.reps)]))

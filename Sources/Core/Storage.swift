@@ -24,20 +24,36 @@ public final class Storage: @unchecked Sendable {
     }
 }
 
-/// A caching allocator keyed by exact element count, like the caching allocators of GPU frameworks.
+/// A caching allocator, like the caching allocators of GPU frameworks. Requests are rounded up to size
+/// classes (eight per doubling, so at most 12.5% is wasted), so batches of varying shapes reuse each other's
+/// buffers instead of faulting in fresh pages every step. Free buffers beyond `cacheLimitBytes` go back to
+/// the system, so the cache cannot grow without bound.
 public final class BufferPool: Sendable {
     public static let shared = BufferPool()
 
+    /// The most bytes kept in free buffers.
+    public static let cacheLimitBytes = 3 << 30
+
     private struct Free: ~Copyable {
         var lists: [Int: [UInt]] = [:]  // addresses, so the state is Sendable
+        var bytes = 0
     }
     private let free = Mutex(Free())
 
-    func take(_ count: Int) -> UnsafeMutablePointer<Float> {
+    /// The element count actually allocated for a request of `count`.
+    static func sizeClass(_ count: Int) -> Int {
         let n = max(count, 1)
+        if n <= 4096 { return (n + 63) & ~63 }
+        let step = 1 << (Int.bitWidth - n.leadingZeroBitCount - 4)  // 1/8 of the power of two below n
+        return (n + step - 1) / step * step
+    }
+
+    func take(_ count: Int) -> UnsafeMutablePointer<Float> {
+        let n = Self.sizeClass(count)
         let reused: UInt? = free.withLock { state in
             guard var list = state.lists[n], let p = list.popLast() else { return nil }
             state.lists[n] = list
+            state.bytes -= n * MemoryLayout<Float>.stride
             return p
         }
         if let p = reused, let ptr = UnsafeMutablePointer<Float>(bitPattern: p) { return ptr }
@@ -50,11 +66,15 @@ public final class BufferPool: Sendable {
     }
 
     func give(_ p: UnsafeMutablePointer<Float>, _ count: Int) {
-        let n = max(count, 1)
+        let n = Self.sizeClass(count), bytes = n * MemoryLayout<Float>.stride
         let address = UInt(bitPattern: p)
-        free.withLock { state in
+        let kept = free.withLock { state -> Bool in
+            guard state.bytes + bytes <= Self.cacheLimitBytes else { return false }
             state.lists[n, default: []].append(address)
+            state.bytes += bytes
+            return true
         }
+        if !kept { Foundation.free(p) }
     }
 
     /// Returns every cached buffer to the system.
@@ -62,6 +82,7 @@ public final class BufferPool: Sendable {
         let lists = free.withLock { state -> [Int: [UInt]] in
             let l = state.lists
             state.lists = [:]
+            state.bytes = 0
             return l
         }
         for (_, ps) in lists { for p in ps { Foundation.free(UnsafeMutableRawPointer(bitPattern: p)) } }
