@@ -54,4 +54,27 @@ final class CommandLineTests: XCTestCase {
         XCTAssertNotEqual(r.status, 0, "the tiny fixture has no tokenizer")
         XCTAssertTrue(r.stderr.contains("the model has no tokenizer"), r.stderr)
     }
+
+    func testTrainRejectsBadConfigsFlagsAndOutputFolders() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("remask-train-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let config = folder.appendingPathComponent("run.yaml")
+        try "objective: remask\nlearning-rat: 1e-5\n".write(to: config, atomically: true, encoding: .utf8)
+        let data = folder.appendingPathComponent("train.jsonl")
+        try #"{"prompt": "1+1?", "completion": "2"}"#.write(to: data, atomically: true, encoding: .utf8)
+        let blocker = folder.appendingPathComponent("a-file")
+        try Data("x".utf8).write(to: blocker)
+        let tiny = GoldenModelTests.fixtures.appendingPathComponent("tiny-llama").path
+        for (args, expected) in [
+            (["train", "--config", config.path, "--data", data.path, "--out", "x"], "\(config.path):2"),
+            (["train", "--data", data.path, "--out", "x", "--objective", "dpo"], "--objective must be one of sft, masked-thought, remask"),
+            (["train", "--data", data.path, "--out", "x", "--batch-size", "24"], "--batch-size (24) must be a multiple of --micro-batch (16)"),
+            (["train", "--model", tiny, "--data", data.path, "--out", blocker.appendingPathComponent("run").path], blocker.path),
+        ] {
+            let r = try run(args)
+            XCTAssertNotEqual(r.status, 0, "\(args)")
+            XCTAssertTrue(r.stderr.contains(expected), "\(args): \(r.stderr)")
+        }
+    }
 }
