@@ -79,9 +79,9 @@ extension Trainer {
             state.elapsedSeconds = startElapsed + Date().timeIntervalSince(clock)
 
             let rate = Double(state.tokensSeen - startTokens) / max(state.elapsedSeconds - startElapsed, 1e-9)
-            try metrics.append(MetricsRow(step: state.step, epoch: state.epoch, learningRate: Double(lr), loss: sums.mean(\.loss),
-                                          ceFull: sums.mean(\.ceFull), ceMasked: sums.mean(\.ceMasked),
-                                          divergence: sums.mean(\.divergence), gradNorm: Double(gradNorm),
+            try metrics.append(MetricsRow(step: state.step, epoch: state.epoch, learningRate: Double(lr), loss: sums.loss.value,
+                                          ceFull: sums.ceFull.value, ceMasked: sums.ceMasked.value,
+                                          divergence: sums.divergence.value, gradNorm: Double(gradNorm),
                                           tokens: state.tokensSeen, tokensPerSecond: rate, elapsedSeconds: state.elapsedSeconds))
             progress.update(step: state.step, values: sums.display, tokensPerSecond: rate)
             onStep?(state.step)
@@ -163,31 +163,21 @@ extension Trainer {
     }
 }
 
-/// Running sums of a step's loss parts over its micro-batches.
+/// The mean of a step's loss parts over its micro-batches (a part a micro-batch lacks is left out).
 struct PartSums {
-    var loss = 0.0, ceFull = 0.0, ceMasked = 0.0, divergence = 0.0
-    var counts = (loss: 0, ceFull: 0, ceMasked: 0, divergence: 0)
+    struct Mean {
+        var sum = 0.0, count = 0
+        mutating func add(_ v: Double?) { if let v { sum += v; count += 1 } }
+        var value: Double? { count > 0 ? sum / Double(count) : nil }
+    }
+    var loss = Mean(), ceFull = Mean(), ceMasked = Mean(), divergence = Mean()
 
     mutating func add(_ r: StepLoss) {
-        loss += r.value; counts.loss += 1
-        if let v = r.ceFull { ceFull += v; counts.ceFull += 1 }
-        if let v = r.ceMasked { ceMasked += v; counts.ceMasked += 1 }
-        if let v = r.divergence { divergence += v; counts.divergence += 1 }
-    }
-
-    func mean(_ part: KeyPath<PartSums, Double>) -> Double? {
-        let n = switch part {
-        case \PartSums.loss: counts.loss
-        case \PartSums.ceFull: counts.ceFull
-        case \PartSums.ceMasked: counts.ceMasked
-        default: counts.divergence
-        }
-        return n > 0 ? self[keyPath: part] / Double(n) : nil
+        loss.add(r.value); ceFull.add(r.ceFull); ceMasked.add(r.ceMasked); divergence.add(r.divergence)
     }
 
     /// Name and value of each part present, for the progress line.
     var display: [(String, Double)] {
-        [("loss", \PartSums.loss), ("ce_full", \.ceFull), ("ce_masked", \.ceMasked), ("D", \.divergence)]
-            .compactMap { name, path in mean(path).map { (name, $0) } }
+        [("loss", loss), ("ce_full", ceFull), ("ce_masked", ceMasked), ("D", divergence)].compactMap { name, m in m.value.map { (name, $0) } }
     }
 }
