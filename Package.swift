@@ -31,6 +31,7 @@ let package = Package(
         .library(name: "NN", targets: ["NN"]),
         .library(name: "Models", targets: ["Models"]),
         .library(name: "ReMask", targets: ["ReMask"]),
+        .library(name: "Evaluation", targets: ["Evaluation"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -42,14 +43,16 @@ let package = Package(
         .target(name: "NN", dependencies: ["Core"], swiftSettings: fast),
         .target(name: "Models", dependencies: ["Core", "NN"], swiftSettings: fast),
         .target(name: "ReMask", dependencies: ["Core", "NN", "Models"], swiftSettings: fast),
+        .target(name: "Evaluation", dependencies: ["Core", "Models", "ReMask"], swiftSettings: fast),
         .target(name: "Bench", dependencies: ["Core", "NN", "Models", "ReMask", "COpenBLAS"], swiftSettings: fast),
         .executableTarget(name: "remask", dependencies: [
-            "Core", "NN", "Models", "ReMask", "Bench",
+            "Core", "NN", "Models", "ReMask", "Evaluation", "Bench",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: fast),
         .testTarget(name: "CoreTests", dependencies: ["Core"]),
         .testTarget(name: "NNTests", dependencies: ["Core", "NN", "Models", "Bench"]),
         .testTarget(name: "ModelsTests", dependencies: ["Core", "NN", "Models"]),
         .testTarget(name: "ReMaskTests", dependencies: ["Core", "NN", "Models", "ReMask"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Core", "Models", "ReMask", "Evaluation"]),
     ]
 )

@@ -33,6 +33,8 @@ public protocol Backend: Sendable {
     func attentionBackward(_ gradOut: Tensor, _ shape: AttentionShape, saved: AttentionSaved,
                            into gradQKV: Tensor, accumulate: Bool)
     func cachedAttention(_ qkv: Tensor, rows: Range<Int>, _ shape: AttentionShape, cache: KVCache, layer: Int, into out: Tensor)
+    /// `cachedAttention` for many sequences with a few new tokens each (decoding), in parallel over sequences and heads.
+    func cachedDecodeAttention(_ qkv: Tensor, segments: [(rows: Range<Int>, cache: KVCache)], _ shape: AttentionShape, layer: Int, into out: Tensor)
     // Losses
     func crossEntropy(_ logits: Tensor, labels: [Int32], logSumExp: Tensor) -> (sum: Double, count: Int)
     func crossEntropyBackward(_ logits: Tensor, labels: [Int32], logSumExp: Tensor, scale: Float,

@@ -1,13 +1,28 @@
 /// Keys and values of one sequence's past tokens, per layer, for incremental decoding. Keys are stored
 /// already rotated, so each new token attends to the cache without recomputing anything.
+///
+/// A cache can continue another one (`KVCache(continuing:sharing:capacity:)`): it then sees the first
+/// `sharing` tokens of that cache (and of its own ancestors) without copying them, and stores only its own
+/// tokens. This is how a few-shot prefix is computed once per run and shared by every item, and how each
+/// answer choice continues from its question. The parent may still grow: it only writes rows past the ones
+/// it shares.
 public final class KVCache: @unchecked Sendable {
     public let layers: Int
     public let capacity: Int
     /// kvHeads · headDim.
     public let width: Int
-    /// Tokens stored so far (the position of the next token).
+    /// Tokens stored in this cache so far.
     public private(set) var length = 0
     let keys: [Storage], values: [Storage]
+    /// The ancestors' tokens this cache sees, oldest first: each part's storages and how many of its rows.
+    let shared: [Part]
+    /// Tokens seen from ancestors.
+    public let sharedLength: Int
+
+    struct Part {
+        let keys: [Storage], values: [Storage]
+        let count: Int
+    }
 
     public init(layers: Int, capacity: Int, kvHeads: Int, headDim: Int) {
         check(layers > 0 && capacity > 0 && kvHeads > 0 && headDim > 0,
@@ -17,7 +32,35 @@ public final class KVCache: @unchecked Sendable {
         width = kvHeads * headDim
         keys = (0..<layers).map { _ in Storage(uninitializedCount: capacity * kvHeads * headDim) }
         values = (0..<layers).map { _ in Storage(uninitializedCount: capacity * kvHeads * headDim) }
+        shared = []
+        sharedLength = 0
     }
+
+    /// A cache that sees the first `sharing` tokens of `parent` (default: all of them) and has room for
+    /// `capacity` tokens of its own.
+    public init(continuing parent: KVCache, sharing: Int? = nil, capacity: Int) {
+        let visible = sharing ?? parent.position
+        check(visible >= 0 && visible <= parent.position,
+              "KVCache: cannot share \(visible) tokens of a cache holding \(parent.position)")
+        check(capacity > 0, "KVCache: capacity must be positive, got \(capacity)")
+        layers = parent.layers
+        self.capacity = capacity
+        width = parent.width
+        keys = (0..<layers).map { _ in Storage(uninitializedCount: capacity * parent.width) }
+        values = (0..<layers).map { _ in Storage(uninitializedCount: capacity * parent.width) }
+        var parts: [Part] = []
+        var left = visible
+        for part in parent.shared + [Part(keys: parent.keys, values: parent.values, count: parent.length)] where left > 0 && part.count > 0 {
+            let n = min(left, part.count)
+            parts.append(Part(keys: part.keys, values: part.values, count: n))
+            left -= n
+        }
+        shared = parts
+        sharedLength = visible
+    }
+
+    /// The position of the next token: the shared tokens plus this cache's own.
+    public var position: Int { sharedLength + length }
 
     /// Marks `count` more tokens as stored (after every layer has written them).
     public func advance(by count: Int) {
@@ -27,6 +70,9 @@ public final class KVCache: @unchecked Sendable {
 }
 
 extension Tensor {
+    /// Segments of at most this many new tokens take the decoding kernel.
+    static let decodeRows = 8
+
     /// Attention for inference with per-sequence caches: `qkv` holds the new tokens of several sequences,
     /// `segments[i]` rows for sequence i, whose earlier tokens are in its cache. Queries and keys rotate at
     /// their absolute positions; the new keys and values are written into each cache (at `cache.length`,
@@ -43,6 +89,11 @@ extension Tensor {
                   "cachedSelfAttention: cache (layers \(cache.layers), width \(cache.width)) does not fit layer \(layer)")
             check(cache.length + rows.count <= cache.capacity,
                   "cachedSelfAttention: \(cache.length + rows.count) tokens exceed the cache capacity of \(cache.capacity)")
+        }
+        // Long segments (prompts) use GEMMs per head; short ones (decoding) run together, a thread per sequence and head.
+        let decoding = segments.filter { $0.rows.count <= Self.decodeRows }
+        if !decoding.isEmpty { Tensor.backend.cachedDecodeAttention(qkv, segments: decoding, shape, layer: layer, into: out) }
+        for (rows, cache) in segments where rows.count > Self.decodeRows {
             Tensor.backend.cachedAttention(qkv, rows: rows, shape, cache: cache, layer: layer, into: out)
         }
         return out

@@ -76,15 +76,17 @@ public final class ParameterStore: @unchecked Sendable {
 
     public subscript(name: String) -> Parameter? { byName[name] }
 
-    /// Creates the flat buffers and initializes every parameter.
-    public func allocate(seed: UInt64) {
+    /// Creates the flat buffers and initializes every parameter; with no seed, randomly initialized ones
+    /// start at zero (for loaders, which overwrite them, and would otherwise pay for random draws).
+    public func allocate(seed: UInt64?) {
         check(values == nil, "ParameterStore: already allocated")
         let v = Storage(uninitializedCount: count)
         values = v
-        var rng = SeededRandom(seed: seed)
+        var rng = SeededRandom(seed: seed ?? 0)
         for p in parameters {
             let dst = v.pointer + p.offset
             switch p.initializer {
+            case .normal where seed == nil, .uniform where seed == nil: dst.update(repeating: 0, count: p.count)
             case .normal(let std): rng.fillNormal(dst, count: p.count, std: std)
             case .uniform(let bound): for i in 0..<p.count { dst[i] = (2 * rng.nextFloat() - 1) * bound }
             case .ones: dst.update(repeating: 1, count: p.count)

@@ -77,4 +77,40 @@ final class CommandLineTests: XCTestCase {
             XCTAssertTrue(r.stderr.contains(expected), "\(args): \(r.stderr)")
         }
     }
+
+    /// A Hugging Face folder with the tiny Llama's weights and SmolLM2's tokenizer (whose ids outrun the tiny vocabulary).
+    func tinyModelWithTokenizer() throws -> URL {
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("evalmodel-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        for (dir, name) in [("tiny-llama", "config.json"), ("tiny-llama", "model.safetensors"), ("smollm2-tokenizer", "tokenizer.json")] {
+            try FileManager.default.copyItem(at: fixtures.appendingPathComponent(dir).appendingPathComponent(name), to: folder.appendingPathComponent(name))
+        }
+        return folder
+    }
+
+    func testEvalErrors() throws {
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures")
+        let model = try tinyModelWithTokenizer()
+        defer { try? FileManager.default.removeItem(at: model) }
+        let bad = model.appendingPathComponent("bad.jsonl")
+        try Data("{\"prompt\": \"a\", \"answer\": \"1\"}\n{\"prompt\": 3}\n".utf8).write(to: bad)
+        let good = model.appendingPathComponent("good.jsonl")
+        try Data("{\"prompt\": \"Two plus two is\", \"answer\": \"4\"}\n".utf8).write(to: good)
+        let cases: [([String], String)] = [
+            (["eval", "--task", "nope"], "The value 'nope' is invalid for '--task <task>'"),
+            (["eval", "--task", "jsonl"], "--task jsonl needs --data FILE"),
+            (["eval", "--task", "arc-challenge", "--model", fixtures.appendingPathComponent("tiny-llama").path], "has no tokenizer"),
+            (["eval", "--task", "arc-challenge", "--model", model.path, "--data-dir", "/nonexistent/tasks"],
+             "/nonexistent/tasks/arc_challenge/test_rc_5shot/requests.jsonl.gz: no such file"),
+            (["eval", "--task", "jsonl", "--model", model.path, "--data", bad.path], "bad.jsonl:2: field \"prompt\" is not a string"),
+            (["eval", "--task", "jsonl", "--model", model.path, "--data", good.path], "outside the model's vocabulary"),
+            (["eval", "--task", "jsonl", "--model", model.path, "--data", good.path, "--out", "/nonexistent/r.json"], "no such folder /nonexistent"),
+        ]
+        for (args, expected) in cases {
+            let r = try run(args)
+            XCTAssertNotEqual(r.status, 0, "\(args)")
+            XCTAssertTrue(r.stderr.contains(expected), "\(args): \(r.stderr)")
+        }
+    }
 }

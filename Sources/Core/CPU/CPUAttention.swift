@@ -95,7 +95,8 @@ extension CPUBackend {
 
 extension CPUBackend {
     public func cachedAttention(_ qkv: Tensor, rows: Range<Int>, _ s: AttentionShape, cache: KVCache, layer: Int, into out: Tensor) {
-        let w = s.qkvWidth, hd = s.headDim, n = rows.count, past = cache.length, total = past + n
+        let w = s.qkvWidth, hd = s.headDim, n = rows.count, own = cache.length
+        let past = cache.sharedLength + own, total = past + n
         let kvw = s.kvHeads * hd, qw = s.heads * hd
         let kc = cache.keys[layer].pointer, vc = cache.values[layer].pointer
         // New queries (rotated) into a scratch buffer; new keys (rotated) and values into the cache.
@@ -104,19 +105,27 @@ extension CPUBackend {
         for i in 0..<n {
             let src = qkv.pointer + (rows.lowerBound + i) * w
             (q + i * qw).update(from: src, count: qw)
-            (kc + (past + i) * kvw).update(from: src + qw, count: kvw)
-            (vc + (past + i) * kvw).update(from: src + qw + kvw, count: kvw)
+            (kc + (own + i) * kvw).update(from: src + qw, count: kvw)
+            (vc + (own + i) * kvw).update(from: src + qw + kvw, count: kvw)
         }
         let rope = RopeTable(start: past, length: n, rotaryDim: s.rotaryDim, base: s.ropeBase)
         rope.apply(q, rows: n, length: n, rowStride: qw, headDim: hd, heads: s.heads, inverse: false)
-        rope.apply(kc + past * kvw, rows: n, length: n, rowStride: kvw, headDim: hd, heads: s.kvHeads, inverse: false)
+        rope.apply(kc + own * kvw, rows: n, length: n, rowStride: kvw, headDim: hd, heads: s.kvHeads, inverse: false)
+        // Key/value blocks in position order: the shared ancestors' rows, then this cache's.
+        let blocks = cache.shared.map { (keys: UnsafePointer($0.keys[layer].pointer), values: UnsafePointer($0.values[layer].pointer), count: $0.count) }
+            + [(keys: UnsafePointer(kc), values: UnsafePointer(vc), count: own + n)]
         let scores = Storage(uninitializedCount: n * total)
         let p = scores.pointer
         let scale = 1 / Float(hd).squareRoot()
         let group = s.heads / s.kvHeads
         for h in 0..<s.heads {
             let g = h / group
-            BLAS.gemm(transB: true, m: n, n: total, k: hd, alpha: scale, a: q + h * hd, lda: qw, b: kc + g * hd, ldb: kvw, c: p)
+            var column = 0
+            for block in blocks {
+                BLAS.gemm(transB: true, m: n, n: block.count, k: hd, alpha: scale, a: q + h * hd, lda: qw,
+                          b: block.keys + g * hd, ldb: kvw, c: p + column, ldc: total)
+                column += block.count
+            }
             // Row i sees the past and the new tokens up to itself.
             Parallel.forChunks(n, minChunk: 16) { r in
                 for i in r {
@@ -126,11 +135,155 @@ extension CPUBackend {
                     (row + visible).update(repeating: 0, count: total - visible)
                 }
             }
-            BLAS.gemm(m: n, n: hd, k: total, a: p, b: vc + g * hd, ldb: kvw,
-                      c: out.pointer + rows.lowerBound * s.outWidth + h * hd, ldc: s.outWidth)
+            column = 0
+            for block in blocks {
+                BLAS.gemm(m: n, n: hd, k: block.count, a: p + column, lda: total, b: block.values + g * hd, ldb: kvw,
+                          beta: column == 0 ? 0 : 1, c: out.pointer + rows.lowerBound * s.outWidth + h * hd, ldc: s.outWidth)
+                column += block.count
+            }
         }
-        withExtendedLifetime((qBuffer, scores)) {}
+        withExtendedLifetime((qBuffer, scores, cache)) {}
     }
+}
+
+extension CPUBackend {
+    public func cachedDecodeAttention(_ qkv: Tensor, segments: [(rows: Range<Int>, cache: KVCache)], _ s: AttentionShape, layer: Int,
+                                      into out: Tensor) {
+        let w = s.qkvWidth, hd = s.headDim, kvw = s.kvHeads * hd, qw = s.heads * hd
+        // Rotated queries into a scratch buffer (segment after segment); rotated keys and values into the caches.
+        let rowCount = segments.reduce(0) { $0 + $1.rows.count }
+        let qBuffer = Storage(uninitializedCount: rowCount * qw)
+        var firstQuery: [Int] = []
+        var next = 0
+        for (rows, cache) in segments {
+            let own = cache.length, n = rows.count
+            let kc = cache.keys[layer].pointer, vc = cache.values[layer].pointer
+            let q = qBuffer.pointer + next * qw
+            for i in 0..<n {
+                let src = qkv.pointer + (rows.lowerBound + i) * w
+                (q + i * qw).update(from: src, count: qw)
+                (kc + (own + i) * kvw).update(from: src + qw, count: kvw)
+                (vc + (own + i) * kvw).update(from: src + qw + kvw, count: kvw)
+            }
+            let rope = RopeTable(start: cache.position, length: n, rotaryDim: s.rotaryDim, base: s.ropeBase)
+            rope.apply(q, rows: n, length: n, rowStride: qw, headDim: hd, heads: s.heads, inverse: false)
+            rope.apply(kc + own * kvw, rows: n, length: n, rowStride: kvw, headDim: hd, heads: s.kvHeads, inverse: false)
+            firstQuery.append(next)
+            next += n
+        }
+        // Sequences continuing the same cache (a few-shot prefix) share its first block: that block's scores and
+        // output are GEMMs over all their query rows at once, so its keys and values are read once per head,
+        // not once per sequence. Every other block is visited row by row.
+        let scale = 1 / Float(hd).squareRoot(), group = s.heads / s.kvHeads
+        var groups: [ObjectIdentifier: [Int]] = [:]
+        for (i, segment) in segments.enumerated() {
+            if let first = segment.cache.shared.first { groups[ObjectIdentifier(first.keys[layer]), default: []].append(i) }
+        }
+        var sharedBlock = [Int](repeating: 0, count: segments.count)  // columns covered by the group GEMM
+        var groupRows: [(lead: Int, members: [Int], rows: [Int], width: Int)] = []
+        for members in groups.values.sorted(by: { $0[0] < $1[0] }) where members.count > 1 {
+            let width = members.map { segments[$0].cache.shared[0].count }.min()!
+            var rows: [Int] = []
+            for m in members {
+                sharedBlock[m] = width
+                rows += (0..<segments[m].rows.count).map { firstQuery[m] + $0 }
+            }
+            groupRows.append((members[0], members, rows, width))
+        }
+        let q = UnsafePointer(qBuffer.pointer), o = out.pointer
+        // Group scores: [rows, width] per head, written before the row loop reads them.
+        var groupScores: [[Storage]] = []
+        for g in groupRows {
+            let part = segments[g.lead].cache.shared[0]
+            var perHead: [Storage] = []
+            let gathered = Storage(uninitializedCount: g.rows.count * hd)
+            for h in 0..<s.heads {
+                for (r, row) in g.rows.enumerated() { (gathered.pointer + r * hd).update(from: q + row * qw + h * hd, count: hd) }
+                let sc = Storage(uninitializedCount: g.rows.count * g.width)
+                BLAS.gemm(transB: true, m: g.rows.count, n: g.width, k: hd, alpha: scale, a: gathered.pointer, lda: hd,
+                          b: part.keys[layer].pointer + (h / group) * hd, ldb: kvw, c: sc.pointer)
+                perHead.append(sc)
+            }
+            groupScores.append(perHead)
+        }
+        var groupOf = [Int](repeating: -1, count: segments.count), rowInGroup = [Int](repeating: 0, count: segments.count)
+        for (gi, g) in groupRows.enumerated() {
+            var r = 0
+            for m in g.members { groupOf[m] = gi; rowInGroup[m] = r; r += segments[m].rows.count }
+        }
+        let blocks = segments.map { segment in
+            segment.cache.shared.map { (keys: UnsafePointer($0.keys[layer].pointer), values: UnsafePointer($0.values[layer].pointer), count: $0.count) }
+                + [(keys: UnsafePointer(segment.cache.keys[layer].pointer), values: UnsafePointer(segment.cache.values[layer].pointer),
+                    count: segment.cache.length + segment.rows.count)]
+        }
+        let longest = segments.map { $0.cache.position + $0.rows.count }.max() ?? 0
+        Parallel.forChunks(segments.count * s.heads) { pairs in
+            let scores = UnsafeMutablePointer<Float>.allocate(capacity: longest)
+            defer { scores.deallocate() }
+            for pair in pairs {
+                let sIndex = pair / s.heads, h = pair % s.heads, g = h / group
+                let (rows, cache) = segments[sIndex]
+                let skip = sharedBlock[sIndex]
+                for i in 0..<rows.count {
+                    let qi = q + (firstQuery[sIndex] + i) * qw + h * hd
+                    let visible = cache.position + i + 1
+                    if skip > 0 {
+                        let gi = groupOf[sIndex]
+                        scores.update(from: groupScores[gi][h].pointer + (rowInGroup[sIndex] + i) * groupRows[gi].width, count: skip)
+                    }
+                    var column = 0
+                    for block in blocks[sIndex] where column < visible {
+                        let count = min(block.count, visible - column)
+                        let from = column < skip ? min(skip - column, count) : 0  // columns the group GEMM filled
+                        for j in from..<count { scores[column + j] = dot(qi, block.keys + j * kvw + g * hd, hd) * scale }
+                        column += count
+                    }
+                    let sum = expShifted(scores, scores, visible, shift: maxOf(scores, visible))
+                    scaleInPlace(scores, visible, 1 / sum)
+                    if skip > 0 {
+                        let gi = groupOf[sIndex]
+                        (groupScores[gi][h].pointer + (rowInGroup[sIndex] + i) * groupRows[gi].width).update(from: scores, count: skip)
+                    }
+                    let oi = o + (rows.lowerBound + i) * s.outWidth + h * hd
+                    oi.update(repeating: 0, count: hd)
+                    column = 0
+                    for block in blocks[sIndex] where column < visible {
+                        let count = min(block.count, visible - column)
+                        let from = column < skip ? min(skip - column, count) : 0
+                        for j in from..<count { addScaled(oi, block.values + j * kvw + g * hd, scores[column + j], hd) }
+                        column += count
+                    }
+                }
+            }
+        }
+        // The group block's share of each output: probabilities [rows, width] times its values [width, hd].
+        for (gi, g) in groupRows.enumerated() {
+            let part = segments[g.lead].cache.shared[0]
+            let partial = Storage(uninitializedCount: g.rows.count * hd)
+            for h in 0..<s.heads {
+                BLAS.gemm(m: g.rows.count, n: hd, k: g.width, a: groupScores[gi][h].pointer, b: part.values[layer].pointer + (h / group) * hd,
+                          ldb: kvw, c: partial.pointer)
+                var r = 0
+                for m in g.members {
+                    for i in 0..<segments[m].rows.count {
+                        let oi = o + (segments[m].rows.lowerBound + i) * s.outWidth + h * hd
+                        addScaled(oi, partial.pointer + r * hd, 1, hd)
+                        r += 1
+                    }
+                }
+            }
+        }
+        withExtendedLifetime((qBuffer, segments)) {}
+    }
+}
+
+/// y += a · x over n values.
+@inline(__always)
+private func addScaled(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ a: Float, _ n: Int) {
+    let a8 = F8(repeating: a)
+    var k = 0
+    while k + 8 <= n { store8(load8(y + k) + a8 * load8(x + k), y + k); k += 8 }
+    while k < n { y[k] += a * x[k]; k += 1 }
 }
 
 /// Rows `rows` of a t×t score matrix: row i becomes the softmax over columns 0...i, zeros after.

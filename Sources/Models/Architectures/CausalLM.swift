@@ -21,9 +21,9 @@ public final class CausalLM: @unchecked Sendable {
         let mlp: SwiGLUMLP
     }
 
-    /// A model with weights drawn from `seed` (normal, std 0.02; norms at 1, biases at 0). Loaders then
-    /// overwrite the values by name.
-    public init(config: DecoderConfig, seed: UInt64 = 0) {
+    /// A model with weights drawn from `seed` (normal, std 0.02; norms at 1, biases at 0); with no seed the
+    /// weights start at zero, for loaders, which overwrite every value by name.
+    public init(config: DecoderConfig, seed: UInt64? = 0) {
         if let problem = config.validationError() { check(false, "CausalLM: invalid configuration: \(problem)") }
         self.config = config
         let store = ParameterStore()
@@ -96,40 +96,61 @@ extension CausalLM {
         KVCache(layers: config.layers, capacity: capacity, kvHeads: config.kvHeads, headDim: config.headDim)
     }
 
+    /// Which rows' next-token logits `extend` returns.
+    public enum ExtendLogits: Sendable {
+        /// After each sequence's last new token: [sequences, vocab].
+        case lastRow
+        /// After every new token, sequences one after the other: [total new tokens, vocab].
+        case allRows
+    }
+
     /// Inference step for several sequences at once: appends `tokens[i]` to sequence i (whose past is in
-    /// `caches[i]`) and returns the next-token logits after each sequence's last new token, [count, vocab].
+    /// `caches[i]`) and returns the next-token logits `logits` asks for.
     /// All rows share each layer's GEMMs; attention runs per sequence against its own cache.
-    public func extend(_ tokens: [[Int32]], caches: [KVCache]) -> Tensor {
-        check(tokens.count == caches.count && !tokens.isEmpty, "CausalLM.extend: \(tokens.count) token lists for \(caches.count) caches")
-        return Autograd.withNoGrad {
-            var segments: [(rows: Range<Int>, cache: KVCache)] = []
-            var start = 0
-            for (t, c) in zip(tokens, caches) {
-                check(!t.isEmpty, "CausalLM.extend: empty token list")
-                segments.append((start..<start + t.count, c))
-                start += t.count
-            }
-            var x = embed(tokens.flatMap { $0 })
-            for (layer, block) in blocks.enumerated() {
-                let lora = self.lora?[layer]
-                let h = block.inputNorm(x)
-                let attention = block.attention
-                let a = attention.o(attention.qkv(h, lora: lora?.qkv).cachedSelfAttention(attention.shape, segments: segments, layer: layer),
-                                    lora: lora?.o)
-                if let post = block.postAttentionNorm {
-                    x = x + a
-                    x = x + block.mlp(post(x), lora: lora)
-                } else {
-                    x = x + a + block.mlp(h, lora: lora)
-                }
-            }
-            for (t, c) in zip(tokens, caches) { c.advance(by: t.count) }
-            // Only each sequence's last row needs logits.
-            let last = Tensor(uninitialized: [segments.count, config.hidden])
-            for (i, s) in segments.enumerated() {
-                (last.pointer + i * config.hidden).update(from: x.pointer + (s.rows.upperBound - 1) * config.hidden, count: config.hidden)
+    public func extend(_ tokens: [[Int32]], caches: [KVCache], logits: ExtendLogits = .lastRow) -> Tensor {
+        Autograd.withNoGrad {
+            let x = hidden(extending: tokens, caches: caches)
+            if logits == .allRows { return norm(x).linear(outputWeight) }
+            let last = Tensor(uninitialized: [tokens.count, config.hidden])
+            var end = 0
+            for (i, t) in tokens.enumerated() {
+                end += t.count
+                (last.pointer + i * config.hidden).update(from: x.pointer + (end - 1) * config.hidden, count: config.hidden)
             }
             return norm(last).linear(outputWeight)
         }
+    }
+
+    /// Appends `tokens[i]` to the cache of sequence i without computing logits (a prompt or a shared prefix).
+    public func fill(_ tokens: [[Int32]], caches: [KVCache]) {
+        Autograd.withNoGrad { _ = hidden(extending: tokens, caches: caches) }
+    }
+
+    /// The final hidden states (before the output norm) of the new tokens, after writing them into the caches.
+    private func hidden(extending tokens: [[Int32]], caches: [KVCache]) -> Tensor {
+        check(tokens.count == caches.count && !tokens.isEmpty, "CausalLM.extend: \(tokens.count) token lists for \(caches.count) caches")
+        var segments: [(rows: Range<Int>, cache: KVCache)] = []
+        var start = 0
+        for (t, c) in zip(tokens, caches) {
+            check(!t.isEmpty, "CausalLM.extend: empty token list")
+            segments.append((start..<start + t.count, c))
+            start += t.count
+        }
+        var x = embed(tokens.flatMap { $0 })
+        for (layer, block) in blocks.enumerated() {
+            let lora = self.lora?[layer]
+            let h = block.inputNorm(x)
+            let attention = block.attention
+            let a = attention.o(attention.qkv(h, lora: lora?.qkv).cachedSelfAttention(attention.shape, segments: segments, layer: layer),
+                                lora: lora?.o)
+            if let post = block.postAttentionNorm {
+                x = x + a
+                x = x + block.mlp(post(x), lora: lora)
+            } else {
+                x = x + a + block.mlp(h, lora: lora)
+            }
+        }
+        for (t, c) in zip(tokens, caches) { c.advance(by: t.count) }
+        return x
     }
 }

@@ -24,7 +24,8 @@ public enum Scoring {
         return Result(logprobs: lps, next: best.map { (Int32($0), lastRow[$0]) })
     }
 
-    static func logSumExp(_ row: UnsafeBufferPointer<Float>) -> Float {
+    /// log Σ exp(row), accumulated in Double.
+    public static func logSumExp(_ row: UnsafeBufferPointer<Float>) -> Float {
         let m = row.max() ?? 0
         var s = 0.0
         for x in row { s += Foundation.exp(Double(x - m)) }

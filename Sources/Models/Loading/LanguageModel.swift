@@ -47,7 +47,7 @@ public struct LanguageModel: @unchecked Sendable {
     static func loadGGUF(_ path: String) throws -> LanguageModel {
         let file = try GGUFFile(path: path)
         let config = try DecoderConfig.gguf(file)
-        let model = CausalLM(config: config)
+        let model = CausalLM(config: config, seed: nil)
         let permute = try file.metadata.string("general.architecture") == "llama"
         for p in model.parameters.parameters {
             if let (stack, head) = perHeadNorm(p.name) {
@@ -114,7 +114,7 @@ public struct LanguageModel: @unchecked Sendable {
         let index = dir.appendingPathComponent("model.safetensors.index.json").path
         let single = dir.appendingPathComponent("model.safetensors").path
         let checkpoint = try SafetensorsCheckpoint(path: FileManager.default.fileExists(atPath: index) ? index : single)
-        let model = CausalLM(config: config)
+        let model = CausalLM(config: config, seed: nil)
         for p in model.parameters.parameters {
             guard checkpoint.info(p.name) != nil else { throw ModelFileError(path: checkpoint.path, "missing tensor \(p.name)") }
             let t = try checkpoint.tensor(p.name)

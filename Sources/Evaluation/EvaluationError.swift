@@ -1,0 +1,21 @@
+import Models
+
+/// A problem that stops an evaluation: an unknown task, a bad option, a model the task cannot use.
+public struct EvaluationError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Tokenizing for a model whose vocabulary may be smaller than the tokenizer's (a mismatched folder).
+struct ModelTokens {
+    let tokenizer: BPETokenizer
+    let vocab: Int
+
+    func encode(_ text: String, item: String) throws(EvaluationError) -> [Int32] {
+        let ids = tokenizer.encode(text)
+        if let bad = ids.first(where: { Int($0) >= vocab || $0 < 0 }) {
+            throw EvaluationError("item \(item): token id \(bad) is outside the model's vocabulary of \(vocab); the tokenizer does not belong to this model")
+        }
+        return ids
+    }
+}
