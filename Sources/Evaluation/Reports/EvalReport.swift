@@ -1,5 +1,28 @@
 import Foundation
 
+/// A setting or measurement reported beside the metrics: text, a count, or a number printed to `decimals` places.
+public enum EvalDetail: CustomStringConvertible, Sendable {
+    case text(String)
+    case count(Int)
+    case number(Double, decimals: Int)
+
+    public var description: String {
+        switch self {
+        case .text(let s): s
+        case .count(let n): "\(n)"
+        case .number(let x, let decimals): String(format: "%.\(decimals)f", x)
+        }
+    }
+
+    var json: Any {
+        switch self {
+        case .text(let s): s
+        case .count(let n): n
+        case .number(let x, let decimals): x.isFinite ? (x * pow(10, Double(decimals))).rounded() / pow(10, Double(decimals)) : NSNull()
+        }
+    }
+}
+
 /// A finished evaluation: the metrics, the settings that produced them, and one log record per item.
 public struct EvalReport {
     public var task: String
@@ -7,11 +30,11 @@ public struct EvalReport {
     /// Metric name → value, in the order they are reported (acc, acc_norm, strict_match, ...).
     public var metrics: [(name: String, value: Double)]
     /// Settings and measurements: model, shots, few-shot source, seconds, tokens per second...
-    public var details: [(name: String, value: String)]
+    public var details: [(name: String, value: EvalDetail)]
     /// One JSON object per item (prompt, output or scores, extracted answer, correctness).
     public var items: [[String: Any]]
 
-    public init(task: String, n: Int, metrics: [(name: String, value: Double)], details: [(name: String, value: String)], items: [[String: Any]]) {
+    public init(task: String, n: Int, metrics: [(name: String, value: Double)], details: [(name: String, value: EvalDetail)], items: [[String: Any]]) {
         self.task = task
         self.n = n
         self.metrics = metrics
@@ -24,7 +47,7 @@ public struct EvalReport {
         var object: [String: Any] = ["task": task, "n": n]
         for m in metrics { object[m.name] = m.value.isFinite ? m.value : NSNull() }
         var settings: [String: Any] = [:]
-        for d in details { settings[d.name] = d.value }
+        for d in details { settings[d.name] = d.value.json }
         object["details"] = settings
         return Self.encode(object, pretty: true)
     }
@@ -47,7 +70,7 @@ public struct EvalReport {
             let value = m.name == "perplexity" || m.name == "bits_per_byte" ? String(format: "%.4f", m.value) : String(format: "%.2f%%", 100 * m.value)
             lines.append("  " + m.name.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + value)
         }
-        for d in details { lines.append("  " + d.name.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + d.value) }
+        for d in details { lines.append("  " + d.name.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + d.value.description) }
         return lines.joined(separator: "\n")
     }
 
