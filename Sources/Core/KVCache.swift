@@ -62,6 +62,13 @@ public final class KVCache: @unchecked Sendable {
     /// The position of the next token: the shared tokens plus this cache's own.
     public var position: Int { sharedLength + length }
 
+    /// One layer's keys and values in position order: each ancestor's shared rows, then this cache's own
+    /// rows including `newRows` just written after them.
+    func keyValueBlocks(layer: Int, newRows: Int) -> [(keys: UnsafePointer<Float>, values: UnsafePointer<Float>, count: Int)] {
+        shared.map { (UnsafePointer($0.keys[layer].pointer), UnsafePointer($0.values[layer].pointer), $0.count) }
+            + [(UnsafePointer(keys[layer].pointer), UnsafePointer(values[layer].pointer), length + newRows)]
+    }
+
     /// Marks `count` more tokens as stored (after every layer has written them).
     public func advance(by count: Int) {
         check(length + count <= capacity, "KVCache: \(length + count) tokens exceed the capacity of \(capacity)")

@@ -95,25 +95,12 @@ extension CPUBackend {
 
 extension CPUBackend {
     public func cachedAttention(_ qkv: Tensor, rows: Range<Int>, _ s: AttentionShape, cache: KVCache, layer: Int, into out: Tensor) {
-        let w = s.qkvWidth, hd = s.headDim, n = rows.count, own = cache.length
-        let past = cache.sharedLength + own, total = past + n
+        let hd = s.headDim, n = rows.count, past = cache.position, total = past + n
         let kvw = s.kvHeads * hd, qw = s.heads * hd
-        let kc = cache.keys[layer].pointer, vc = cache.values[layer].pointer
-        // New queries (rotated) into a scratch buffer; new keys (rotated) and values into the cache.
         let qBuffer = Storage(uninitializedCount: n * qw)
         let q = qBuffer.pointer
-        for i in 0..<n {
-            let src = qkv.pointer + (rows.lowerBound + i) * w
-            (q + i * qw).update(from: src, count: qw)
-            (kc + (own + i) * kvw).update(from: src + qw, count: kvw)
-            (vc + (own + i) * kvw).update(from: src + qw + kvw, count: kvw)
-        }
-        let rope = RopeTable(start: past, length: n, rotaryDim: s.rotaryDim, base: s.ropeBase)
-        rope.apply(q, rows: n, length: n, rowStride: qw, headDim: hd, heads: s.heads, inverse: false)
-        rope.apply(kc + own * kvw, rows: n, length: n, rowStride: kvw, headDim: hd, heads: s.kvHeads, inverse: false)
-        // Key/value blocks in position order: the shared ancestors' rows, then this cache's.
-        let blocks = cache.shared.map { (keys: UnsafePointer($0.keys[layer].pointer), values: UnsafePointer($0.values[layer].pointer), count: $0.count) }
-            + [(keys: UnsafePointer(kc), values: UnsafePointer(vc), count: own + n)]
+        appendNewTokens(qkv, rows: rows, s, cache: cache, layer: layer, queries: q)
+        let blocks = cache.keyValueBlocks(layer: layer, newRows: n)
         let scores = Storage(uninitializedCount: n * total)
         let p = scores.pointer
         let scale = 1 / Float(hd).squareRoot()
@@ -149,27 +136,16 @@ extension CPUBackend {
 extension CPUBackend {
     public func cachedDecodeAttention(_ qkv: Tensor, segments: [(rows: Range<Int>, cache: KVCache)], _ s: AttentionShape, layer: Int,
                                       into out: Tensor) {
-        let w = s.qkvWidth, hd = s.headDim, kvw = s.kvHeads * hd, qw = s.heads * hd
-        // Rotated queries into a scratch buffer (segment after segment); rotated keys and values into the caches.
+        let hd = s.headDim, kvw = s.kvHeads * hd, qw = s.heads * hd
+        // Rotated queries into a scratch buffer, segment after segment.
         let rowCount = segments.reduce(0) { $0 + $1.rows.count }
         let qBuffer = Storage(uninitializedCount: rowCount * qw)
         var firstQuery: [Int] = []
         var next = 0
         for (rows, cache) in segments {
-            let own = cache.length, n = rows.count
-            let kc = cache.keys[layer].pointer, vc = cache.values[layer].pointer
-            let q = qBuffer.pointer + next * qw
-            for i in 0..<n {
-                let src = qkv.pointer + (rows.lowerBound + i) * w
-                (q + i * qw).update(from: src, count: qw)
-                (kc + (own + i) * kvw).update(from: src + qw, count: kvw)
-                (vc + (own + i) * kvw).update(from: src + qw + kvw, count: kvw)
-            }
-            let rope = RopeTable(start: cache.position, length: n, rotaryDim: s.rotaryDim, base: s.ropeBase)
-            rope.apply(q, rows: n, length: n, rowStride: qw, headDim: hd, heads: s.heads, inverse: false)
-            rope.apply(kc + own * kvw, rows: n, length: n, rowStride: kvw, headDim: hd, heads: s.kvHeads, inverse: false)
+            appendNewTokens(qkv, rows: rows, s, cache: cache, layer: layer, queries: qBuffer.pointer + next * qw)
             firstQuery.append(next)
-            next += n
+            next += rows.count
         }
         // Sequences continuing the same cache (a few-shot prefix) share its first block: that block's scores and
         // output are GEMMs over all their query rows at once, so its keys and values are read once per head,
@@ -179,13 +155,15 @@ extension CPUBackend {
         for (i, segment) in segments.enumerated() {
             if let first = segment.cache.shared.first { groups[ObjectIdentifier(first.keys[layer]), default: []].append(i) }
         }
-        var sharedBlock = [Int](repeating: 0, count: segments.count)  // columns covered by the group GEMM
+        // Per segment: its group, its first row within the group, and the columns the group GEMM covers.
+        var groupOf = [Int](repeating: -1, count: segments.count), rowInGroup = [Int](repeating: 0, count: segments.count)
+        var sharedBlock = [Int](repeating: 0, count: segments.count)
         var groupRows: [(lead: Int, members: [Int], rows: [Int], width: Int)] = []
         for members in groups.values.sorted(by: { $0[0] < $1[0] }) where members.count > 1 {
             let width = members.map { segments[$0].cache.shared[0].count }.min()!
             var rows: [Int] = []
             for m in members {
-                sharedBlock[m] = width
+                (groupOf[m], rowInGroup[m], sharedBlock[m]) = (groupRows.count, rows.count, width)
                 rows += (0..<segments[m].rows.count).map { firstQuery[m] + $0 }
             }
             groupRows.append((members[0], members, rows, width))
@@ -206,16 +184,7 @@ extension CPUBackend {
             }
             groupScores.append(perHead)
         }
-        var groupOf = [Int](repeating: -1, count: segments.count), rowInGroup = [Int](repeating: 0, count: segments.count)
-        for (gi, g) in groupRows.enumerated() {
-            var r = 0
-            for m in g.members { groupOf[m] = gi; rowInGroup[m] = r; r += segments[m].rows.count }
-        }
-        let blocks = segments.map { segment in
-            segment.cache.shared.map { (keys: UnsafePointer($0.keys[layer].pointer), values: UnsafePointer($0.values[layer].pointer), count: $0.count) }
-                + [(keys: UnsafePointer(segment.cache.keys[layer].pointer), values: UnsafePointer(segment.cache.values[layer].pointer),
-                    count: segment.cache.length + segment.rows.count)]
-        }
+        let blocks = segments.map { $0.cache.keyValueBlocks(layer: layer, newRows: $0.rows.count) }
         let longest = segments.map { $0.cache.position + $0.rows.count }.max() ?? 0
         Parallel.forChunks(segments.count * s.heads) { pairs in
             let scores = UnsafeMutablePointer<Float>.allocate(capacity: longest)
@@ -274,6 +243,26 @@ extension CPUBackend {
             }
         }
         withExtendedLifetime((qBuffer, segments)) {}
+    }
+}
+
+extension CPUBackend {
+    /// Writes a segment's new keys (rotated) and values into its cache after the tokens it holds, and its
+    /// queries (rotated) to `queries`; rotation is at the tokens' absolute positions.
+    fileprivate func appendNewTokens(_ qkv: Tensor, rows: Range<Int>, _ s: AttentionShape, cache: KVCache, layer: Int,
+                                     queries q: UnsafeMutablePointer<Float>) {
+        let w = s.qkvWidth, hd = s.headDim, n = rows.count, own = cache.length
+        let kvw = s.kvHeads * hd, qw = s.heads * hd
+        let kc = cache.keys[layer].pointer, vc = cache.values[layer].pointer
+        for i in 0..<n {
+            let src = qkv.pointer + (rows.lowerBound + i) * w
+            (q + i * qw).update(from: src, count: qw)
+            (kc + (own + i) * kvw).update(from: src + qw, count: kvw)
+            (vc + (own + i) * kvw).update(from: src + qw + kvw, count: kvw)
+        }
+        let rope = RopeTable(start: cache.position, length: n, rotaryDim: s.rotaryDim, base: s.ropeBase)
+        rope.apply(q, rows: n, length: n, rowStride: qw, headDim: hd, heads: s.heads, inverse: false)
+        rope.apply(kc + own * kvw, rows: n, length: n, rowStride: kvw, headDim: hd, heads: s.kvHeads, inverse: false)
     }
 }
 

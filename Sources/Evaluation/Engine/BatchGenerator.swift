@@ -31,15 +31,13 @@ public struct BatchGenerator {
     /// Generates after every item's context; `progress(finished, generatedTokens)` is called as items finish.
     public func generate(_ items: [GenerativeItem], progress: (Int, Int) -> Void = { _, _ in }) throws(EvaluationError) -> [Output] {
         let tokens = ModelTokens(tokenizer: tokenizer, vocab: model.config.vocabSize)
-        var fewShotTokens: [String: [Int32]] = [:]
         var contexts: [[Int32]] = []
         for item in items {
-            if fewShotTokens[item.fewShot] == nil { fewShotTokens[item.fewShot] = try tokens.encode(item.fewShot, item: item.id) }
             let context = try tokens.encode(item.context, item: item.id)  // whole, as the harness tokenizes it
             guard !context.isEmpty else { throw EvaluationError("item \(item.id): the prompt is empty") }
             contexts.append(context)
         }
-        let prefix = PrefixCache(model: model, mostCommonOf: items.map { fewShotTokens[$0.fewShot]! })
+        let prefix = try PrefixCache(model: model, tokens: tokens, items: items.map { ($0.id, $0.fewShot) })
 
         struct Slot {
             let item: Int

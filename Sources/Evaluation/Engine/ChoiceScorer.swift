@@ -26,24 +26,20 @@ public struct ChoiceScorer {
     /// Scores every item; `progress(done)` is called after each batch.
     public func score(_ items: [MultipleChoiceItem], progress: (Int) -> Void = { _ in }) throws(EvaluationError) -> [Scores] {
         let tokens = ModelTokens(tokenizer: tokenizer, vocab: model.config.vocabSize)
-        var fewShotTokens: [String: [Int32]] = [:]
-        for item in items where fewShotTokens[item.fewShot] == nil {
-            fewShotTokens[item.fewShot] = try tokens.encode(item.fewShot, item: item.id)
-        }
-        let prefix = PrefixCache(model: model, mostCommonOf: items.map { fewShotTokens[$0.fewShot]! })
+        let prefix = try PrefixCache(model: model, tokens: tokens, items: items.map { ($0.id, $0.fewShot) })
         var results: [Scores] = []
         results.reserveCapacity(items.count)
         var start = 0
         while start < items.count {
             let batch = items[start..<min(start + batchSize, items.count)]
-            results += try scoreBatch(Array(batch), tokens: tokens, fewShotTokens: fewShotTokens, prefix: prefix)
+            results += try scoreBatch(Array(batch), tokens: tokens, prefix: prefix)
             start += batch.count
             progress(start)
         }
         return results
     }
 
-    private func scoreBatch(_ items: [MultipleChoiceItem], tokens: ModelTokens, fewShotTokens: [String: [Int32]], prefix: PrefixCache) throws(EvaluationError) -> [Scores] {
+    private func scoreBatch(_ items: [MultipleChoiceItem], tokens: ModelTokens, prefix: PrefixCache) throws(EvaluationError) -> [Scores] {
         // Contexts: every token but the last goes into the item's cache.
         var itemCaches: [KVCache] = [], fills: [[Int32]] = [], fillCaches: [KVCache] = [], lastTokens: [Int32] = []
         var continuations: [[[Int32]]] = []

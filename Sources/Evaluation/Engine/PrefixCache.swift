@@ -8,21 +8,21 @@ struct PrefixCache {
     let tokens: [Int32]
     let cache: KVCache?
 
-    /// Fills a cache with the most common of `prefixes` (by count; ties: the first seen). Empty prefixes
-    /// give no cache.
-    init(model: CausalLM, mostCommonOf prefixes: [[Int32]]) {
-        var counts: [[Int32]: Int] = [:]
-        var best: [Int32] = []
-        for p in prefixes where !p.isEmpty {
-            counts[p, default: 0] += 1
-            if counts[p]! > counts[best, default: 0] { best = p }
+    /// Fills a cache with the most common few-shot prefix of `items` (by count; ties: the first seen),
+    /// tokenized on its own. Items without one give no cache.
+    init(model: CausalLM, tokens: ModelTokens, items: [(id: String, fewShot: String)]) throws(EvaluationError) {
+        var counts: [String: Int] = [:]
+        var best: (text: String, id: String)?
+        for item in items where !item.fewShot.isEmpty {
+            counts[item.fewShot, default: 0] += 1
+            if counts[item.fewShot]! > best.map({ counts[$0.text]! }) ?? 0 { best = (item.fewShot, item.id) }
         }
-        tokens = best
-        if best.isEmpty {
+        if let best { self.tokens = try tokens.encode(best.text, item: best.id) } else { self.tokens = [] }
+        if self.tokens.isEmpty {
             cache = nil
         } else {
-            let c = model.makeCache(capacity: best.count)
-            model.fill([best], caches: [c])
+            let c = model.makeCache(capacity: self.tokens.count)
+            model.fill([self.tokens], caches: [c])
             cache = c
         }
     }
