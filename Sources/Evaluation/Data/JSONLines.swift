@@ -46,13 +46,8 @@ struct JSONLine {
 /// Reads JSONL files, plain or gzip-compressed (`.gz`, decompressed with the system's `gzip`).
 enum JSONLines {
     static func read(_ path: String) throws(DataError) -> [JSONLine] {
-        let data = try contents(path)
         var lines: [JSONLine] = []
-        var number = 0
-        for var line in data.split(separator: 0x0A, omittingEmptySubsequences: false) {
-            number += 1
-            if line.last == 0x0D { line = line.dropLast() }
-            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+        for (number, line) in JSONLReader.lines(try contents(path)) {
             let location = SourceLocation(file: path, line: number)
             let parsed: Any
             do {

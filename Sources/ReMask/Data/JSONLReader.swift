@@ -28,13 +28,7 @@ public enum JSONLReader {
     /// Parses JSONL bytes; `file` names them in errors.
     public static func parse(_ data: Data, file: String, skipBadLines: Bool = false) throws(DataError) -> DataFile {
         var out = DataFile(examples: [], skippedLines: 0, skipped: [])
-        var bytes = [UInt8](data)
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
-        var lineNumber = 0
-        for var line in bytes.split(separator: 0x0A, omittingEmptySubsequences: false) {
-            lineNumber += 1
-            if line.last == 0x0D { line = line.dropLast() }
-            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+        for (lineNumber, line) in lines([UInt8](data)) {
             let location = SourceLocation(file: file, line: lineNumber)
             do {
                 out.examples.append(TrainingExample(try parseRecord(Data(line)), source: location))
@@ -48,6 +42,18 @@ public enum JSONLReader {
         if out.examples.isEmpty {
             let first = out.skipped.first.map { "; the first: \($0)" } ?? ""
             throw DataError(file: file, out.skippedLines > 0 ? "no examples (\(out.skippedLines) bad lines skipped\(first))" : "no examples")
+        }
+        return out
+    }
+
+    /// The lines of JSONL bytes that are not blank, with their 1-based numbers; a UTF-8 byte-order mark and
+    /// CR line endings are removed.
+    public static func lines(_ bytes: [UInt8]) -> [(number: Int, bytes: ArraySlice<UInt8>)] {
+        let body = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? bytes.dropFirst(3) : bytes[...]
+        var out: [(number: Int, bytes: ArraySlice<UInt8>)] = []
+        for (i, var line) in body.split(separator: 0x0A, omittingEmptySubsequences: false).enumerated() {
+            if line.last == 0x0D { line = line.dropLast() }
+            if !line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { out.append((i + 1, line)) }
         }
         return out
     }
