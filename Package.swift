@@ -32,6 +32,7 @@ let package = Package(
         .library(name: "Models", targets: ["Models"]),
         .library(name: "ReMask", targets: ["ReMask"]),
         .library(name: "Evaluation", targets: ["Evaluation"]),
+        .library(name: "Study", targets: ["Study"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -44,9 +45,10 @@ let package = Package(
         .target(name: "Models", dependencies: ["Core", "NN"], swiftSettings: fast),
         .target(name: "ReMask", dependencies: ["Core", "NN", "Models"], swiftSettings: fast),
         .target(name: "Evaluation", dependencies: ["Core", "Models", "ReMask"], swiftSettings: fast),
+        .target(name: "Study", dependencies: ["Core", "NN", "Models", "ReMask", "Evaluation"], swiftSettings: fast),
         .target(name: "Bench", dependencies: ["Core", "NN", "Models", "ReMask", "COpenBLAS"], swiftSettings: fast),
         .executableTarget(name: "remask", dependencies: [
-            "Core", "NN", "Models", "ReMask", "Evaluation", "Bench",
+            "Core", "NN", "Models", "ReMask", "Evaluation", "Study", "Bench",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: fast),
         .testTarget(name: "CoreTests", dependencies: ["Core"]),
@@ -54,5 +56,6 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Core", "NN", "Models"]),
         .testTarget(name: "ReMaskTests", dependencies: ["Core", "NN", "Models", "ReMask"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Core", "Models", "ReMask", "Evaluation"]),
+        .testTarget(name: "StudyTests", dependencies: ["Core", "Models", "ReMask", "Evaluation", "Study"]),
     ]
 )

@@ -102,7 +102,7 @@ public enum Evaluator {
 
     // MARK: - Multiple choice
 
-    static func multipleChoice(_ model: CausalLM, _ tokenizer: BPETokenizer, _ items: [MultipleChoiceItem], _ options: EvalOptions,
+    public static func multipleChoice(_ model: CausalLM, _ tokenizer: BPETokenizer, _ items: [MultipleChoiceItem], _ options: EvalOptions,
                                progress: (Int, Int, String) -> Void) throws -> EvalReport {
         guard !items.isEmpty else { throw EvaluationError("no items to score") }
         let scorer = ChoiceScorer(model: model, tokenizer: tokenizer, batchSize: options.batchSize)

@@ -65,7 +65,7 @@ final class ConfigFileTests: XCTestCase {
         expectYAMLError("a:\n  - - b\n", "run.yaml:2: nested lists are not supported")
         expectYAMLError("a:\n  - b: c\n", "run.yaml:2: 'b: c' contains ': ' (nested mappings are not supported; quote the value if it is text)")
         expectYAMLError("just text\n", "run.yaml:1: expected 'key: value', got 'just text'")
-        expectYAMLError("a b: 1\n", "run.yaml:1: 'a b' is not a setting name (letters, digits, '-' and '_' only)")
+        expectYAMLError("a b: 1\n", "run.yaml:1: 'a b' is not a setting name (letters, digits, '-', '_' and '.' only)")
         expectYAMLError("a: \"x\" y\n", "run.yaml:1: unexpected 'y' after the value")
         expectYAMLError("a: 1\n---\nb: 2\n", "run.yaml:2: several YAML documents in one file are not supported")
     }

@@ -10,6 +10,15 @@ public struct MultipleChoiceItem: Sendable, Equatable {
     public var normLengths: [Int]
     public var gold: Int
 
+    public init(id: String, fewShot: String, query: String, continuations: [String], normLengths: [Int], gold: Int) {
+        self.id = id
+        self.fewShot = fewShot
+        self.query = query
+        self.continuations = continuations
+        self.normLengths = normLengths
+        self.gold = gold
+    }
+
     public var context: String { fewShot + query }
 }
 
@@ -22,6 +31,14 @@ public struct GenerativeItem: Sendable, Equatable {
     public var answer: String
     /// Generation ends at the first of these strings (which is cut off).
     public var stopStrings: [String]
+
+    public init(id: String, fewShot: String, query: String, answer: String, stopStrings: [String]) {
+        self.id = id
+        self.fewShot = fewShot
+        self.query = query
+        self.answer = answer
+        self.stopStrings = stopStrings
+    }
 
     public var context: String { fewShot + query }
 }

@@ -69,8 +69,8 @@ enum YAMLSubset {
                 throw fail("expected 'key: value', got '\(trimmed)'")
             }
             let key = String(body[..<colon])
-            guard !key.isEmpty, key.allSatisfy({ $0.isLetter || $0.isNumber || "-_".contains($0) }) else {
-                throw fail("'\(key)' is not a setting name (letters, digits, '-' and '_' only)")
+            guard !key.isEmpty, key.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
+                throw fail("'\(key)' is not a setting name (letters, digits, '-', '_' and '.' only)")
             }
             var scanner = ValueScanner(Array(body.dropFirst(colon + 1)), fail: fail)
             if let value = try scanner.mappingValue() {

@@ -73,24 +73,24 @@ public struct LossCurvePlot: Sendable {
 
         """
         let smoothedName = smoothing > 0 ? "train loss (EMA \(Self.label(smoothing)))" : "train loss"
-        var lossLines = [Line(name: "train loss (raw)", color: "#1f77b4", points: train, opacity: 0.3, markers: false)]
-        if smoothing > 0 { lossLines.append(Line(name: smoothedName, color: "#1f77b4", points: smoothed(train), opacity: 1, markers: false)) }
-        lossLines.append(Line(name: "validation loss", color: "#d62728", points: validation, opacity: 1, markers: true))
-        svg += Panel(frame: (x: 70, y: 50, width: width - 70 - 190, height: panelHeight), xRange: xRange,
+        var lossLines = [PlotLine(name: "train loss (raw)", color: "#1f77b4", points: train, opacity: 0.3, markers: false)]
+        if smoothing > 0 { lossLines.append(PlotLine(name: smoothedName, color: "#1f77b4", points: smoothed(train), opacity: 1, markers: false)) }
+        lossLines.append(PlotLine(name: "validation loss", color: "#d62728", points: validation, opacity: 1, markers: true))
+        svg += PlotPanel(frame: (x: 70, y: 50, width: width - 70 - 190, height: panelHeight), xRange: xRange,
                      yLabel: "loss", xLabel: parts.isEmpty ? "step" : nil, lines: lossLines).svg()
         if !parts.isEmpty {
             let colors = ["#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
             let lines = parts.enumerated().map { i, s in
-                Line(name: s.name, color: colors[i % colors.count], points: smoothed(s.points), opacity: 1, markers: false)
+                PlotLine(name: s.name, color: colors[i % colors.count], points: smoothed(s.points), opacity: 1, markers: false)
             }
-            svg += Panel(frame: (x: 70, y: 50 + panelHeight + 40, width: width - 70 - 190, height: partsHeight),
+            svg += PlotPanel(frame: (x: 70, y: 50 + panelHeight + 40, width: width - 70 - 190, height: partsHeight),
                          xRange: xRange, yLabel: "loss parts", xLabel: "step", lines: lines).svg()
         }
         return svg + "</svg>\n"
     }
 
     /// The debiased exponential moving average of `points`.
-    func smoothed(_ points: [PlotPoint]) -> [PlotPoint] {
+    package func smoothed(_ points: [PlotPoint]) -> [PlotPoint] {
         var average = 0.0, weight = 0.0
         return points.map { p in
             average = smoothing * average + (1 - smoothing) * p.y
@@ -100,7 +100,7 @@ public struct LossCurvePlot: Sendable {
     }
 
     /// The span of `values` widened by `pad` of it on each side; a single value gets a unit span.
-    static func range(_ values: [Double], pad: Double) -> ClosedRange<Double> {
+    package static func range(_ values: [Double], pad: Double) -> ClosedRange<Double> {
         guard let lo = values.min(), let hi = values.max() else { return 0...1 }
         if hi - lo < 1e-12 * max(1, abs(hi)) { return (lo - max(1, abs(lo) * 0.1))...(hi + max(1, abs(hi) * 0.1)) }
         return (lo - pad * (hi - lo))...(hi + pad * (hi - lo))
@@ -108,7 +108,7 @@ public struct LossCurvePlot: Sendable {
 
     /// Round tick values (1, 2 or 5 times a power of ten apart) inside `range`, computed as integers
     /// scaled by a power of ten so that they are the nearest doubles to the decimals they stand for.
-    static func ticks(_ range: ClosedRange<Double>, target: Int = 6) -> [Double] {
+    package static func ticks(_ range: ClosedRange<Double>, target: Int = 6) -> [Double] {
         let rough = (range.upperBound - range.lowerBound) / Double(max(target - 1, 1))
         let exponent = floor(log10(rough))
         let magnitude = pow(10, exponent)
@@ -124,32 +124,49 @@ public struct LossCurvePlot: Sendable {
     }
 
     /// A short number label (`%g`: `120`, `0.25`, `1e-05`).
-    static func label(_ x: Double) -> String { String(format: "%g", x) }
+    package static func label(_ x: Double) -> String { String(format: "%g", x) }
 
-    static func escape(_ s: String) -> String {
+    package static func escape(_ s: String) -> String {
         s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
             .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
     }
 }
 
 /// A drawn series: a polyline, optionally with a marker at each point.
-private struct Line {
+package struct PlotLine {
     let name: String
     let color: String
     let points: [PlotPoint]
     let opacity: Double
     let markers: Bool
+
+    package init(name: String, color: String, points: [PlotPoint], opacity: Double, markers: Bool) {
+        self.name = name
+        self.color = color
+        self.points = points
+        self.opacity = opacity
+        self.markers = markers
+    }
 }
 
 /// One chart: frame, grid, tick labels, axis labels, lines and a legend to the right.
-private struct Panel {
+package struct PlotPanel {
     let frame: (x: Double, y: Double, width: Double, height: Double)
     let xRange: ClosedRange<Double>
     let yLabel: String
     let xLabel: String?
-    let lines: [Line]
+    let lines: [PlotLine]
 
-    func svg() -> String {
+    package init(frame: (x: Double, y: Double, width: Double, height: Double), xRange: ClosedRange<Double>, yLabel: String,
+                 xLabel: String?, lines: [PlotLine]) {
+        self.frame = frame
+        self.xRange = xRange
+        self.yLabel = yLabel
+        self.xLabel = xLabel
+        self.lines = lines
+    }
+
+    package func svg() -> String {
         let yRange = LossCurvePlot.range(lines.flatMap(\.points).map(\.y), pad: 0.05)
         func px(_ x: Double) -> Double { frame.x + (x - xRange.lowerBound) / (xRange.upperBound - xRange.lowerBound) * frame.width }
         func py(_ y: Double) -> Double { frame.y + frame.height - (y - yRange.lowerBound) / (yRange.upperBound - yRange.lowerBound) * frame.height }

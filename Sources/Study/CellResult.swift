@@ -1,0 +1,61 @@
+import Foundation
+import ReMask
+
+/// One finished cell of a study (a training run and its evaluation), as `result.json` records it. A cell
+/// with this file is never recomputed.
+public struct CellResult: Codable, Equatable, Sendable {
+    public var objective: String
+    public var seed: UInt64
+    /// The tuned flags this run used (`flag=value`), empty when nothing was tuned.
+    public var settings: [String]
+    public var steps: Int
+    /// Tokens of training data fed to the model (the budget each objective gets alike).
+    public var trainingTokens: Int
+    /// Tokens through the model, forward and backward: twice the training tokens for ReMask's two passes.
+    public var tokenPasses: Int
+    /// Validation loss (cross-entropy on the validation split) after training.
+    public var validationLoss: Double?
+    /// Which split was scored: `test` for the grid, `validation` for the hyperparameter search.
+    public var split: String
+    public var problems: Int
+    /// Generative exact match of the answer after `<|answer|>`.
+    public var exactMatch: Double
+    /// Multiple-choice acc and acc_norm on the same problems (test cells only).
+    public var multipleChoiceAcc: Double?
+    public var multipleChoiceAccNorm: Double?
+    /// Wall-clock seconds (machine-dependent: reported, never compared for reproducibility).
+    public var trainSeconds: Double
+    public var evalSeconds: Double
+
+    static func read(_ url: URL) throws -> CellResult? {
+        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+        do {
+            return try JSONDecoder().decode(CellResult.self, from: Data(contentsOf: url))
+        } catch {
+            throw TrainingFileError(path: url.path, "cannot read a finished cell's result (delete it to recompute the cell): \(error)")
+        }
+    }
+
+    func write(to url: URL) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(try encoder.encode(self), to: url)
+    }
+}
+
+/// What a training run cost, read back from its metrics log so that a resumed run reports the whole run.
+struct TrainingCost: Codable, Equatable {
+    var steps: Int
+    var tokens: Int
+    var seconds: Double
+    var validationLoss: Double?
+
+    init(metrics url: URL) throws {
+        let rows = try MetricsLog.read(url)
+        let last = rows.last { $0.split == .train }
+        steps = last?.step ?? 0
+        tokens = last?.tokens ?? 0
+        seconds = last?.elapsedSeconds ?? 0
+        validationLoss = rows.last { $0.split == .val }?.loss
+    }
+}
