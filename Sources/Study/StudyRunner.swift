@@ -170,9 +170,6 @@ public final class StudyRunner {
         let start = Date()
         let lm = try LanguageModel.load(trainFolder.path)
         let tokenizer = try lm.requireTokenizer()
-        var options = EvalOptions(task: .jsonl)
-        options.batchSize = config.evalBatchSize
-        options.maxNewTokens = config.maxNewTokens
         let problems = cell.scoredOnTest ? Array(benchmark.problems.test.prefix(config.testProblems))
             : Array(benchmark.problems.validation.prefix(config.tuningProblems))
         let split = cell.scoredOnTest ? "test" : "validation"
@@ -185,6 +182,8 @@ public final class StudyRunner {
         var choice: EvalReport?
         if cell.scoredOnTest {
             let items = Array(benchmark.multipleChoiceItems.prefix(config.testProblems))
+            var options = EvalOptions(task: .jsonl)
+            options.batchSize = config.evalBatchSize
             let report = try Evaluator.multipleChoice(lm.model, tokenizer, items, options) { done, total, status in
                 self.progress("\(label) multiple choice", done, total, status)
             }
