@@ -17,39 +17,31 @@ struct AnswerScorer {
     let maxNewTokens: Int
     static let answerTokens = 16
 
-    struct Report {
-        let exactMatch: Double
-        let log: Data
-    }
-
+    /// The report's metric is `exact_match`; its items log each problem's rationale, answer and correctness.
     func score(_ problems: [ArithmeticProblem], idPrefix: String,
-               progress: @escaping (String, Int, Int, String) -> Void) throws -> Report {
+               progress: @escaping (String, Int, Int, String) -> Void) throws -> EvalReport {
         let questions = StudyBenchmark.generativeItems(problems, idPrefix: idPrefix)
-        let rationales = try generate(questions.map { item in
-            var item = item
-            item.stopStrings = ["\n", PromptFormat.userTag]
-            return item
-        }, maxNewTokens: maxNewTokens, stage: "rationale", progress: progress)
+        let rationales = try generate(questions, maxNewTokens: maxNewTokens, stage: "rationale", progress: progress)
         let answerPrefix = "\n\(PromptFormat.answerTag)\n"
         let answers = try generate(zip(questions, rationales).map { item, rationale in
-            GenerativeItem(id: item.id, fewShot: "", query: item.query + rationale.text + answerPrefix,
-                           answer: item.answer, stopStrings: ["\n", PromptFormat.userTag])
+            var item = item
+            item.query += rationale.text + answerPrefix
+            return item
         }, maxNewTokens: Self.answerTokens, stage: "answer", progress: progress)
 
         var correct = 0
-        var log = Data()
+        var log: [[String: Any]] = []
         for (i, item) in questions.enumerated() {
             let extracted = AnswerExtraction.taggedAnswer(answerPrefix + answers[i].text, tag: PromptFormat.answerTag)
             let ok = AnswerExtraction.matches(extracted, reference: item.answer)
             correct += ok ? 1 : 0
-            let record: [String: Any] = [
+            log.append([
                 "id": item.id, "prompt": item.query, "rationale": rationales[i].text, "rationale_stop": rationales[i].stop.rawValue,
                 "output": answers[i].text, "extracted": extracted, "answer": item.answer, "correct": ok,
-            ]
-            log.append(try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys]))
-            log.append(0x0A)
+            ])
         }
-        return Report(exactMatch: Double(correct) / Double(max(questions.count, 1)), log: log)
+        return EvalReport(task: "exact_match", n: questions.count,
+                          metrics: [("exact_match", Double(correct) / Double(max(questions.count, 1)))], details: [], items: log)
     }
 
     private func generate(_ items: [GenerativeItem], maxNewTokens: Int, stage: String,

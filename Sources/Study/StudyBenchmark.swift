@@ -42,12 +42,13 @@ public struct StudyBenchmark {
         problems.train.map { "\($0.prompt)\n\($0.rationale)\n\($0.answer)" }
     }
 
-    /// Generative items for `problems`, with ids `<prefix>-0001`, ….
+    /// Generative items for `problems`, with ids `<prefix>-0001`, …; generation stops at the end of a line
+    /// (the rationale is one line, and so is the answer).
     public static func generativeItems(_ problems: [ArithmeticProblem], idPrefix: String) -> [GenerativeItem] {
         problems.enumerated().map { index, problem in
             GenerativeItem(id: String(format: "%@-%04d", idPrefix, index + 1), fewShot: "",
                            query: PromptFormat.seedPrompt(problem.prompt, chainOfThought: true),
-                           answer: problem.answer, stopStrings: [PromptFormat.userTag])
+                           answer: problem.answer, stopStrings: ["\n", PromptFormat.userTag])
         }
     }
 

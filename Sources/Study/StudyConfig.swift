@@ -40,12 +40,6 @@ public struct StudyConfig: Sendable, Equatable {
     /// Training flags the study sets itself, per run.
     public static let reservedTrainFlags: Set<String> = ["data", "val", "out", "objective", "seed", "model", "resume", "config"]
 
-    static let topLevelKeys: Set<String> = [
-        "name", "model", "benchmark-seed", "train-problems", "validation-problems", "test-problems", "problem-steps",
-        "choices", "objectives", "seeds", "tuning-seed", "tuning-problems", "test-limit", "eval-batch-size", "max-new-tokens",
-        "scratch-hidden", "scratch-layers", "scratch-heads", "scratch-kv-heads", "scratch-intermediate", "scratch-merges",
-    ]
-
     /// Parses `file`. `trainFlags` is the set of flags `remask train` accepts; settings under `train.`, `tune.`
     /// and `<objective>.` must be among them (less the reserved ones).
     public init(_ file: ConfigFile, trainFlags: Set<String>) throws {
@@ -147,7 +141,7 @@ public struct StudyConfig: Sendable, Equatable {
         self.tune = tune
         self.train = train
         self.perObjective = perObjective
-        try reader.finish(allowed: Self.topLevelKeys)
+        try reader.finish()
         fingerprint = file.entries.map { "\($0.key)=\($0.value)" }
     }
 
@@ -218,8 +212,9 @@ public struct StudyConfig: Sendable, Equatable {
             }
         }
 
-        func finish(allowed: Set<String>) throws {
-            guard let unknown = file.entries.first(where: { !used.contains($0.key) && !allowed.contains($0.key) }) else { return }
+        /// Throws for the first setting nothing read: every known setting has been read by the time this runs.
+        func finish() throws {
+            guard let unknown = file.entries.first(where: { !used.contains($0.key) }) else { return }
             throw ConfigFileError(path: file.path, line: unknown.line,
                                   "unknown setting '\(unknown.key)' (see docs/study.md for the study's settings)")
         }

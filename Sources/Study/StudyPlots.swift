@@ -69,13 +69,12 @@ enum StudyPlots {
             }
             return sums.keys.sorted().map { PlotPoint(Double($0), sums[$0]!.0 / Double(sums[$0]!.1)) }
         }
-        let smoother = LossCurvePlot(title: "", train: [], smoothing: 0.9)
         let objectives = results.summaries.map(\.objective)
         let validation = objectives.enumerated().map { i, o in
             PlotLine(name: o, color: colors[i % colors.count], points: meanCurve(o, .val), opacity: 1, markers: true)
         }
         let train = objectives.enumerated().map { i, o in
-            PlotLine(name: o, color: colors[i % colors.count], points: smoother.smoothed(meanCurve(o, .train)), opacity: 1, markers: false)
+            PlotLine(name: o, color: colors[i % colors.count], points: LossCurvePlot.smoothed(meanCurve(o, .train), factor: 0.9), opacity: 1, markers: false)
         }
         let steps = curves.flatMap { $0.1.map { Double($0.step) } }
         let xRange = LossCurvePlot.range(steps, pad: 0)

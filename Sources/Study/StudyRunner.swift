@@ -178,7 +178,7 @@ public final class StudyRunner {
             .score(problems, idPrefix: split) { stage, done, total, status in
                 self.progress("\(label) \(stage)", done, total, status)
             }
-        try AtomicFile.write(generative.log, to: cell.folder.appendingPathComponent("\(split)-generations.jsonl"))
+        try AtomicFile.write(generative.itemsJSONL(), to: cell.folder.appendingPathComponent("\(split)-generations.jsonl"))
         var choice: EvalReport?
         if cell.scoredOnTest {
             let items = Array(benchmark.multipleChoiceItems.prefix(config.testProblems))
@@ -195,7 +195,7 @@ public final class StudyRunner {
             objective: cell.objective.rawValue, seed: cell.seed, settings: cell.settings.map { "\($0.key)=\($0.value)" },
             steps: cost.steps, trainingTokens: cost.tokens, tokenPasses: cost.tokens * cell.objective.passes,
             validationLoss: cost.validationLoss, split: split, problems: problems.count,
-            exactMatch: generative.exactMatch,
+            exactMatch: metric(generative, "exact_match") ?? 0,
             multipleChoiceAcc: metric(choice, "acc"), multipleChoiceAccNorm: metric(choice, "acc_norm"),
             trainSeconds: cost.seconds, evalSeconds: Date().timeIntervalSince(start))
         try result.write(to: resultURL)

@@ -90,7 +90,10 @@ public struct LossCurvePlot: Sendable {
     }
 
     /// The debiased exponential moving average of `points`.
-    package func smoothed(_ points: [PlotPoint]) -> [PlotPoint] {
+    func smoothed(_ points: [PlotPoint]) -> [PlotPoint] { Self.smoothed(points, factor: smoothing) }
+
+    /// The debiased exponential moving average of `points` with EMA factor `smoothing`.
+    package static func smoothed(_ points: [PlotPoint], factor smoothing: Double) -> [PlotPoint] {
         var average = 0.0, weight = 0.0
         return points.map { p in
             average = smoothing * average + (1 - smoothing) * p.y
