@@ -76,7 +76,7 @@ struct BenchCommand: ParsableCommand {
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             print(String(decoding: try encoder.encode(results), as: UTF8.self))
         } else {
-            print("threads \(Parallel.threads), batch \(batch) × \(length), hidden \(hidden), layers \(layers), heads \(heads)/\(kvHeads), ffn \(ffn), vocab \(vocab)")
+            print("threads \(Parallel.threads), OpenBLAS \(BLASKernels.core) kernels, batch \(batch) × \(length), hidden \(hidden), layers \(layers), heads \(heads)/\(kvHeads), ffn \(ffn), vocab \(vocab)")
             print(BenchTable.render(results))
         }
     }

@@ -1,0 +1,28 @@
+import ArgumentParser
+import Core
+import Foundation
+
+struct InfoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "info",
+        abstract: "Show the compute set-up: worker threads and the OpenBLAS kernels in use.",
+        discussion: """
+            OpenBLAS releases older than the CPU fall back to generic kernels (about 5× slower GEMMs); remask then \
+            restarts itself with OPENBLAS_CORETYPE set to the best family the CPU supports \
+            (REMASK_KEEP_BLAS_CORE=1 keeps OpenBLAS's choice). --shell prints that setting for other programs \
+            that load OpenBLAS, such as the test runner: eval "$(remask info --shell)".
+            """)
+
+    @Flag(help: "Print `export OPENBLAS_CORETYPE=…` when remask forces a kernel family, and nothing else.")
+    var shell = false
+
+    func run() {
+        let forced = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"]
+        if shell {
+            if let forced { print("export OPENBLAS_CORETYPE='\(forced.replacingOccurrences(of: "'", with: "'\\''"))'") }
+            return
+        }
+        print("worker threads   \(Parallel.threads)")
+        print("OpenBLAS kernels \(BLASKernels.core)" + (forced.map { " (OPENBLAS_CORETYPE=\($0))" } ?? ""))
+    }
+}
