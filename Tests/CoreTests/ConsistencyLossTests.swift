@@ -151,6 +151,59 @@ final class SequenceLayoutAttentionTests: XCTestCase {
         XCTAssertEqual(rows(out, prefix + suffix..<total), rows(b, prefix..<prefix + suffix), accuracy: 1e-5)
     }
 
+    /// Rows longer than one 64-row attention block: whole blocks of the second continuation skip the first
+    /// continuation's key columns. Outputs and input gradients equal those of the two sequences run alone
+    /// (the prefix's gradient is the sum of both).
+    func testLongSharedPrefixMatchesBothSequencesWithGradients() {
+        let prefix = 70, suffix = 110, total = prefix + 2 * suffix
+        let s1 = shape(batch: 1, length: 1), w = s1.qkvWidth, ow = s1.outWidth
+        let tree = param([total, w], &rng)
+        var layout = SequenceLayout.causal(batch: 1, length: total)
+        for i in prefix + suffix..<total {
+            layout.positions[i] = Int32(i - suffix)
+            layout.segmentStart[i] = Int32(prefix + suffix)
+            layout.sharedPrefix[i] = Int32(prefix)
+        }
+        let weights = Tensor.randn([total, ow], rng: &rng)
+        let out = tree.causalSelfAttention(shape(batch: 1, length: total, layout: layout))
+        out.backward(seed: weights)
+
+        let n = prefix + suffix
+        let a = Tensor(rows(tree, 0..<n), shape: [n, w]).trackingGradients()
+        let b = Tensor(rows(tree, 0..<prefix) + rows(tree, n..<total), shape: [n, w]).trackingGradients()
+        let outA = a.causalSelfAttention(shape(batch: 1, length: n)), outB = b.causalSelfAttention(shape(batch: 1, length: n))
+        outA.backward(seed: Tensor(rows(weights, 0..<n), shape: [n, ow]))
+        // B's prefix rows are the tree's prefix rows, already weighted through A.
+        outB.backward(seed: Tensor([Float](repeating: 0, count: prefix * ow) + rows(weights, n..<total), shape: [n, ow]))
+        XCTAssertEqual(rows(out, 0..<n), outA.values, accuracy: 1e-5)
+        XCTAssertEqual(rows(out, n..<total), rows(outB, prefix..<n), accuracy: 1e-5)
+
+        let g = tree.grad!, ga = a.grad!, gb = b.grad!
+        XCTAssertEqual(rows(g, 0..<prefix), zip(rows(ga, 0..<prefix), rows(gb, 0..<prefix)).map { $0 + $1 }, accuracy: 1e-4)
+        XCTAssertEqual(rows(g, prefix..<n), rows(ga, prefix..<n), accuracy: 1e-4)
+        XCTAssertEqual(rows(g, n..<total), rows(gb, prefix..<n), accuracy: 1e-4)
+    }
+
+    /// Three packed examples in a row longer than one attention block: later blocks skip earlier examples.
+    func testLongPackedRowGradientsMatchSeparateSequences() {
+        let lengths = [90, 75, 60], total = 230
+        let s1 = shape(batch: 1, length: 1), w = s1.qkvWidth, ow = s1.outWidth
+        let packed = param([total, w], &rng)
+        let weights = Tensor.randn([total, ow], rng: &rng)
+        let layout = SequenceLayout.packed([lengths], length: total)
+        let out = packed.causalSelfAttention(shape(batch: 1, length: total, layout: layout))
+        out.backward(seed: weights)
+        var start = 0
+        for n in lengths {
+            let alone = Tensor(rows(packed, start..<start + n), shape: [n, w]).trackingGradients()
+            let y = alone.causalSelfAttention(shape(batch: 1, length: n))
+            y.backward(seed: Tensor(rows(weights, start..<start + n), shape: [n, ow]))
+            XCTAssertEqual(rows(out, start..<start + n), y.values, accuracy: 1e-5)
+            XCTAssertEqual(rows(packed.grad!, start..<start + n), alone.grad!.values, accuracy: 1e-4)
+            start += n
+        }
+    }
+
     func testGradientWithALayoutMatchesFiniteDifferences() {
         let batch = 2, length = 7
         var layout = SequenceLayout.packed([[3, 4], [2, 2]], length: length)

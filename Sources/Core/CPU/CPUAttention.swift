@@ -25,18 +25,24 @@ extension CPUBackend {
                     let q = qr + b * t * w + h * hd
                     let p = probs + (b * s.heads + h) * t * t
                     let o = o0 + b * t * s.outWidth + h * hd
-                    // Row blocks see only keys up to their last row: the upper triangle is never computed.
+                    // Row blocks see only keys up to their last row: the upper triangle is never computed, nor
+                    // the columns no row of the block sees (`KeyColumns`).
                     for i0 in stride(from: 0, to: t, by: causalBlock) {
                         let rows = min(causalBlock, t - i0), seen = i0 + rows
-                        BLAS.gemm(transB: true, m: rows, n: seen, k: hd, alpha: scale, a: q + i0 * w, lda: w, b: k, ldb: w,
-                                  c: p + i0 * t, ldc: t, parallel: false)
+                        let columns = KeyColumns(s.layout, rows: i0..<seen, firstToken: b * t)
+                        columns.forEach { c, _ in
+                            BLAS.gemm(transB: true, m: rows, n: c.count, k: hd, alpha: scale, a: q + i0 * w, lda: w,
+                                      b: k + c.lowerBound * w, ldb: w, c: p + i0 * t + c.lowerBound, ldc: t, parallel: false)
+                        }
                         if let layout = s.layout {
                             maskedSoftmaxRows(p, i0..<seen, t, layout: layout, firstToken: b * t)
                         } else {
                             causalSoftmaxRows(p, i0..<seen, t)
                         }
-                        BLAS.gemm(m: rows, n: hd, k: seen, a: p + i0 * t, lda: t, b: v, ldb: w, c: o + i0 * s.outWidth,
-                                  ldc: s.outWidth, parallel: false)
+                        columns.forEach { c, first in
+                            BLAS.gemm(m: rows, n: hd, k: c.count, a: p + i0 * t + c.lowerBound, lda: t, b: v + c.lowerBound * w,
+                                      ldb: w, beta: first ? 0 : 1, c: o + i0 * s.outWidth, ldc: s.outWidth, parallel: false)
+                        }
                     }
                 }
             }
@@ -67,18 +73,25 @@ extension CPUBackend {
                     for i0 in stride(from: 0, to: t, by: causalBlock) {
                         let rows = min(causalBlock, t - i0), seen = i0 + rows
                         let pb = p + i0 * t, dOb = dO + i0 * s.outWidth
-                        // dP = dO Vᵀ; dV += Pᵀ dO
-                        BLAS.gemm(transB: true, m: rows, n: seen, k: hd, a: dOb, lda: s.outWidth, b: qr + vOff, ldb: w,
-                                  c: db0, ldc: seen, parallel: false)
-                        BLAS.gemm(transA: true, m: seen, n: hd, k: rows, a: pb, lda: t, b: dOb, ldb: s.outWidth, beta: 1,
-                                  c: dqkv + vOff, ldc: w, parallel: false)
+                        let columns = KeyColumns(s.layout, rows: i0..<seen, firstToken: b * t)
+                        // dP = dO Vᵀ; dV += Pᵀ dO (P is 0 on the skipped columns, so dP there only needs to be finite)
+                        columns.forEach { c, _ in
+                            BLAS.gemm(transB: true, m: rows, n: c.count, k: hd, a: dOb, lda: s.outWidth,
+                                      b: qr + vOff + c.lowerBound * w, ldb: w, c: db0 + c.lowerBound, ldc: seen, parallel: false)
+                            BLAS.gemm(transA: true, m: c.count, n: hd, k: rows, a: pb + c.lowerBound, lda: t, b: dOb,
+                                      ldb: s.outWidth, beta: 1, c: dqkv + vOff + c.lowerBound * w, ldc: w, parallel: false)
+                        }
+                        columns.zeroSkipped(db0, rows: rows, rowStride: seen)
                         // dS = P ⊙ (dP − rowsum(dP ⊙ P)) · scale
                         softmaxGradRows(pb, db0, rows, firstRow: i0, width: seen, pStride: t, scale: scale)
                         // dQ = dS K; dK += dSᵀ Q
-                        BLAS.gemm(m: rows, n: hd, k: seen, a: db0, lda: seen, b: qr + kOff, ldb: w, c: dqkv + qOff + i0 * w,
-                                  ldc: w, parallel: false)
-                        BLAS.gemm(transA: true, m: seen, n: hd, k: rows, a: db0, lda: seen, b: qr + qOff + i0 * w, ldb: w,
-                                  beta: 1, c: dqkv + kOff, ldc: w, parallel: false)
+                        columns.forEach { c, first in
+                            BLAS.gemm(m: rows, n: hd, k: c.count, a: db0 + c.lowerBound, lda: seen, b: qr + kOff + c.lowerBound * w,
+                                      ldb: w, beta: first ? 0 : 1, c: dqkv + qOff + i0 * w, ldc: w, parallel: false)
+                            BLAS.gemm(transA: true, m: c.count, n: hd, k: rows, a: db0 + c.lowerBound, lda: seen,
+                                      b: qr + qOff + i0 * w, ldb: w, beta: 1, c: dqkv + kOff + c.lowerBound * w, ldc: w,
+                                      parallel: false)
+                        }
                     }
                 }
             }
@@ -321,6 +334,41 @@ private func softmaxGradRows(_ p: UnsafePointer<Float>, _ dp: UnsafeMutablePoint
 
 /// Rows per block of the causal attention products.
 private let causalBlock = 64
+
+/// The key columns a block of query rows computes: `0..<seen` (one past the block's last row) less the
+/// columns no row of the block sees. In ReMask's shared-prefix rows `[prefix | full | masked]` the masked
+/// continuation's rows skip the full continuation's columns, about a third of the score matrix.
+private struct KeyColumns {
+    /// `0..<skipped.lowerBound` and `skipped.upperBound..<seen`; `skipped` is empty without a gap.
+    let skipped: Range<Int>
+    let seen: Int
+
+    /// Row i sees `0..<sharedPrefix[i]` and `segmentStart[i]...i`, so every row of the block skips
+    /// `max sharedPrefix ..< min segmentStart` when that range is not empty.
+    init(_ layout: SequenceLayout?, rows: Range<Int>, firstToken: Int) {
+        seen = rows.upperBound
+        guard let layout else { skipped = seen..<seen; return }
+        var from = 0, to = seen
+        for i in rows {
+            from = max(from, Int(layout.sharedPrefix[firstToken + i]))
+            to = min(to, Int(layout.segmentStart[firstToken + i]))
+        }
+        skipped = from < to ? from..<to : seen..<seen
+    }
+
+    /// Calls `body` on each non-empty run of computed columns, with whether it is the first.
+    @inline(__always)
+    func forEach(_ body: (Range<Int>, Bool) -> Void) {
+        if skipped.lowerBound > 0 { body(0..<skipped.lowerBound, true) }
+        if skipped.upperBound < seen { body(skipped.upperBound..<seen, skipped.lowerBound == 0) }
+    }
+
+    /// Zeroes the skipped columns of `rows` rows of a matrix with row stride `rowStride`.
+    func zeroSkipped(_ m: UnsafeMutablePointer<Float>, rows: Int, rowStride: Int) {
+        guard !skipped.isEmpty else { return }
+        for r in 0..<rows { (m + r * rowStride + skipped.lowerBound).update(repeating: 0, count: skipped.count) }
+    }
+}
 
 /// Rotary embedding tables for a run of positions: pairs (i, i + rotaryDim/2) of each head rotate by
 /// position · base^(−2i/rotaryDim) (the half-split layout of Hugging Face models).
