@@ -13,7 +13,7 @@ struct InfoCommand: ParsableCommand {
             that load OpenBLAS, such as the test runner: eval "$(remask info --shell)".
             """)
 
-    @Flag(help: "Print `export OPENBLAS_CORETYPE=…` when remask forces a kernel family, and nothing else.")
+    @Flag(help: "Print `export OPENBLAS_CORETYPE=…` when a kernel family is forced (by remask or the environment), and nothing else.")
     var shell = false
 
     func run() {

@@ -3,12 +3,14 @@ import Foundation
 
 /// The `remask` executable (built beside the test bundle) on bad input: one clear message, non-zero exit.
 final class CommandLineTests: XCTestCase {
-    func run(_ args: [String], stdin: String? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+    func run(_ args: [String], stdin: String? = nil, environment: [String: String] = [:]) throws
+        -> (status: Int32, stdout: String, stderr: String) {
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("remask")
         try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary.path), "remask not built beside the tests")
         let p = Process()
         p.executableURL = binary
         p.arguments = args
+        p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let out = Pipe(), err = Pipe(), input = Pipe()
         p.standardOutput = out
         p.standardError = err
@@ -37,6 +39,26 @@ final class CommandLineTests: XCTestCase {
             XCTAssertNotEqual(r.status, 0, "\(args)")
             XCTAssertTrue(r.stderr.contains(expected), "\(args): \(r.stderr)")
         }
+    }
+
+    /// A kernel name OpenBLAS does not know still runs (OpenBLAS falls back, remask does not restart again),
+    /// and `info --shell` quotes it so the shell reads back exactly the same value.
+    func testInfoWithAGarbageKernelNameRunsAndQuotesItForTheShell() throws {
+        let hostile = "No'Such $(core)"
+        let plain = try run(["info"], environment: ["OPENBLAS_CORETYPE": hostile])
+        XCTAssertEqual(plain.status, 0, plain.stderr)
+        XCTAssertTrue(plain.stdout.contains("OpenBLAS kernels") && plain.stdout.contains("OPENBLAS_CORETYPE=\(hostile)"), plain.stdout)
+
+        let shell = try run(["info", "--shell"], environment: ["OPENBLAS_CORETYPE": hostile])
+        XCTAssertEqual(shell.status, 0, shell.stderr)
+        let bash = Process(), out = Pipe()
+        bash.executableURL = URL(fileURLWithPath: "/bin/bash")
+        bash.arguments = ["-c", shell.stdout + "\nprintf %s \"$OPENBLAS_CORETYPE\""]
+        bash.standardOutput = out
+        try bash.run()
+        let readBack = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        bash.waitUntilExit()
+        XCTAssertEqual(readBack, hostile)
     }
 
     func testGarbageModelFile() throws {
