@@ -1,28 +1,26 @@
 import Foundation
 import ReMask
 
-/// One finished cell of a study (a training run and its evaluation), as `result.json` records it. A cell
-/// with this file is never recomputed.
+/// One finished cell of a study (a fine-tuning run and its evaluation on the test split), as `result.json`
+/// records it. A cell with this file is never recomputed.
 public struct CellResult: Codable, Equatable, Sendable {
+    public var regime: String
+    /// The arm as reported: its name, or `<name>@<rate>` for a dose-response cell.
+    public var arm: String
     public var objective: String
+    public var maskRate: Double?
     public var seed: UInt64
-    /// The tuned flags this run used (`flag=value`), empty when nothing was tuned.
-    public var settings: [String]
     public var steps: Int
-    /// Tokens of training data fed to the model (the budget each objective gets alike).
+    /// Tokens of training data fed to the model (the budget each arm gets alike).
     public var trainingTokens: Int
     /// Tokens through the model, forward and backward: twice the training tokens for ReMask's two passes.
     public var tokenPasses: Int
-    /// Validation loss (cross-entropy on the validation split) after training.
+    /// Clean-input validation loss (cross-entropy on the validation split) after training.
     public var validationLoss: Double?
-    /// Which split was scored: `test` for the grid, `validation` for the hyperparameter search.
-    public var split: String
-    public var problems: Int
-    /// Generative exact match of the answer after `<|answer|>`.
-    public var exactMatch: Double
-    /// Multiple-choice acc and acc_norm on the same problems (test cells only).
-    public var multipleChoiceAcc: Double?
-    public var multipleChoiceAccNorm: Double?
+    public var scores: ChainScores
+    /// Multiple-choice acc and acc_norm on the test problems (log-likelihood, no rationale).
+    public var multipleChoiceAcc: Double
+    public var multipleChoiceAccNorm: Double
     /// Wall-clock seconds (machine-dependent: reported, never compared for reproducibility).
     public var trainSeconds: Double
     public var evalSeconds: Double

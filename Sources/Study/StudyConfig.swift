@@ -2,34 +2,58 @@ import Foundation
 import Models
 import ReMask
 
-/// A study's settings, read from a flat YAML or JSON file (see `docs/study.md`): the benchmark, the model,
-/// the grid of objectives × seeds, the hyperparameters tried on validation, and the training flags.
+/// A study's settings, read from a flat YAML or JSON file (see `docs/study.md`): the chain benchmark, the base
+/// model (stage 0) and its gate, the arms, the data regimes, the dose-response arms, the seeds and the training
+/// flags.
 public struct StudyConfig: Sendable, Equatable {
-    /// Where the models of a study come from.
+    /// Where the base model of every cell comes from.
     public enum ModelSource: Sendable, Equatable {
-        /// A small Llama-style decoder trained from scratch, with a BPE tokenizer learned on the training split.
+        /// A small Llama-style decoder trained from scratch once (stage 0), with a BPE tokenizer learned on
+        /// the base-training problems; it must pass the gate before any cell runs.
         case scratch(ScratchModelSpec)
-        /// A pretrained model (GGUF file or Hugging Face folder).
+        /// A pretrained model (GGUF file or Hugging Face folder), fine-tuned directly.
         case pretrained(path: String)
+    }
+
+    /// One way of training: an objective and its own flags (`arm.<name>.<flag>`).
+    public struct Arm: Sendable, Equatable {
+        public var name: String
+        public var objective: Objective
+        public var flags: [ConfigFile.Entry]
+
+        public static func == (a: Arm, b: Arm) -> Bool { a.name == b.name }
+    }
+
+    /// A data regime: the first `problems` of the fine-tuning pool, and its own flags (`regime.<name>.<flag>`,
+    /// e.g. epochs).
+    public struct Regime: Sendable, Equatable {
+        public var name: String
+        public var problems: Int
+        public var flags: [ConfigFile.Entry]
+
+        public static func == (a: Regime, b: Regime) -> Bool { a.name == b.name }
     }
 
     public var name: String
     public var model: ModelSource
-    public var benchmark: BenchmarkSpec
-    public var objectives: [Objective]
-    /// The grid's seeds: each seeds the training run (data order, masks, LoRA, and a scratch model's weights).
+    public var benchmark: ChainBenchmarkSpec
+    /// Stage 0: the base model's training flags (objective sft on the base pool) and its gate.
+    public var baseFlags: [ConfigFile.Entry]
+    public var gate: Gate
+    public var arms: [Arm]
+    public var regimes: [Regime]
+    /// Dose-response: these arms again in `doseRegime` at each of `doseRates` (`--mask-rate`).
+    public var doseRegime: String?
+    public var doseArms: [String]
+    public var doseRates: [Double]
+    /// The seeds: each seeds one fine-tuning run per cell (data order, masks) — the same data order for every
+    /// arm with that seed.
     public var seeds: [UInt64]
-    /// The seed of the hyperparameter search's runs (kept apart from `seeds`).
-    public var tuningSeed: UInt64
-    /// Validation problems the search scores (the first of the split).
-    public var tuningProblems: Int
-    /// Test problems the grid scores (the first of the split): a smaller evaluation of the same benchmark.
-    public var testProblems: Int
-    /// Training flags and the values tried for each, in file order; every combination is tried per objective.
-    public var tune: [(flag: String, values: [String])]
-    /// Training flags for every run, then each objective's own (which win).
+    /// The pre-registered primary comparison: this arm against SFT in this regime, on exact match.
+    public var primaryArm: String
+    public var primaryRegime: String
+    /// Training flags for every fine-tuning run.
     public var train: [ConfigFile.Entry]
-    public var perObjective: [Objective: [ConfigFile.Entry]]
     public var evalBatchSize: Int
     public var maxNewTokens: Int
     /// Every setting as `key=value` lines in file order: two studies with the same text are the same study.
@@ -40,123 +64,184 @@ public struct StudyConfig: Sendable, Equatable {
     /// Training flags the study sets itself, per run.
     public static let reservedTrainFlags: Set<String> = ["data", "val", "out", "objective", "seed", "model", "resume", "config"]
 
-    /// Parses `file`. `trainFlags` is the set of flags `remask train` accepts; settings under `train.`, `tune.`
-    /// and `<objective>.` must be among them (less the reserved ones).
+    /// Parses `file`. `trainFlags` is the set of flags `remask train` accepts; settings under `train.`, `base.`,
+    /// `arm.<name>.` and `regime.<name>.` must be among them (less the reserved ones).
     public init(_ file: ConfigFile, trainFlags: Set<String>) throws {
         var reader = Reader(file: file)
         name = try reader.string("name") ?? URL(fileURLWithPath: file.path).deletingPathExtension().lastPathComponent
+        guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }), !name.hasPrefix(".") else {
+            throw reader.error("name", "must be letters, digits, '-', '_' or '.' (it names the folder studies/<name>), got '\(name)'")
+        }
         let modelValue = try reader.string("model") ?? "scratch"
         let scratch = try ScratchModelSpec(
-            hidden: reader.int("scratch-hidden", min: 8) ?? 128, layers: reader.int("scratch-layers", min: 1) ?? 4,
-            heads: reader.int("scratch-heads", min: 1) ?? 4, kvHeads: reader.int("scratch-kv-heads", min: 1) ?? 4,
-            intermediate: reader.int("scratch-intermediate", min: 8) ?? 384, merges: reader.int("scratch-merges", min: 0) ?? 800)
+            hidden: reader.int("scratch-hidden", in: 8...4096) ?? 128, layers: reader.int("scratch-layers", in: 1...64) ?? 4,
+            heads: reader.int("scratch-heads", in: 1...64) ?? 4, kvHeads: reader.int("scratch-kv-heads", in: 1...64) ?? 4,
+            intermediate: reader.int("scratch-intermediate", in: 8...16384) ?? 384, merges: reader.int("scratch-merges", in: 0...20000) ?? 400)
         if modelValue == "scratch" {
             if let problem = scratch.problem { throw reader.error("scratch-hidden", problem) }
             model = .scratch(scratch)
         } else {
-            if let key = file.entries.first(where: { $0.key.hasPrefix("scratch-") }) {
+            if let key = file.entries.first(where: { $0.key.hasPrefix("scratch-") || $0.key.hasPrefix("base.") || $0.key.hasPrefix("gate-") }) {
                 throw ConfigFileError(path: file.path, line: key.line, "'\(key.key)' only applies to model: scratch")
             }
             model = .pretrained(path: modelValue == "default" ? LanguageModel.defaultPath : modelValue)
         }
 
-        let steps = try reader.ints("problem-steps") ?? [2, 6]
-        guard steps.count == 2, steps[0] >= 1, steps[0] <= steps[1], steps[1] <= 6 else {
-            throw reader.error("problem-steps", "must be [lowest, highest] within 1...6, got \(steps)")
-        }
-        benchmark = try BenchmarkSpec(
-            seed: reader.seed("benchmark-seed") ?? 1, train: reader.int("train-problems", min: 1) ?? 2000,
-            validation: reader.int("validation-problems", min: 1) ?? 200, test: reader.int("test-problems", min: 1) ?? 200,
-            steps: steps[0]...steps[1], choices: reader.int("choices", min: 2) ?? 4)
-        guard benchmark.choices <= 4 else { throw reader.error("choices", "must be 2, 3 or 4, got \(benchmark.choices)") }
+        let steps = try reader.range("problem-steps") ?? 2...6
+        let baseSteps = try reader.range("base-steps") ?? 1...4
+        benchmark = try ChainBenchmarkSpec(
+            seed: reader.seed("benchmark-seed") ?? 1, test: reader.int("test-problems", in: 1...100_000) ?? 2000,
+            validation: reader.int("validation-problems", in: 1...100_000) ?? 200,
+            train: reader.int("train-problems", in: 1...1_000_000) ?? 2000, steps: steps,
+            base: reader.int("base-problems", in: 0...5_000_000) ?? 20000, baseSteps: baseSteps,
+            choices: reader.int("choices", in: 2...4) ?? 4)
+        gate = try Gate(lookup: reader.fraction("gate-lookup") ?? 0.9, arithmetic: reader.fraction("gate-arithmetic") ?? 0.7)
+        if case .scratch = model, benchmark.base == 0 { throw reader.error("base-problems", "must be at least 1 for a scratch model") }
 
-        let objectiveNames = try reader.strings("objectives") ?? Objective.allCases.map(\.rawValue)
-        var objectives: [Objective] = []
-        for name in objectiveNames {
-            guard let objective = Objective(rawValue: name) else {
-                throw reader.error("objectives", "unknown objective '\(name)' (sft, masked-thought, remask)")
-            }
-            guard !objectives.contains(objective) else { throw reader.error("objectives", "'\(name)' is listed twice") }
-            objectives.append(objective)
-        }
-        guard objectives.first == .sft else {
-            throw reader.error("objectives", "must start with sft, the baseline the paired differences are taken against")
-        }
-        self.objectives = objectives
-
-        let seedTexts = try reader.strings("seeds") ?? ["1", "2", "3"]
+        let seedTexts = try reader.strings("seeds") ?? (1...7).map(String.init)
         var seeds: [UInt64] = []
         for text in seedTexts {
             guard let seed = UInt64(text) else { throw reader.error("seeds", "'\(text)' is not a non-negative integer") }
             guard !seeds.contains(seed) else { throw reader.error("seeds", "seed \(seed) is listed twice") }
             seeds.append(seed)
         }
-        guard seeds.count >= 2 else { throw reader.error("seeds", "needs at least 2 seeds for a spread (the protocol uses 3 or more)") }
+        guard seeds.count >= 2 else { throw reader.error("seeds", "needs at least 2 seeds for a spread (the protocol uses 7)") }
         self.seeds = seeds
-        tuningSeed = try reader.seed("tuning-seed") ?? 0
-        guard !seeds.contains(tuningSeed) else {
-            throw reader.error("tuning-seed", "must differ from the grid's seeds, so the search never sees a reported run")
-        }
-        tuningProblems = try reader.int("tuning-problems", min: 1) ?? benchmark.validation
-        guard tuningProblems <= benchmark.validation else {
-            throw reader.error("tuning-problems", "is \(tuningProblems) but the validation split has \(benchmark.validation)")
-        }
-        testProblems = try reader.int("test-limit", min: 1) ?? benchmark.test
-        guard testProblems <= benchmark.test else {
-            throw reader.error("test-limit", "is \(testProblems) but the test split has \(benchmark.test)")
-        }
-        evalBatchSize = try reader.int("eval-batch-size", min: 1) ?? 16
-        maxNewTokens = try reader.int("max-new-tokens", min: 1) ?? 256
+        evalBatchSize = try reader.int("eval-batch-size", in: 1...4096) ?? 64
+        maxNewTokens = try reader.int("max-new-tokens", in: 1...100_000) ?? 256
 
+        // Scoped flags: train.<flag>, base.<flag>, arm.<name>.<flag>, regime.<name>.<flag>.
         let allowed = trainFlags.subtracting(Self.reservedTrainFlags)
-        var tune: [(String, [String])] = [], train: [ConfigFile.Entry] = [], perObjective: [Objective: [ConfigFile.Entry]] = [:]
+        var train: [ConfigFile.Entry] = [], base: [ConfigFile.Entry] = []
+        var armFlags: [String: [ConfigFile.Entry]] = [:], regimeFlags: [String: [ConfigFile.Entry]] = [:]
+        var armObjectives: [String: (String, Int?)] = [:], regimeProblems: [String: (ConfigValue, Int?)] = [:]
         for entry in file.entries where entry.key.contains(".") {
-            let parts = entry.key.split(separator: ".", maxSplits: 1).map(String.init)
-            guard parts.count == 2 else { throw ConfigFileError(path: file.path, line: entry.line, "'\(entry.key)' has no flag after the '.'") }
-            let (scope, flag) = (parts[0], parts[1])
-            guard allowed.contains(flag) else {
-                let why = Self.reservedTrainFlags.contains(flag) ? "is set by the study for each run" : "is not a flag of remask train"
-                throw ConfigFileError(path: file.path, line: entry.line, "'\(entry.key)': '\(flag)' \(why)")
+            let parts = entry.key.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+            func flag(_ name: String) throws -> ConfigFile.Entry {
+                guard allowed.contains(name) else {
+                    let why = Self.reservedTrainFlags.contains(name) ? "is set by the study for each run" : "is not a flag of remask train"
+                    throw ConfigFileError(path: file.path, line: entry.line, "'\(entry.key)': '\(name)' \(why)")
+                }
+                return ConfigFile.Entry(key: name, value: entry.value, line: entry.line)
             }
-            let local = Entry(key: flag, value: entry.value, line: entry.line)
-            switch scope {
-            case "train": train.append(local)
-            case "tune":
-                guard case .list(let values) = entry.value, !values.isEmpty else {
-                    throw ConfigFileError(path: file.path, line: entry.line, "'\(entry.key)' must be a non-empty list of values to try")
-                }
-                tune.append((flag, values))
+            switch (parts.first, parts.count) {
+            case ("train", 2): train.append(try flag(parts[1]))
+            case ("base", 2): base.append(try flag(parts[1]))
+            case ("arm", 3) where parts[2] == "objective": armObjectives[parts[1]] = (entry.value.description, entry.line)
+            case ("arm", 3): armFlags[parts[1], default: []].append(try flag(parts[2]))
+            case ("regime", 3) where parts[2] == "problems": regimeProblems[parts[1]] = (entry.value, entry.line)
+            case ("regime", 3): regimeFlags[parts[1], default: []].append(try flag(parts[2]))
             default:
-                guard let objective = Objective(rawValue: scope) else {
-                    throw ConfigFileError(path: file.path, line: entry.line,
-                                          "'\(entry.key)': '\(scope).' must be train., tune. or an objective (sft., masked-thought., remask.)")
-                }
-                perObjective[objective, default: []].append(local)
+                throw ConfigFileError(path: file.path, line: entry.line,
+                                      "'\(entry.key)' must be train.<flag>, base.<flag>, arm.<arm>.<flag> or regime.<regime>.<flag>")
             }
             reader.used.insert(entry.key)
         }
-        if let tuned = tune.first(where: { t in train.contains { $0.key == t.0 } || perObjective.values.contains { $0.contains { $0.key == t.0 } } }) {
-            throw reader.error("tune.\(tuned.0)", "is also set under train. or an objective; a tuned flag takes only the tried values")
-        }
-        self.tune = tune
         self.train = train
-        self.perObjective = perObjective
+        baseFlags = base
+
+        let armNames = try reader.strings("arms") ?? Objective.allCases.map(\.rawValue)
+        var arms: [Arm] = []
+        for name in armNames {
+            guard !arms.contains(where: { $0.name == name }) else { throw reader.error("arms", "'\(name)' is listed twice") }
+            guard !name.isEmpty, !name.contains("/"), !name.contains("@"), !name.hasPrefix(".") else {
+                throw reader.error("arms", "'\(name)' cannot name a folder (no '/', '@' or leading '.')")
+            }
+            let objectiveName = armObjectives[name]?.0 ?? name
+            guard let objective = Objective(rawValue: objectiveName) else {
+                throw ConfigFileError(path: file.path, line: armObjectives[name]?.1 ?? file.entries.first { $0.key == "arms" }?.line,
+                                      "arm '\(name)': unknown objective '\(objectiveName)' (sft, masked-thought, remask; set arm.\(name).objective)")
+            }
+            arms.append(Arm(name: name, objective: objective, flags: armFlags[name] ?? []))
+        }
+        guard arms.first?.objective == .sft else {
+            throw reader.error("arms", "must start with an sft arm, the baseline the paired differences are taken against")
+        }
+        for key in Set(armFlags.keys).union(armObjectives.keys) where !armNames.contains(key) {
+            throw reader.error("arms", "does not list '\(key)', which arm.\(key).… configures")
+        }
+        self.arms = arms
+
+        let regimeNames = try reader.strings("regimes") ?? ["all"]
+        var regimes: [Regime] = []
+        for name in regimeNames {
+            guard !regimes.contains(where: { $0.name == name }) else { throw reader.error("regimes", "'\(name)' is listed twice") }
+            guard !name.isEmpty, !name.contains("/"), !name.hasPrefix(".") else { throw reader.error("regimes", "'\(name)' cannot name a folder") }
+            var problems = benchmark.train
+            if let (value, line) = regimeProblems[name] {
+                guard case .int(let n) = value, (1...benchmark.train).contains(n) else {
+                    throw ConfigFileError(path: file.path, line: line,
+                                          "'regime.\(name).problems' must be an integer in 1...\(benchmark.train) (train-problems), got '\(value)'")
+                }
+                problems = n
+            }
+            regimes.append(Regime(name: name, problems: problems, flags: regimeFlags[name] ?? []))
+        }
+        for key in Set(regimeFlags.keys).union(regimeProblems.keys) where !regimeNames.contains(key) {
+            throw reader.error("regimes", "does not list '\(key)', which regime.\(key).… configures")
+        }
+        self.regimes = regimes
+
+        doseRegime = try reader.string("dose-regime")
+        doseArms = try reader.strings("dose-arms") ?? []
+        doseRates = try (reader.strings("dose-rates") ?? []).map { text in
+            guard let rate = Double(text), rate > 0, rate <= 1 else { throw reader.error("dose-rates", "'\(text)' is not a rate in (0, 1]") }
+            return rate
+        }
+        if doseRegime != nil || !doseArms.isEmpty || !doseRates.isEmpty {
+            guard let doseRegime, regimes.contains(where: { $0.name == doseRegime }) else {
+                throw reader.error("dose-regime", "must name one of the regimes (\(regimeNames.joined(separator: ", ")))")
+            }
+            guard !doseArms.isEmpty, !doseRates.isEmpty else { throw reader.error("dose-arms", "and dose-rates must both be given") }
+            for arm in doseArms {
+                guard let a = arms.first(where: { $0.name == arm }), a.objective != .sft else {
+                    throw reader.error("dose-arms", "'\(arm)' must be one of the masking arms")
+                }
+            }
+        }
+        let primaryArm = try reader.string("primary-arm") ?? (arms.contains { $0.name == "remask" } ? "remask" : arms.last!.name)
+        guard arms.dropFirst().contains(where: { $0.name == primaryArm }) else {
+            throw reader.error("primary-arm", "must name one of the arms after the sft baseline, got '\(primaryArm)'")
+        }
+        let primaryRegime = try reader.string("primary-regime") ?? regimes[0].name
+        guard regimes.contains(where: { $0.name == primaryRegime }) else {
+            throw reader.error("primary-regime", "must name one of the regimes, got '\(primaryRegime)'")
+        }
+        self.primaryArm = primaryArm
+        self.primaryRegime = primaryRegime
         try reader.finish()
         fingerprint = file.entries.map { "\($0.key)=\($0.value)" }
     }
 
-    /// Every combination of the tuned values, in file order (the first flag varies slowest); one empty
-    /// assignment when nothing is tuned.
-    public var tuningGrid: [[ConfigFile.Entry]] {
-        tune.reduce([[]]) { partial, t in
-            partial.flatMap { prefix in t.values.map { prefix + [Entry(key: t.flag, value: .string($0), line: nil)] } }
-        }
+    /// The `remask train` flags of a fine-tuning run, before the study's own per-run flags: every run's, the
+    /// regime's, the arm's, then a dose rate.
+    func trainFlags(_ arm: Arm, regime: Regime, rate: Double?) -> [String] {
+        var entries = train + regime.flags + arm.flags
+        if let rate { entries.append(ConfigFile.Entry(key: "mask-rate", value: .string(String(rate)), line: nil)) }
+        return ConfigArguments.flags(for: entries)
     }
 
-    /// The `remask train` flags of a run of `objective` with `assignment` (one tuning combination), before the
-    /// study's own per-run flags.
-    public func trainFlags(_ objective: Objective, assignment: [ConfigFile.Entry]) -> [String] {
-        ConfigArguments.flags(for: train + (perObjective[objective] ?? []) + assignment)
+    /// Stage 0's flags (objective sft).
+    func baseTrainFlags() -> [String] { ConfigArguments.flags(for: baseFlags) }
+
+    /// Every fine-tuning cell: regimes × arms × seeds, then the dose-response arms × rates × seeds (a rate equal
+    /// to the arm's own is the arm's cell, not run twice).
+    public var cells: [CellSpec] {
+        var cells: [CellSpec] = []
+        for regime in regimes {
+            for seed in seeds {
+                for arm in arms { cells.append(CellSpec(regime: regime, arm: arm, rate: nil, seed: seed)) }
+            }
+        }
+        if let name = doseRegime, let regime = regimes.first(where: { $0.name == name }) {
+            for seed in seeds {
+                for armName in doseArms {
+                    let arm = arms.first { $0.name == armName }!
+                    for rate in doseRates { cells.append(CellSpec(regime: regime, arm: arm, rate: rate, seed: seed)) }
+                }
+            }
+        }
+        return cells
     }
 
     private typealias Entry = ConfigFile.Entry
@@ -181,11 +266,17 @@ public struct StudyConfig: Sendable, Equatable {
             return v.description
         }
 
-        mutating func int(_ key: String, min: Int) throws -> Int? {
+        mutating func int(_ key: String, in range: ClosedRange<Int>) throws -> Int? {
             guard let v = value(key) else { return nil }
             guard case .int(let i) = v else { throw error(key, "must be an integer, got '\(v)'") }
-            guard i >= min else { throw error(key, "must be at least \(min), got \(i)") }
+            guard range.contains(i) else { throw error(key, "must be in \(range.lowerBound)...\(range.upperBound), got \(i)") }
             return i
+        }
+
+        mutating func fraction(_ key: String) throws -> Double? {
+            guard let text = try string(key) else { return nil }
+            guard let x = Double(text), (0...1).contains(x) else { throw error(key, "must be a number in [0, 1], got '\(text)'") }
+            return x
         }
 
         mutating func seed(_ key: String) throws -> UInt64? {
@@ -203,13 +294,14 @@ public struct StudyConfig: Sendable, Equatable {
             }
         }
 
-        mutating func ints(_ key: String) throws -> [Int]? {
-            try strings(key).map { items in
-                try items.map { text in
-                    guard let i = Int(text) else { throw error(key, "'\(text)' is not an integer") }
-                    return i
-                }
+        /// `[lowest, highest]` steps within 1…25.
+        mutating func range(_ key: String) throws -> ClosedRange<Int>? {
+            guard let items = try strings(key) else { return nil }
+            let values = items.compactMap { Int($0) }
+            guard values.count == 2, items.count == 2, values[0] >= 1, values[0] <= values[1], values[1] <= 25 else {
+                throw error(key, "must be [lowest, highest] within 1...25, got \(items)")
             }
+            return values[0]...values[1]
         }
 
         /// Throws for the first setting nothing read: every known setting has been read by the time this runs.
@@ -221,14 +313,39 @@ public struct StudyConfig: Sendable, Equatable {
     }
 }
 
-/// The synthetic benchmark a study generates.
-public struct BenchmarkSpec: Sendable, Equatable {
+/// The base model's gate: teacher-forced per-step accuracies on the validation split it must reach.
+public struct Gate: Sendable, Equatable {
+    /// Share of steps whose looked-up value is predicted right.
+    public var lookup: Double
+    /// Share of steps whose computed value is predicted right.
+    public var arithmetic: Double
+}
+
+/// One fine-tuning cell of the grid.
+public struct CellSpec: Sendable {
+    public var regime: StudyConfig.Regime
+    public var arm: StudyConfig.Arm
+    /// A dose-response mask rate (nil: the arm's own settings).
+    public var rate: Double?
     public var seed: UInt64
-    public var train: Int
-    public var validation: Int
+
+    /// The arm's name as the report shows it: `remask`, or `remask@0.2` for a dose cell.
+    public var armLabel: String { rate.map { "\(arm.name)@\($0)" } ?? arm.name }
+    /// `runs/<regime>/<arm>[@rate]/seed-N`.
+    public var path: String { "runs/\(regime.name)/\(armLabel)/seed-\(seed)" }
+}
+
+/// The chain benchmark a study generates.
+public struct ChainBenchmarkSpec: Sendable, Equatable {
+    public var seed: UInt64
     public var test: Int
+    public var validation: Int
+    /// The fine-tuning pool; a regime takes its first problems.
+    public var train: Int
     public var steps: ClosedRange<Int>
-    /// Answers offered per multiple-choice question.
+    /// Problems for the base model (stage 0), drawn from a second stream with `baseSteps`.
+    public var base: Int
+    public var baseSteps: ClosedRange<Int>
     public var choices: Int
 }
 
@@ -239,7 +356,7 @@ public struct ScratchModelSpec: Sendable, Equatable {
     public var heads: Int
     public var kvHeads: Int
     public var intermediate: Int
-    /// BPE merges learned on the training split (the vocabulary is the 256 bytes, the merges and the tags).
+    /// BPE merges learned on the base problems (the vocabulary is the 256 bytes, the merges and the tags).
     public var merges: Int
 
     var problem: String? {

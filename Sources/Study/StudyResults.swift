@@ -1,114 +1,172 @@
 import Foundation
 import ReMask
 
-/// One hyperparameter combination tried on validation.
-public struct TuningOutcome: Codable, Equatable, Sendable {
-    public var result: CellResult
-    public var chosen: Bool
+/// Exact match on the problems with one number of steps, across seeds.
+public struct LengthSummary: Encodable, Equatable, Sendable {
+    public var steps: Int
+    public var n: Int
+    public var exactMatch: SeedStatistics
 }
 
-/// One objective's results across the grid's seeds.
-public struct ObjectiveSummary: Encodable, Equatable, Sendable {
+/// One arm's results in one regime, across the seeds.
+public struct ArmSummary: Encodable, Equatable, Sendable {
+    public var regime: String
+    public var arm: String
     public var objective: String
-    /// The tuned flags every seed used.
-    public var settings: [String]
+    public var maskRate: Double?
     public var seeds: [UInt64]
     public var exactMatch: SeedStatistics
-    public var multipleChoiceAccNorm: SeedStatistics?
-    public var multipleChoiceAcc: SeedStatistics?
-    /// This objective minus SFT, seed by seed (nil for SFT itself).
-    public var exactMatchVersusSFT: SeedStatistics?
-    public var accNormVersusSFT: SeedStatistics?
+    public var exactMatchBySteps: [LengthSummary]
+    public var freeStepAccuracy: SeedStatistics
+    public var teacherStepAccuracy: SeedStatistics
+    /// Teacher-forced minus free-running step accuracy: how much worse the model does on its own prefixes.
+    public var exposureGap: SeedStatistics
+    public var teacherLookup: SeedStatistics
+    public var teacherArithmetic: SeedStatistics
+    public var teacherChain: SeedStatistics
     public var validationLoss: SeedStatistics?
+    public var multipleChoiceAccNorm: SeedStatistics
+    public var multipleChoiceAcc: SeedStatistics
     public var steps: Int
     public var trainingTokens: Int
     public var tokenPasses: Int
 }
 
-/// Mean wall-clock cost of an objective's cells (varies between machines and runs).
-public struct ObjectiveTiming: Codable, Equatable, Sendable {
-    public var objective: String
+/// A paired comparison of one metric against the regime's SFT arm, seed by seed.
+public struct Comparison: Encodable, Equatable, Sendable {
+    public var regime: String
+    public var metric: String
+    /// The pre-registered primary comparison (not Holm-corrected); the other exact-match comparisons are
+    /// secondary and Holm-corrected together; other metrics are exploratory (uncorrected).
+    public var role: String
+    public var result: PairedComparison
+}
+
+/// Mean wall-clock cost of an arm's cells (varies between machines and runs).
+public struct ArmTiming: Codable, Equatable, Sendable {
+    public var regime: String
+    public var arm: String
     public var trainSeconds: Double
     public var evalSeconds: Double
     /// Training tokens per second of training time.
     public var tokensPerSecond: Double
 }
 
-/// A study's results: every cell, the per-objective statistics, and the hyperparameter search.
+/// A study's results: every cell, the per-arm statistics, the paired comparisons and the base model's gate.
 public struct StudyResults: Sendable {
     public let name: String
+    public let gate: GateResult?
     public let cells: [CellResult]
-    public let search: [TuningOutcome]
-    public let summaries: [ObjectiveSummary]
-    public let timings: [ObjectiveTiming]
+    public let summaries: [ArmSummary]
+    public let comparisons: [Comparison]
+    public let timings: [ArmTiming]
 
-    public init(config: StudyConfig, cells: [CellResult], search: [TuningOutcome]) {
+    public init(config: StudyConfig, cells: [CellResult], gate: GateResult?) {
         name = config.name
+        self.gate = gate
         self.cells = cells
-        self.search = search
-        let byObjective = Dictionary(grouping: cells, by: \.objective)
-        let sft = (byObjective[Objective.sft.rawValue] ?? []).sorted { $0.seed < $1.seed }
-        summaries = config.objectives.compactMap { objective in
-            guard let runs = byObjective[objective.rawValue]?.sorted(by: { $0.seed < $1.seed }), !runs.isEmpty else { return nil }
-            func stats(_ value: (CellResult) -> Double?) -> SeedStatistics? {
-                let values = runs.compactMap(value)
-                return values.count == runs.count ? SeedStatistics(values) : nil
-            }
-            /// Differences against SFT over the seeds both have.
-            func paired(_ value: (CellResult) -> Double?) -> SeedStatistics? {
-                guard objective != .sft else { return nil }
-                let differences = runs.compactMap { run -> Double? in
-                    guard let base = sft.first(where: { $0.seed == run.seed }), let a = value(run), let b = value(base) else { return nil }
-                    return a - b
+        var summaries: [ArmSummary] = []
+        var timings: [ArmTiming] = []
+        var comparisons: [Comparison] = []
+        for regime in config.regimes {
+            let inRegime = cells.filter { $0.regime == regime.name }
+            var labels: [String] = []
+            for cell in inRegime where !labels.contains(cell.arm) { labels.append(cell.arm) }
+            let baseline = inRegime.filter { $0.arm == config.arms[0].name }.sorted { $0.seed < $1.seed }
+            for label in labels {
+                let runs = inRegime.filter { $0.arm == label }.sorted { $0.seed < $1.seed }
+                summaries.append(Self.summary(regime.name, runs))
+                let n = Double(runs.count), train = runs.map(\.trainSeconds).reduce(0, +) / n
+                timings.append(ArmTiming(regime: regime.name, arm: label, trainSeconds: train, evalSeconds: runs.map(\.evalSeconds).reduce(0, +) / n,
+                                         tokensPerSecond: Double(runs.map(\.trainingTokens).reduce(0, +)) / n / max(train, 1e-9)))
+                guard label != config.arms[0].name else { continue }
+                let paired = runs.compactMap { run in baseline.first { $0.seed == run.seed }.map { (run, $0) } }
+                guard !paired.isEmpty else { continue }
+                let metrics: [(String, (CellResult) -> Double)] = [
+                    ("exact_match", { $0.scores.exactMatch }),
+                    ("exposure_gap", { $0.scores.teacherStepAccuracy - $0.scores.freeStepAccuracy }),
+                    ("mc_acc_norm", \.multipleChoiceAccNorm),
+                ]
+                for (metric, value) in metrics {
+                    let isPrimary = metric == "exact_match" && regime.name == config.primaryRegime && label == config.primaryArm
+                    comparisons.append(Comparison(
+                        regime: regime.name, metric: metric, role: isPrimary ? "primary" : metric == "exact_match" ? "secondary" : "exploratory",
+                        result: PairedComparison(arm: label, baseline: config.arms[0].name, armValues: paired.map { value($0.0) },
+                                                 baselineValues: paired.map { value($0.1) })))
                 }
-                return differences.isEmpty ? nil : SeedStatistics(differences)
             }
-            return ObjectiveSummary(
-                objective: objective.rawValue, settings: runs[0].settings, seeds: runs.map(\.seed),
-                exactMatch: SeedStatistics(runs.map(\.exactMatch)), multipleChoiceAccNorm: stats(\.multipleChoiceAccNorm),
-                multipleChoiceAcc: stats(\.multipleChoiceAcc), exactMatchVersusSFT: paired(\.exactMatch),
-                accNormVersusSFT: paired(\.multipleChoiceAccNorm), validationLoss: stats(\.validationLoss),
-                steps: runs[0].steps, trainingTokens: runs.map(\.trainingTokens).reduce(0, +) / runs.count,
-                tokenPasses: runs.map(\.tokenPasses).reduce(0, +) / runs.count)
         }
-        timings = config.objectives.compactMap { objective in
-            guard let runs = byObjective[objective.rawValue], !runs.isEmpty else { return nil }
-            let n = Double(runs.count)
-            let train = runs.map(\.trainSeconds).reduce(0, +) / n
-            return ObjectiveTiming(objective: objective.rawValue, trainSeconds: train, evalSeconds: runs.map(\.evalSeconds).reduce(0, +) / n,
-                                   tokensPerSecond: Double(runs.map(\.trainingTokens).reduce(0, +)) / n / max(train, 1e-9))
+        // Holm over the secondary comparisons together.
+        let secondary = comparisons.indices.filter { comparisons[$0].role == "secondary" }
+        for (i, adjusted) in zip(secondary, PairedComparison.holmAdjusted(secondary.map { comparisons[$0].result })) {
+            comparisons[i].result = adjusted
         }
+        self.summaries = summaries
+        self.timings = timings
+        self.comparisons = comparisons
     }
+
+    private static func summary(_ regime: String, _ runs: [CellResult]) -> ArmSummary {
+        func stats(_ value: (CellResult) -> Double) -> SeedStatistics { SeedStatistics(runs.map(value)) }
+        let lengths = runs[0].scores.exactMatchBySteps.map(\.steps)
+        let bySteps = lengths.map { steps in
+            LengthSummary(steps: steps, n: runs[0].scores.exactMatchBySteps.first { $0.steps == steps }!.n,
+                          exactMatch: stats { run in run.scores.exactMatchBySteps.first { $0.steps == steps }?.accuracy ?? 0 })
+        }
+        let losses = runs.compactMap(\.validationLoss)
+        return ArmSummary(
+            regime: regime, arm: runs[0].arm, objective: runs[0].objective, maskRate: runs[0].maskRate, seeds: runs.map(\.seed),
+            exactMatch: stats { $0.scores.exactMatch }, exactMatchBySteps: bySteps, freeStepAccuracy: stats { $0.scores.freeStepAccuracy },
+            teacherStepAccuracy: stats { $0.scores.teacherStepAccuracy },
+            exposureGap: stats { $0.scores.teacherStepAccuracy - $0.scores.freeStepAccuracy },
+            teacherLookup: stats { $0.scores.teacherLookup }, teacherArithmetic: stats { $0.scores.teacherArithmetic },
+            teacherChain: stats { $0.scores.teacherChain },
+            validationLoss: losses.count == runs.count ? SeedStatistics(losses) : nil,
+            multipleChoiceAccNorm: stats(\.multipleChoiceAccNorm), multipleChoiceAcc: stats(\.multipleChoiceAcc),
+            steps: runs[0].steps, trainingTokens: runs.map(\.trainingTokens).reduce(0, +) / runs.count,
+            tokenPasses: runs.map(\.tokenPasses).reduce(0, +) / runs.count)
+    }
+
+    /// The pre-registered primary comparison, if its cells ran.
+    public var primary: Comparison? { comparisons.first { $0.role == "primary" } }
 
     /// `results.json`: `results` (everything a rerun with the same seeds reproduces exactly) and `wall_clock`
     /// (times, which vary).
     public func json() throws -> Data {
-        struct Reproducible: Encodable {
-            let name: String
-            let objectives: [ObjectiveSummary]
-            let cells: [Cell]
-            let search: [Search]
-        }
         struct Cell: Encodable {
-            let objective: String, seed: UInt64, settings: [String], steps: Int, trainingTokens: Int, tokenPasses: Int
-            let validationLoss: Double?, exactMatch: Double, multipleChoiceAcc: Double?, multipleChoiceAccNorm: Double?
+            let regime: String, arm: String, objective: String, maskRate: Double?, seed: UInt64, steps: Int
+            let trainingTokens: Int, tokenPasses: Int, validationLoss: Double?, scores: ChainScores
+            let multipleChoiceAcc: Double, multipleChoiceAccNorm: Double
             init(_ r: CellResult) {
-                objective = r.objective; seed = r.seed; settings = r.settings; steps = r.steps; trainingTokens = r.trainingTokens
-                tokenPasses = r.tokenPasses; validationLoss = r.validationLoss; exactMatch = r.exactMatch
+                regime = r.regime; arm = r.arm; objective = r.objective; maskRate = r.maskRate; seed = r.seed; steps = r.steps
+                trainingTokens = r.trainingTokens; tokenPasses = r.tokenPasses; validationLoss = r.validationLoss; scores = r.scores
                 multipleChoiceAcc = r.multipleChoiceAcc; multipleChoiceAccNorm = r.multipleChoiceAccNorm
             }
         }
-        struct Search: Encodable {
-            let objective: String, settings: [String], validationExactMatch: Double, chosen: Bool
+        struct Gate: Encodable {
+            let lookup: Double, arithmetic: Double, exactMatch: Double, required: [String: Double], passed: Bool, steps: Int, trainingTokens: Int
+        }
+        struct Reproducible: Encodable {
+            let name: String
+            let gate: Gate?
+            let arms: [ArmSummary]
+            let comparisons: [Comparison]
+            let cells: [Cell]
+        }
+        struct WallClock: Encodable {
+            let baseTrainSeconds: Double?
+            let arms: [ArmTiming]
         }
         struct File: Encodable {
             let results: Reproducible
-            let wallClock: [ObjectiveTiming]
+            let wallClock: WallClock
         }
-        let file = File(results: Reproducible(name: name, objectives: summaries, cells: cells.map(Cell.init),
-                                              search: search.map { Search(objective: $0.result.objective, settings: $0.result.settings,
-                                                                          validationExactMatch: $0.result.exactMatch, chosen: $0.chosen) }),
-                        wallClock: timings)
+        let file = File(
+            results: Reproducible(name: name, gate: gate.map { Gate(lookup: $0.lookup, arithmetic: $0.arithmetic, exactMatch: $0.exactMatch,
+                                                                    required: $0.required, passed: $0.passed, steps: $0.steps,
+                                                                    trainingTokens: $0.trainingTokens) },
+                                  arms: summaries, comparisons: comparisons, cells: cells.map(Cell.init)),
+            wallClock: WallClock(baseTrainSeconds: gate?.trainSeconds, arms: timings))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.keyEncodingStrategy = .convertToSnakeCase

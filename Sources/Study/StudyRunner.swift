@@ -4,21 +4,20 @@ import Models
 import ReMask
 import Evaluation
 
-/// Runs a study in a folder: generates the benchmark, searches each objective's hyperparameters on the
-/// validation split, trains and evaluates every objective × seed cell on the test split, and writes the
-/// results. Every cell lives in its own subfolder; a cell with `result.json` is read back, not recomputed,
+/// Runs a study in a folder: generates the chain benchmark, trains the base model once and checks its gate
+/// (stage 0), then fine-tunes and scores every regime × arm × seed cell and the dose-response cells, and writes
+/// the results. Every cell lives in its own subfolder; a cell with `result.json` is read back, not recomputed,
 /// and an interrupted training run resumes from its checkpoint, so running the study again finishes it.
 ///
-/// Layout: `benchmark/` (the splits), `base/seed-N/` (scratch models' initial weights),
-/// `tune/<objective>/<flags>/` (search cells, scored on validation), `runs/<objective>/seed-N/` (grid cells,
-/// scored on test), then `results.json`, `results.md`, `accuracy.svg` and `loss.svg`.
+/// Layout: `benchmark/` (the splits), `base/` (stage 0: `init/`, `train/`, `gate.json`),
+/// `runs/<regime>/<arm>[@rate]/seed-N/` (cells), then `results.json`, `results.md` and the plots.
 public final class StudyRunner {
     public let config: StudyConfig
     public let folder: URL
     /// Parses `remask train` arguments into training options (the CLI's own parser, so that flags mean the same).
     let makeOptions: ([String]) throws -> TrainingOptions
     let log: (String) -> Void
-    /// `progress(label, done, total, status)` while a cell evaluates.
+    /// `progress(label, done, total, status)` while something evaluates.
     let progress: (String, Int, Int, String) -> Void
 
     public init(_ config: StudyConfig, folder: URL, makeOptions: @escaping ([String]) throws -> TrainingOptions,
@@ -33,28 +32,19 @@ public final class StudyRunner {
     /// The runs the study makes, one line each, after checking every run's training flags with `makeOptions`
     /// (so a bad value fails before the first run, not an hour in).
     public func plan() throws -> [String] {
-        let grid = config.tuningGrid
         var lines: [String] = []
-        for objective in config.objectives where grid.count > 1 {
-            for assignment in grid {
-                let flags = config.trainFlags(objective, assignment: assignment)
-                _ = try makeOptions(flags + placeholders(objective))
-                lines.append("tune \(objective.rawValue) seed \(config.tuningSeed) on validation: \(flags.joined(separator: " "))")
-            }
+        if case .scratch = config.model {
+            let flags = config.baseTrainFlags()
+            _ = try makeOptions(flags + ["--data", "base.jsonl", "--out", folder.path, "--objective", "sft"])
+            lines.append("stage 0: base model, sft on \(config.benchmark.base) problems of \(config.benchmark.baseSteps) steps: \(flags.joined(separator: " "))")
+            lines.append(String(format: "gate: teacher-forced look-up ≥ %.0f%%, arithmetic ≥ %.0f%% on validation", 100 * config.gate.lookup, 100 * config.gate.arithmetic))
         }
-        for seed in config.seeds {
-            for objective in config.objectives {
-                let flags = config.trainFlags(objective, assignment: grid.count > 1 ? [] : grid[0])
-                _ = try makeOptions(flags + placeholders(objective))
-                let tuned = grid.count > 1 ? " + the tuned " + config.tune.map(\.flag).joined(separator: ", ") : ""
-                lines.append("run \(objective.rawValue) seed \(seed) on test: \(flags.joined(separator: " "))\(tuned)")
-            }
+        for cell in config.cells {
+            let flags = config.trainFlags(cell.arm, regime: cell.regime, rate: cell.rate)
+            _ = try makeOptions(flags + ["--data", "train.jsonl", "--out", folder.path, "--objective", cell.arm.objective.rawValue])
+            lines.append("\(cell.regime.name) \(cell.armLabel) seed \(cell.seed) (\(cell.arm.objective.rawValue), \(cell.regime.problems) problems): \(flags.joined(separator: " "))")
         }
         return lines
-    }
-
-    private func placeholders(_ objective: Objective) -> [String] {
-        ["--data", "train.jsonl", "--out", folder.path, "--objective", objective.rawValue]
     }
 
     /// Runs (or finishes) the study and writes its report; returns the results.
@@ -63,57 +53,19 @@ public final class StudyRunner {
         _ = try plan()
         try OutputDirectory.prepare(folder)
         try claimFolder()
-        let benchmark = try StudyBenchmark(config.benchmark, folder: folder.appendingPathComponent("benchmark"))
-        log("benchmark: \(config.benchmark.train) train, \(config.benchmark.validation) validation, \(config.benchmark.test) test problems in \(benchmark.folder.path)")
-        let models = try ModelSource(config, benchmark: benchmark, folder: folder, makeOptions: makeOptions)
+        let benchmark = try StudyBenchmark(config.benchmark, regimes: config.regimes, folder: folder.appendingPathComponent("benchmark"))
+        log("benchmark: \(config.benchmark.test) test, \(config.benchmark.validation) validation, \(config.benchmark.train) fine-tuning, "
+            + "\(config.benchmark.base) base problems in \(benchmark.folder.path)")
+        let base = try BaseStage(config: config, folder: folder.appendingPathComponent("base"), makeOptions: makeOptions,
+                                 log: log, progress: progress).run(benchmark)
 
-        let grid = config.tuningGrid
-        let cellCount = config.objectives.count * (config.seeds.count + (grid.count > 1 ? grid.count : 0))
-        var done = 0
-        func announce(_ what: String) {
-            done += 1
-            log("── cell \(done)/\(cellCount): \(what)")
-        }
-
-        var search: [TuningOutcome] = []
-        var chosen: [Objective: [ConfigFile.Entry]] = [:]
-        for objective in config.objectives {
-            guard grid.count > 1 else {
-                chosen[objective] = grid[0]
-                continue
-            }
-            var trials: [(settings: [ConfigFile.Entry], result: CellResult)] = []
-            for assignment in grid {
-                let label = assignment.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
-                announce("tuning \(objective.rawValue) \(label) (seed \(config.tuningSeed), validation)")
-                let cell = Cell(objective: objective, seed: config.tuningSeed, settings: assignment,
-                                folder: folder.appendingPathComponent("tune/\(objective.rawValue)/\(label)"), scoredOnTest: false)
-                trials.append((assignment, try run(cell, benchmark: benchmark, models: models)))
-            }
-            // The best validation exact match; ties go to the lower validation loss, then to the earlier
-            // combination (the file's order).
-            let best = trials.indices.min { a, b in
-                let (x, y) = (trials[a].result, trials[b].result)
-                if x.exactMatch != y.exactMatch { return x.exactMatch > y.exactMatch }
-                let (lx, ly) = (x.validationLoss ?? .infinity, y.validationLoss ?? .infinity)
-                return lx != ly ? lx < ly : a < b
-            }!
-            chosen[objective] = trials[best].settings
-            search += trials.enumerated().map { i, t in TuningOutcome(result: t.result, chosen: i == best) }
-            log("\(objective.rawValue): chose \(trials[best].result.settings.joined(separator: ", ")) (validation exact match \(percent(trials[best].result.exactMatch)))")
-        }
-
+        let specs = config.cells
         var cells: [CellResult] = []
-        for seed in config.seeds {
-            for objective in config.objectives {
-                announce("\(objective.rawValue) seed \(seed)")
-                let cell = Cell(objective: objective, seed: seed, settings: chosen[objective]!,
-                                folder: folder.appendingPathComponent("runs/\(objective.rawValue)/seed-\(seed)"), scoredOnTest: true)
-                cells.append(try run(cell, benchmark: benchmark, models: models))
-            }
+        for (index, cell) in specs.enumerated() {
+            log("── cell \(index + 1)/\(specs.count): \(cell.regime.name) \(cell.armLabel) seed \(cell.seed)")
+            cells.append(try run(cell, benchmark: benchmark, basePath: base.path))
         }
-
-        let results = StudyResults(config: config, cells: cells, search: search)
+        let results = StudyResults(config: config, cells: cells, gate: base.gate)
         try StudyReport(results, folder: folder).write()
         return results
     }
@@ -134,35 +86,26 @@ public final class StudyRunner {
         try AtomicFile.write(Data(text.utf8), to: url)
     }
 
-    /// One training run and its evaluation.
-    struct Cell {
-        let objective: Objective
-        let seed: UInt64
-        let settings: [ConfigFile.Entry]
-        let folder: URL
-        let scoredOnTest: Bool
-    }
-
     /// Trains (or resumes, or skips when trained) and evaluates a cell; a finished cell is read back.
-    private func run(_ cell: Cell, benchmark: StudyBenchmark, models: ModelSource) throws -> CellResult {
-        let resultURL = cell.folder.appendingPathComponent("result.json")
+    private func run(_ cell: CellSpec, benchmark: StudyBenchmark, basePath: String) throws -> CellResult {
+        let cellFolder = folder.appendingPathComponent(cell.path)
+        let resultURL = cellFolder.appendingPathComponent("result.json")
         if let finished = try CellResult.read(resultURL) {
             log("finished earlier: \(summary(finished))")
             return finished
         }
-        let trainFolder = cell.folder.appendingPathComponent("train")
-        let costURL = cell.folder.appendingPathComponent("training.json")
+        let trainFolder = cellFolder.appendingPathComponent("train")
+        let costURL = cellFolder.appendingPathComponent("training.json")
         let cost: TrainingCost
         if let data = try? Data(contentsOf: costURL), let saved = try? JSONDecoder().decode(TrainingCost.self, from: data) {
             cost = saved
         } else {
-            let modelPath = try models.path(seed: cell.seed)
-            let arguments = config.trainFlags(cell.objective, assignment: cell.settings) + [
-                "--data", benchmark.trainURL.path, "--val", benchmark.validationURL.path, "--out", trainFolder.path,
-                "--objective", cell.objective.rawValue, "--seed", String(cell.seed), "--model", modelPath, "--resume",
-            ]
-            let options = try makeOptions(arguments)
-            _ = try Trainer(options, modelPath: modelPath, log: log).run()
+            let resume = FileManager.default.fileExists(atPath: trainFolder.appendingPathComponent("checkpoints").path)
+            let arguments = config.trainFlags(cell.arm, regime: cell.regime, rate: cell.rate) + [
+                "--data", benchmark.trainURL(cell.regime).path, "--val", benchmark.validationURL.path, "--out", trainFolder.path,
+                "--objective", cell.arm.objective.rawValue, "--seed", String(cell.seed), "--model", basePath,
+            ] + (resume ? ["--resume"] : [])
+            _ = try Trainer(try makeOptions(arguments), modelPath: basePath, log: log).run()
             cost = try TrainingCost(metrics: trainFolder.appendingPathComponent("metrics.jsonl"))
             try AtomicFile.write(try JSONEncoder().encode(cost), to: costURL)
         }
@@ -170,33 +113,23 @@ public final class StudyRunner {
         let start = Date()
         let lm = try LanguageModel.load(trainFolder.path)
         let tokenizer = try lm.requireTokenizer()
-        let problems = cell.scoredOnTest ? Array(benchmark.problems.test.prefix(config.testProblems))
-            : Array(benchmark.problems.validation.prefix(config.tuningProblems))
-        let split = cell.scoredOnTest ? "test" : "validation"
-        let label = "\(cell.objective.rawValue) seed \(cell.seed) \(split)"
-        let generative = try AnswerScorer(lm: lm, tokenizer: tokenizer, batchSize: config.evalBatchSize, maxNewTokens: config.maxNewTokens)
-            .score(problems, idPrefix: split) { stage, done, total, status in
+        let label = "\(cell.regime.name) \(cell.armLabel) seed \(cell.seed)"
+        let (scores, generations) = try ChainScorer(lm: lm, tokenizer: tokenizer, batchSize: config.evalBatchSize, maxNewTokens: config.maxNewTokens)
+            .score(benchmark.problems.test, idPrefix: "test") { stage, done, total, status in
                 self.progress("\(label) \(stage)", done, total, status)
             }
-        try AtomicFile.write(generative.itemsJSONL(), to: cell.folder.appendingPathComponent("\(split)-generations.jsonl"))
-        var choice: EvalReport?
-        if cell.scoredOnTest {
-            let items = Array(benchmark.multipleChoiceItems.prefix(config.testProblems))
-            var options = EvalOptions(task: .jsonl)
-            options.batchSize = config.evalBatchSize
-            let report = try Evaluator.multipleChoice(lm.model, tokenizer, items, options) { done, total, status in
-                self.progress("\(label) multiple choice", done, total, status)
-            }
-            try AtomicFile.write(report.itemsJSONL(), to: cell.folder.appendingPathComponent("\(split)-choices.jsonl"))
-            choice = report
+        try AtomicFile.write(generations, to: cellFolder.appendingPathComponent("test-generations.jsonl"))
+        var options = EvalOptions(task: .jsonl)
+        options.batchSize = config.evalBatchSize
+        let choice = try Evaluator.multipleChoice(lm.model, tokenizer, benchmark.multipleChoiceItems, options) { done, total, status in
+            self.progress("\(label) multiple choice", done, total, status)
         }
-        func metric(_ report: EvalReport?, _ name: String) -> Double? { report?.metrics.first { $0.name == name }?.value }
+        try AtomicFile.write(choice.itemsJSONL(), to: cellFolder.appendingPathComponent("test-choices.jsonl"))
+        func metric(_ name: String) -> Double { choice.metrics.first { $0.name == name }?.value ?? 0 }
         let result = CellResult(
-            objective: cell.objective.rawValue, seed: cell.seed, settings: cell.settings.map { "\($0.key)=\($0.value)" },
-            steps: cost.steps, trainingTokens: cost.tokens, tokenPasses: cost.tokens * cell.objective.passes,
-            validationLoss: cost.validationLoss, split: split, problems: problems.count,
-            exactMatch: metric(generative, "exact_match") ?? 0,
-            multipleChoiceAcc: metric(choice, "acc"), multipleChoiceAccNorm: metric(choice, "acc_norm"),
+            regime: cell.regime.name, arm: cell.armLabel, objective: cell.arm.objective.rawValue, maskRate: cell.rate, seed: cell.seed,
+            steps: cost.steps, trainingTokens: cost.tokens, tokenPasses: cost.tokens * cell.arm.objective.passes,
+            validationLoss: cost.validationLoss, scores: scores, multipleChoiceAcc: metric("acc"), multipleChoiceAccNorm: metric("acc_norm"),
             trainSeconds: cost.seconds, evalSeconds: Date().timeIntervalSince(start))
         try result.write(to: resultURL)
         log(summary(result))
@@ -204,9 +137,9 @@ public final class StudyRunner {
     }
 
     private func summary(_ r: CellResult) -> String {
-        var s = "\(r.objective) seed \(r.seed): \(r.split) exact match \(percent(r.exactMatch))"
-        if let a = r.multipleChoiceAccNorm { s += ", multiple-choice acc_norm \(percent(a))" }
-        return s + String(format: " (train %.0f s, eval %.0f s)", r.trainSeconds, r.evalSeconds)
+        String(format: "%@ %@ seed %llu: exact match %.1f%%, steps right free-running %.1f%% / teacher-forced %.1f%%, MC acc_norm %.1f%% (train %.0f s, eval %.0f s)",
+               r.regime, r.arm, r.seed, 100 * r.scores.exactMatch, 100 * r.scores.freeStepAccuracy, 100 * r.scores.teacherStepAccuracy,
+               100 * r.multipleChoiceAccNorm, r.trainSeconds, r.evalSeconds)
     }
 }
 
@@ -215,34 +148,4 @@ func percent(_ x: Double) -> String { String(format: "%.1f%%", 100 * x) }
 extension Objective {
     /// Forward and backward passes per training token: two for ReMask (masked and full), else one.
     var passes: Int { self == .remask ? 2 : 1 }
-}
-
-/// The starting model of a run: a pretrained model for every seed, or a scratch model per seed (the seed
-/// draws its initial weights).
-private struct ModelSource {
-    let config: StudyConfig
-    let folder: URL
-    let tokenizer: BPETokenizer?
-    let maxLength: Int
-
-    init(_ config: StudyConfig, benchmark: StudyBenchmark, folder: URL, makeOptions: ([String]) throws -> TrainingOptions) throws {
-        self.config = config
-        self.folder = folder
-        // The scratch model's positions must cover the training length.
-        maxLength = try makeOptions(config.trainFlags(.sft, assignment: []) + ["--data", "-", "--out", "-"]).maxLength
-        if case .scratch(let spec) = config.model {
-            tokenizer = try ScratchModel.tokenizer(spec, texts: benchmark.trainingTexts)
-        } else {
-            tokenizer = nil
-        }
-    }
-
-    func path(seed: UInt64) throws -> String {
-        switch config.model {
-        case .pretrained(let path): return path
-        case .scratch(let spec):
-            return try ScratchModel.write(spec, tokenizer: tokenizer!, seed: seed, maxLength: maxLength,
-                                          folder: folder.appendingPathComponent("base/seed-\(seed)"))
-        }
-    }
 }

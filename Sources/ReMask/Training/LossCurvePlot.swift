@@ -142,13 +142,17 @@ package struct PlotLine {
     let points: [PlotPoint]
     let opacity: Double
     let markers: Bool
+    /// A vertical error bar (low, high) per point, or none.
+    let errorBars: [(low: Double, high: Double)]
 
-    package init(name: String, color: String, points: [PlotPoint], opacity: Double, markers: Bool) {
+    package init(name: String, color: String, points: [PlotPoint], opacity: Double, markers: Bool,
+                 errorBars: [(low: Double, high: Double)] = []) {
         self.name = name
         self.color = color
         self.points = points
         self.opacity = opacity
         self.markers = markers
+        self.errorBars = errorBars
     }
 }
 
@@ -170,7 +174,7 @@ package struct PlotPanel {
     }
 
     package func svg() -> String {
-        let yRange = LossCurvePlot.range(lines.flatMap(\.points).map(\.y), pad: 0.05)
+        let yRange = LossCurvePlot.range(lines.flatMap(\.points).map(\.y) + lines.flatMap { $0.errorBars.flatMap { [$0.low, $0.high] } }, pad: 0.05)
         func px(_ x: Double) -> Double { frame.x + (x - xRange.lowerBound) / (xRange.upperBound - xRange.lowerBound) * frame.width }
         func py(_ y: Double) -> Double { frame.y + frame.height - (y - yRange.lowerBound) / (yRange.upperBound - yRange.lowerBound) * frame.height }
         func f(_ v: Double) -> String { String(format: "%.2f", v) }
@@ -194,6 +198,9 @@ package struct PlotPanel {
             let name = LossCurvePlot.escape(line.name)
             let coordinates = line.points.map { "\(f(px($0.x))),\(f(py($0.y)))" }.joined(separator: " ")
             out += "<polyline class=\"series\" data-name=\"\(name)\" points=\"\(coordinates)\" fill=\"none\" stroke=\"\(line.color)\" stroke-opacity=\"\(line.opacity)\" stroke-width=\"1.5\"/>\n"
+            for (p, bar) in zip(line.points, line.errorBars) {
+                out += "<path class=\"error-bar\" data-name=\"\(name)\" d=\"M\(f(px(p.x))),\(f(py(bar.low)))V\(f(py(bar.high)))M\(f(px(p.x) - 4)),\(f(py(bar.low)))h8M\(f(px(p.x) - 4)),\(f(py(bar.high)))h8\" stroke=\"\(line.color)\" fill=\"none\"/>\n"
+            }
             if line.markers {
                 for p in line.points {
                     out += "<circle class=\"marker\" data-name=\"\(name)\" cx=\"\(f(px(p.x)))\" cy=\"\(f(py(p.y)))\" r=\"3\" fill=\"\(line.color)\"/>\n"
