@@ -2,8 +2,8 @@ import Foundation
 import Models
 import ReMask
 
-/// How the base model did on the gate: teacher-forced per-step accuracies on the validation split, and its
-/// free-running exact match (for information).
+/// How the base model did on the gate: teacher-forced per-step accuracies on the held-out base problems, and
+/// its free-running exact match there (for information).
 public struct GateResult: Codable, Equatable, Sendable {
     public var lookup: Double
     public var arithmetic: Double
@@ -17,7 +17,7 @@ public struct GateResult: Codable, Equatable, Sendable {
 
 /// Stage 0: for a scratch model, learns the tokenizer on the base problems, draws the decoder from a fixed seed,
 /// trains it with SFT on the base problems once (`base/train/`, resumable like any run), and checks the gate on
-/// the validation split (`base/gate.json`). Every grid cell fine-tunes from the result.
+/// the held-out base problems (`base/gate.json`). Every grid cell fine-tunes from the result.
 struct BaseStage {
     let config: StudyConfig
     let folder: URL
@@ -40,7 +40,7 @@ struct BaseStage {
         if let data = try? Data(contentsOf: gateURL), let saved = try? JSONDecoder().decode(GateResult.self, from: data) {
             gate = saved
         } else {
-            let arguments = config.baseTrainFlags() + ["--data", benchmark.baseURL.path, "--val", benchmark.validationURL.path,
+            let arguments = config.baseTrainFlags() + ["--data", benchmark.baseURL.path, "--val", benchmark.baseValidationURL.path,
                                                        "--out", trainFolder.path, "--objective", "sft", "--seed", String(Self.seed)]
             let maxLength = try makeOptions(arguments).maxLength
             let initial = try ScratchModel.write(spec, tokenizer: ScratchModel.tokenizer(spec, texts: benchmark.baseTexts), seed: Self.seed,
@@ -51,10 +51,10 @@ struct BaseStage {
             let cost = try TrainingCost(metrics: trainFolder.appendingPathComponent("metrics.jsonl"))
             let lm = try LanguageModel.load(trainFolder.path)
             let scorer = ChainScorer(lm: lm, tokenizer: try lm.requireTokenizer(), batchSize: config.evalBatchSize, maxNewTokens: config.maxNewTokens)
-            let (scores, generations) = try scorer.score(benchmark.problems.validation, idPrefix: "val") { stage, done, total, status in
+            let (scores, generations) = try scorer.score(benchmark.problems.baseValidation, idPrefix: "base-val") { stage, done, total, status in
                 progress("base model \(stage)", done, total, status)
             }
-            try AtomicFile.write(generations, to: folder.appendingPathComponent("val-generations.jsonl"))
+            try AtomicFile.write(generations, to: folder.appendingPathComponent("base-val-generations.jsonl"))
             gate = GateResult(lookup: scores.teacherLookup, arithmetic: scores.teacherArithmetic, exactMatch: scores.exactMatch,
                               required: ["lookup": config.gate.lookup, "arithmetic": config.gate.arithmetic],
                               passed: scores.teacherLookup >= config.gate.lookup && scores.teacherArithmetic >= config.gate.arithmetic,
@@ -63,7 +63,7 @@ struct BaseStage {
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try AtomicFile.write(try encoder.encode(gate), to: gateURL)
         }
-        let summary = String(format: "base model on validation, teacher-forced: look-up %.1f%% (gate %.0f%%), arithmetic %.1f%% (gate %.0f%%); free-running exact match %.1f%%",
+        let summary = String(format: "base model on held-out base problems, teacher-forced: look-up %.1f%% (gate %.0f%%), arithmetic %.1f%% (gate %.0f%%); free-running exact match %.1f%%",
                              100 * gate.lookup, 100 * config.gate.lookup, 100 * gate.arithmetic, 100 * config.gate.arithmetic, 100 * gate.exactMatch)
         log(summary)
         guard gate.passed else {

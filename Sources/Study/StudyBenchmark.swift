@@ -2,8 +2,8 @@ import Foundation
 import Evaluation
 import ReMask
 
-/// The study's benchmark on disk (`benchmark/` in the study folder): `test.jsonl`, `val.jsonl`, `base.jsonl`
-/// (stage 0), one training file per regime (`train-<regime>.jsonl`, the first problems of the pool) and
+/// The study's benchmark on disk (`benchmark/` in the study folder): `test.jsonl`, `val.jsonl`, `base.jsonl` and
+/// `base-val.jsonl` (stage 0: training pool and held-out problems), one training file per regime (`train-<regime>.jsonl`, the first problems of the pool) and
 /// `test-mc.jsonl`. Rewriting an existing folder gives the same bytes.
 public struct StudyBenchmark {
     public let spec: ChainBenchmarkSpec
@@ -13,13 +13,15 @@ public struct StudyBenchmark {
 
     public var validationURL: URL { folder.appendingPathComponent("val.jsonl") }
     public var baseURL: URL { folder.appendingPathComponent("base.jsonl") }
+    public var baseValidationURL: URL { folder.appendingPathComponent("base-val.jsonl") }
     public func trainURL(_ regime: StudyConfig.Regime) -> URL { folder.appendingPathComponent("train-\(regime.name).jsonl") }
 
     public init(_ spec: ChainBenchmarkSpec, regimes: [StudyConfig.Regime], folder: URL) throws {
         self.spec = spec
         self.folder = folder
         problems = ChainBenchmark.splits(seed: spec.seed, test: spec.test, validation: spec.validation, train: spec.train,
-                                         steps: spec.steps, base: spec.base, baseSteps: spec.baseSteps)
+                                         steps: spec.steps, base: spec.base, baseValidation: spec.base > 0 ? spec.baseValidation : 0,
+                                         baseSteps: spec.baseSteps)
         multipleChoice = ChainBenchmark.multipleChoice(problems.test, seed: spec.seed &+ 1, choices: spec.choices)
         try OutputDirectory.prepare(folder)
         var files: [(URL, String)] = [
@@ -27,7 +29,10 @@ public struct StudyBenchmark {
             (validationURL, ChainBenchmark.jsonLines(problems.validation, idPrefix: "val")),
             (folder.appendingPathComponent("test-mc.jsonl"), ChainBenchmark.jsonLines(multipleChoice)),
         ]
-        if spec.base > 0 { files.append((baseURL, ChainBenchmark.jsonLines(problems.base, idPrefix: "base"))) }
+        if spec.base > 0 {
+            files.append((baseURL, ChainBenchmark.jsonLines(problems.base, idPrefix: "base")))
+            files.append((baseValidationURL, ChainBenchmark.jsonLines(problems.baseValidation, idPrefix: "base-val")))
+        }
         for regime in regimes {
             files.append((trainURL(regime), ChainBenchmark.jsonLines(Array(problems.train.prefix(regime.problems)), idPrefix: "train")))
         }

@@ -78,7 +78,11 @@ public struct StudyConfig: Sendable, Equatable {
             heads: reader.int("scratch-heads", in: 1...64) ?? 4, kvHeads: reader.int("scratch-kv-heads", in: 1...64) ?? 4,
             intermediate: reader.int("scratch-intermediate", in: 8...16384) ?? 384, merges: reader.int("scratch-merges", in: 0...20000) ?? 400)
         if modelValue == "scratch" {
-            if let problem = scratch.problem { throw reader.error("scratch-hidden", problem) }
+            if let (key, reason) = scratch.problem {
+                // Blame the setting at fault where the file gives it, else the geometry setting it does give.
+                let given = ([key] + ["scratch-hidden", "scratch-heads", "scratch-kv-heads"]).first { file[$0] != nil } ?? key
+                throw reader.error(given, reason)
+            }
             model = .scratch(scratch)
         } else {
             if let key = file.entries.first(where: { $0.key.hasPrefix("scratch-") || $0.key.hasPrefix("base.") || $0.key.hasPrefix("gate-") }) {
@@ -93,8 +97,20 @@ public struct StudyConfig: Sendable, Equatable {
             seed: reader.seed("benchmark-seed") ?? 1, test: reader.int("test-problems", in: 1...100_000) ?? 2000,
             validation: reader.int("validation-problems", in: 1...100_000) ?? 200,
             train: reader.int("train-problems", in: 1...1_000_000) ?? 2000, steps: steps,
-            base: reader.int("base-problems", in: 0...5_000_000) ?? 20000, baseSteps: baseSteps,
+            base: reader.int("base-problems", in: 0...5_000_000) ?? 20000,
+            baseValidation: reader.int("base-validation-problems", in: 1...100_000) ?? 500, baseSteps: baseSteps,
             choices: reader.int("choices", in: 2...4) ?? 4)
+        // Every split holds distinct problems: a step range with fewer than asked for could never be drawn.
+        let drawn = benchmark.test + benchmark.validation + benchmark.train
+        if Double(drawn) > ChainProblemGenerator.distinctProblems(steps: steps) {
+            throw reader.error("problem-steps", "\(steps.lowerBound)...\(steps.upperBound) allows only \(Int(ChainProblemGenerator.distinctProblems(steps: steps))) "
+                               + "distinct problems, fewer than the \(drawn) test, validation and train-problems; widen it or ask for fewer")
+        }
+        let shared = steps.overlaps(baseSteps) ? drawn : 0
+        if Double(benchmark.base + benchmark.baseValidation + shared) > ChainProblemGenerator.distinctProblems(steps: baseSteps) {
+            throw reader.error("base-steps", "\(baseSteps.lowerBound)...\(baseSteps.upperBound) allows only \(Int(ChainProblemGenerator.distinctProblems(steps: baseSteps))) "
+                               + "distinct problems, fewer than base-problems (\(benchmark.base)), base-validation-problems and the other splits' \(shared) of those lengths; widen it or ask for fewer")
+        }
         gate = try Gate(lookup: reader.fraction("gate-lookup") ?? 0.9, arithmetic: reader.fraction("gate-arithmetic") ?? 0.7)
         if case .scratch = model, benchmark.base == 0 { throw reader.error("base-problems", "must be at least 1 for a scratch model") }
 
@@ -157,9 +173,8 @@ public struct StudyConfig: Sendable, Equatable {
         guard arms.first?.objective == .sft else {
             throw reader.error("arms", "must start with an sft arm, the baseline the paired differences are taken against")
         }
-        for key in Set(armFlags.keys).union(armObjectives.keys) where !armNames.contains(key) {
-            throw reader.error("arms", "does not list '\(key)', which arm.\(key).… configures")
-        }
+        guard arms.count >= 2 else { throw reader.error("arms", "needs an arm to compare with the sft baseline") }
+        try Self.checkScoped(file, prefix: "arm", listed: armNames, listKey: "arms")
         self.arms = arms
 
         let regimeNames = try reader.strings("regimes") ?? ["all"]
@@ -177,23 +192,29 @@ public struct StudyConfig: Sendable, Equatable {
             }
             regimes.append(Regime(name: name, problems: problems, flags: regimeFlags[name] ?? []))
         }
-        for key in Set(regimeFlags.keys).union(regimeProblems.keys) where !regimeNames.contains(key) {
-            throw reader.error("regimes", "does not list '\(key)', which regime.\(key).… configures")
-        }
+        try Self.checkScoped(file, prefix: "regime", listed: regimeNames, listKey: "regimes")
         self.regimes = regimes
 
         doseRegime = try reader.string("dose-regime")
         doseArms = try reader.strings("dose-arms") ?? []
-        doseRates = try (reader.strings("dose-rates") ?? []).map { text in
+        var doseRates: [Double] = []
+        for text in try reader.strings("dose-rates") ?? [] {
             guard let rate = Double(text), rate > 0, rate <= 1 else { throw reader.error("dose-rates", "'\(text)' is not a rate in (0, 1]") }
-            return rate
+            // Two equal rates would name the same cell folder (and count its result twice).
+            guard !doseRates.contains(rate) else { throw reader.error("dose-rates", "rate \(rate) is listed twice") }
+            doseRates.append(rate)
         }
+        self.doseRates = doseRates
         if doseRegime != nil || !doseArms.isEmpty || !doseRates.isEmpty {
-            guard let doseRegime, regimes.contains(where: { $0.name == doseRegime }) else {
+            guard let doseRegime else {
+                throw reader.error(doseArms.isEmpty ? "dose-rates" : "dose-arms", "needs dose-regime, one of the regimes (\(regimeNames.joined(separator: ", ")))")
+            }
+            guard regimes.contains(where: { $0.name == doseRegime }) else {
                 throw reader.error("dose-regime", "must name one of the regimes (\(regimeNames.joined(separator: ", ")))")
             }
-            guard !doseArms.isEmpty, !doseRates.isEmpty else { throw reader.error("dose-arms", "and dose-rates must both be given") }
-            for arm in doseArms {
+            guard !doseArms.isEmpty, !doseRates.isEmpty else { throw reader.error("dose-regime", "needs dose-arms and dose-rates") }
+            for (i, arm) in doseArms.enumerated() {
+                guard !doseArms[..<i].contains(arm) else { throw reader.error("dose-arms", "'\(arm)' is listed twice") }
                 guard let a = arms.first(where: { $0.name == arm }), a.objective != .sft else {
                     throw reader.error("dose-arms", "'\(arm)' must be one of the masking arms")
                 }
@@ -213,6 +234,15 @@ public struct StudyConfig: Sendable, Equatable {
         fingerprint = file.entries.map { "\($0.key)=\($0.value)" }
     }
 
+    /// Throws for the first `<prefix>.<name>.<setting>` whose name `listKey` does not list, at its line.
+    private static func checkScoped(_ file: ConfigFile, prefix: String, listed: [String], listKey: String) throws {
+        for entry in file.entries {
+            let parts = entry.key.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+            guard parts.count == 3, parts[0] == prefix, !listed.contains(parts[1]) else { continue }
+            throw ConfigFileError(path: file.path, line: entry.line, "'\(entry.key)': \(listKey) does not list '\(parts[1])'")
+        }
+    }
+
     /// The `remask train` flags of a fine-tuning run, before the study's own per-run flags: every run's, the
     /// regime's, the arm's, then a dose rate.
     func trainFlags(_ arm: Arm, regime: Regime, rate: Double?) -> [String] {
@@ -224,8 +254,8 @@ public struct StudyConfig: Sendable, Equatable {
     /// Stage 0's flags (objective sft).
     func baseTrainFlags() -> [String] { ConfigArguments.flags(for: baseFlags) }
 
-    /// Every fine-tuning cell: regimes × arms × seeds, then the dose-response arms × rates × seeds (a rate equal
-    /// to the arm's own is the arm's cell, not run twice).
+    /// Every fine-tuning cell: regimes × arms × seeds, then the dose-response arms × rates × seeds (list only
+    /// the rates beside the arm's own: the arm's cells are its own dose).
     public var cells: [CellSpec] {
         var cells: [CellSpec] = []
         for regime in regimes {
@@ -313,7 +343,7 @@ public struct StudyConfig: Sendable, Equatable {
     }
 }
 
-/// The base model's gate: teacher-forced per-step accuracies on the validation split it must reach.
+/// The base model's gate: teacher-forced per-step accuracies on held-out base problems it must reach.
 public struct Gate: Sendable, Equatable {
     /// Share of steps whose looked-up value is predicted right.
     public var lookup: Double
@@ -345,6 +375,8 @@ public struct ChainBenchmarkSpec: Sendable, Equatable {
     public var steps: ClosedRange<Int>
     /// Problems for the base model (stage 0), drawn from a second stream with `baseSteps`.
     public var base: Int
+    /// Held-out base problems (drawn first from that stream): the base model's validation and gate.
+    public var baseValidation: Int
     public var baseSteps: ClosedRange<Int>
     public var choices: Int
 }
@@ -359,10 +391,13 @@ public struct ScratchModelSpec: Sendable, Equatable {
     /// BPE merges learned on the base problems (the vocabulary is the 256 bytes, the merges and the tags).
     public var merges: Int
 
-    var problem: String? {
-        if hidden % heads != 0 { return "\(hidden) is not divisible by scratch-heads \(heads)" }
-        if heads % kvHeads != 0 { return "scratch-heads \(heads) is not divisible by scratch-kv-heads \(kvHeads)" }
-        if (hidden / heads) % 2 != 0 { return "gives an odd head size \(hidden / heads); rotary embeddings need an even one" }
+    /// What is wrong with the geometry, and the setting to blame.
+    var problem: (key: String, reason: String)? {
+        if hidden % heads != 0 { return ("scratch-heads", "scratch-hidden \(hidden) is not divisible by scratch-heads \(heads)") }
+        if heads % kvHeads != 0 { return ("scratch-kv-heads", "scratch-heads \(heads) is not divisible by scratch-kv-heads \(kvHeads)") }
+        if (hidden / heads) % 2 != 0 {
+            return ("scratch-heads", "gives an odd head size \(hidden / heads) (scratch-hidden / scratch-heads); rotary embeddings need an even one")
+        }
         return nil
     }
 }

@@ -52,7 +52,7 @@ struct StudyReport {
             md += String(format: """
                 ## Base model (stage 0)
 
-                Trained once with SFT on the base problems (%d steps, %d tokens), shared by every cell. On validation, \
+                Trained once with SFT on the base problems (%d steps, %d tokens), shared by every cell. On held-out base problems, \
                 teacher-forced: look-up %.1f%% (required %.0f%%), arithmetic %.1f%% (required %.0f%%); free-running \
                 exact match %.1f%%.
 

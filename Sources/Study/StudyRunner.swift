@@ -37,7 +37,7 @@ public final class StudyRunner {
             let flags = config.baseTrainFlags()
             _ = try makeOptions(flags + ["--data", "base.jsonl", "--out", folder.path, "--objective", "sft"])
             lines.append("stage 0: base model, sft on \(config.benchmark.base) problems of \(config.benchmark.baseSteps) steps: \(flags.joined(separator: " "))")
-            lines.append(String(format: "gate: teacher-forced look-up ≥ %.0f%%, arithmetic ≥ %.0f%% on validation", 100 * config.gate.lookup, 100 * config.gate.arithmetic))
+            lines.append(String(format: "gate: teacher-forced look-up ≥ %.0f%%, arithmetic ≥ %.0f%% on held-out base problems", 100 * config.gate.lookup, 100 * config.gate.arithmetic))
         }
         for cell in config.cells {
             let flags = config.trainFlags(cell.arm, regime: cell.regime, rate: cell.rate)

@@ -74,6 +74,29 @@ public struct ChainProblemGenerator {
         self.steps = steps
     }
 
+    /// How many different problems (prompts) have a number of steps in `steps`: every start value and every
+    /// sequence of operations and operands that keeps the values in range. Asking `ChainBenchmark.splits` for
+    /// more distinct problems than this can never finish.
+    public static func distinctProblems(steps: ClosedRange<Int>) -> Double {
+        let operations: [(ArithmeticOperation, ClosedRange<Int>)] = [(.add, 1...9), (.subtract, 1...9), (.multiply, 2...4), (.divide, 2...5)]
+        // paths[v]: the chains of the current length that start from value v.
+        var paths = [Double](repeating: 1, count: values.upperBound + 1)
+        var total = 0.0
+        for length in 1...steps.upperBound {
+            var next = [Double](repeating: 0, count: paths.count)
+            for v in values {
+                for (op, operands) in operations {
+                    for operand in operands {
+                        if let r = op.apply(v, operand), values.contains(r) { next[v] += paths[r] }
+                    }
+                }
+            }
+            paths = next
+            if steps.contains(length) { total += values.reduce(0) { $0 + paths[$1] } }
+        }
+        return total
+    }
+
     public mutating func next() -> ChainProblem {
         let count = random.int(in: steps)
         let start = random.int(in: Self.values)
@@ -131,29 +154,43 @@ public struct ChainMultipleChoice: Sendable, Equatable {
 }
 
 /// The chain benchmark: test, validation and fine-tuning splits drawn from one generator (test first, so larger
-/// later splits leave it unchanged) and a base-training pool from a second stream, with no prompt in two splits.
+/// later splits leave it unchanged), and from a second stream the base model's held-out problems, then its
+/// training pool; no prompt is in two splits.
 public struct ChainBenchmark: Sendable {
     public let test: [ChainProblem]
     public let validation: [ChainProblem]
     public let train: [ChainProblem]
     public let base: [ChainProblem]
+    /// Held-out problems of the base distribution (drawn before the base pool): the base model's validation and gate.
+    public let baseValidation: [ChainProblem]
 
     public static func splits(seed: UInt64, test: Int, validation: Int, train: Int, steps: ClosedRange<Int>,
-                              base: Int, baseSteps: ClosedRange<Int>) -> ChainBenchmark {
+                              base: Int, baseValidation: Int = 0, baseSteps: ClosedRange<Int>) -> ChainBenchmark {
         var seen: Set<String> = []
         func draw(_ count: Int, _ generator: inout ChainProblemGenerator) -> [ChainProblem] {
             var problems: [ChainProblem] = []
             problems.reserveCapacity(count)
+            var repeats = 0
             while problems.count < count {
                 let problem = generator.next()
-                if seen.insert(problem.prompt).inserted { problems.append(problem) }
+                if seen.insert(problem.prompt).inserted {
+                    problems.append(problem)
+                    repeats = 0
+                } else {
+                    // Fail rather than loop for ever when the step range has too few distinct problems left.
+                    repeats += 1
+                    check(repeats < 1_000_000, "ChainBenchmark: cannot draw \(count) distinct problems of \(generator.steps) steps "
+                          + "(\(Int(ChainProblemGenerator.distinctProblems(steps: generator.steps))) exist, \(seen.count) drawn); ask for fewer or widen the steps")
+                }
             }
             return problems
         }
         var main = ChainProblemGenerator(seed: seed, steps: steps)
         let testSplit = draw(test, &main), validationSplit = draw(validation, &main), trainSplit = draw(train, &main)
         var pretraining = ChainProblemGenerator(seed: seed &+ 0x62617365, steps: baseSteps)
-        return ChainBenchmark(test: testSplit, validation: validationSplit, train: trainSplit, base: draw(base, &pretraining))
+        let baseValidationSplit = draw(baseValidation, &pretraining)
+        return ChainBenchmark(test: testSplit, validation: validationSplit, train: trainSplit, base: draw(base, &pretraining),
+                              baseValidation: baseValidationSplit)
     }
 
     /// `problems` as multiple-choice questions, distractors and order drawn from `seed`.
