@@ -7,19 +7,21 @@ import Study
 struct StudyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "study",
-        abstract: "Compare SFT, Masked Thought and ReMask on a synthetic chain-of-thought benchmark, across seeds.",
+        abstract: "Compare SFT, Masked Thought and ReMask on symbolic arithmetic chains, across regimes and seeds.",
         discussion: """
-            Generates the arithmetic benchmark (train, validation, test, and a multiple-choice test), picks each \
-            objective's hyperparameters on validation, trains every objective × seed, scores each on the test split \
-            (generative exact match, multiple-choice acc_norm), and writes results.md, results.json, accuracy.svg and \
-            loss.svg into --out: mean, standard deviation and 95% confidence interval across seeds, and paired \
-            differences against SFT.
+            Generates the chain benchmark (test, validation, fine-tuning and base pools, and a multiple-choice test), \
+            trains the base model once and checks its gate (stage 0), fine-tunes every regime × arm × seed and the \
+            dose-response cells from it, scores each on the test split (free-running exact match overall and by chain \
+            length, steps right free-running and teacher-forced, multiple choice), and writes results.md, \
+            results.json, accuracy-by-length-<regime>.svg and loss-<regime>.svg into --out: mean, standard deviation \
+            and 95% confidence interval across seeds, paired differences against SFT with exact permutation p-values \
+            and Holm correction, and the minimum detectable effect.
 
             Finished cells are kept: run the same command again to resume an interrupted study. Settings and the \
             shipped configurations: docs/study.md and configs/.
             """)
 
-    @Option(help: "Study config (YAML or JSON): benchmark, model, objectives, seeds, tuned and fixed training flags.")
+    @Option(help: "Study config (YAML or JSON): benchmark, base model and gate, arms, regimes, dose-response, seeds, training flags.")
     var config: String
     @Option(help: "Study folder (default: studies/<config name>).") var out: String?
     @Option(help: "Worker threads (default: all cores).") var threads: Int?
@@ -52,13 +54,14 @@ struct StudyCommand: ParsableCommand {
             }
             if dryRun {
                 let plan = try runner.plan()
-                print("study \(study.name): \(plan.count) training runs into \(folder.path)")
+                let stage0 = if case .scratch = study.model { 1 } else { 0 }
+                print("study \(study.name): \(study.cells.count + stage0) training runs into \(folder.path)")
                 for line in plan { print("  " + line) }
                 return
             }
             try runner.run()
             print(try String(contentsOf: folder.appendingPathComponent("results.md"), encoding: .utf8))
-            print("results.md, results.json, accuracy.svg and loss.svg in \(folder.path)")
+            print("results.md, results.json and the plots (accuracy-by-length-*.svg, loss-*.svg) in \(folder.path)")
         } catch let error as TrainingError {
             Log.info("remask study: \(error)")
             if case .interrupted(let signal, _) = error { throw ExitCode(InterruptSignal.exitStatus(for: signal)) }
