@@ -254,16 +254,17 @@ public struct StudyConfig: Sendable, Equatable {
     /// Stage 0's flags (objective sft).
     func baseTrainFlags() -> [String] { ConfigArguments.flags(for: baseFlags) }
 
-    /// Every fine-tuning cell: regimes × arms × seeds, then the dose-response arms × rates × seeds (list only
-    /// the rates beside the arm's own: the arm's cells are its own dose).
+    /// Every fine-tuning cell: the dose-response regime's arms × seeds and then its dose cells (arms × rates ×
+    /// seeds) first, then the other regimes' arms × seeds, so that the primary comparison finishes first. List
+    /// only the rates beside an arm's own: the arm's cells are its own dose.
     public var cells: [CellSpec] {
+        let ordered = regimes.filter { $0.name == doseRegime } + regimes.filter { $0.name != doseRegime }
         var cells: [CellSpec] = []
-        for regime in regimes {
+        for regime in ordered {
             for seed in seeds {
                 for arm in arms { cells.append(CellSpec(regime: regime, arm: arm, rate: nil, seed: seed)) }
             }
-        }
-        if let name = doseRegime, let regime = regimes.first(where: { $0.name == name }) {
+            guard regime.name == doseRegime else { continue }
             for seed in seeds {
                 for armName in doseArms {
                     let arm = arms.first { $0.name == armName }!
