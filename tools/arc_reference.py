@@ -25,7 +25,8 @@ The specification, which the Swift side implements too:
                from enc(context + continuation).
   scores       ll_j = sum over the continuation's tokens of log p(token | everything before it), from a float32
                log_softmax (the per-token values are summed in float64). acc: argmax_j ll_j == gold. acc_norm:
-               argmax_j ll_j / len(choices[j].encode("utf-8")) == gold (choice text without the leading space).
+               argmax_j ll_j / len(choices[j]) == gold (length in characters, as the harness counts it; the
+               choice text without the leading space).
                Ties go to the first maximal index (numpy.argmax).
 
 The tokenizer is the one transformers builds from the GGUF file with SmolLM2's real pre-tokenizer put back
@@ -386,7 +387,7 @@ def main(argv=None) -> int:
         item = p.item
         lls = scorer.score(pre, q, conts, keep_prefix=counts[tuple(pre)] > 1)
         pred = argmax(lls)
-        pred_norm = argmax([ll / len(c.encode("utf-8")) for ll, c in zip(lls, item.choices)])
+        pred_norm = argmax([ll / len(c) for ll, c in zip(lls, item.choices)])
         correct += pred == item.gold
         correct_norm += pred_norm == item.gold
         results.append({"id": item.native_id, "gold": item.gold, "lls": lls, "pred": pred, "pred_norm": pred_norm})

@@ -34,6 +34,8 @@ public struct EvalOptions: Sendable {
     public var dataDirectory: String?
     /// Perplexity window in tokens.
     public var window = 1024
+    /// `jsonl`: each prompt becomes a user turn in the model's chat template, with the assistant turn opened.
+    public var chatTemplate = false
 
     public init(task: EvalTaskName) { self.task = task }
 }
@@ -67,14 +69,19 @@ public enum Evaluator {
             details += fewShotDetails(shots, options) + [("format", .text(options.style.rawValue)), ("max_new_tokens", .count(options.maxNewTokens))]
             report = try generative(lm.model, tokenizer, items, options, style: options.style, numeric: true, progress: progress)
         case .jsonl:
+            func chat(_ prompt: String) throws -> String {
+                options.chatTemplate ? try ChatSession.render(lm, [ChatMessage(role: "user", content: prompt)]) : prompt
+            }
             switch try UserTaskFile.read(try requireFile(options)) {
-            case .multipleChoice(let items):
+            case .multipleChoice(var items):
+                for i in items.indices { items[i].query = try chat(items[i].query) }
                 report = try multipleChoice(lm.model, tokenizer, limited(items, options.limit), options, progress: progress)
-            case .generative(let items):
+            case .generative(var items):
+                for i in items.indices { items[i].query = try chat(items[i].query) }
                 let numeric = items.allSatisfy { $0.answer.wholeMatch(of: /\s*-?[$0-9.,]*[0-9][$0-9.,]*\s*/) != nil }
                 report = try generative(lm.model, tokenizer, limited(items, options.limit), options, style: nil, numeric: numeric, progress: progress)
             }
-            details.append(("data", .text(options.dataFile!)))
+            details += [("data", .text(options.dataFile!)), ("chat_template", .text(options.chatTemplate ? "yes" : "no"))]
         case .perplexity:
             report = try perplexity(lm.model, tokenizer, limited(try UserTaskFile.documents(try requireFile(options)), options.limit), options, progress: progress)
             details += [("data", .text(options.dataFile!)), ("window", .count(options.window))]
@@ -112,8 +119,7 @@ public enum Evaluator {
         var log: [[String: Any]] = []
         for (item, s) in zip(items, scores) {
             let lls = s.logLikelihoods
-            let normalized = zip(lls, item.normLengths).map { $0 / Double(max($1, 1)) }
-            let pred = argmax(lls), predNorm = argmax(normalized)
+            let (pred, predNorm) = predictions(lls, normLengths: item.normLengths)
             acc += pred == item.gold ? 1 : 0
             accNorm += predNorm == item.gold ? 1 : 0
             log.append(["id": item.id, "prompt": item.context, "choices": item.continuations, "loglikelihoods": lls,
@@ -123,6 +129,13 @@ public enum Evaluator {
         let n = Double(items.count)
         return EvalReport(task: "", n: items.count, metrics: [("acc", Double(acc) / n), ("acc_norm", Double(accNorm) / n)],
                           details: [("batch_size", .count(options.batchSize))], items: log)
+    }
+
+    /// The acc and acc_norm predictions: the choice with the largest log-likelihood, and the one with the largest
+    /// log-likelihood per character of the choice (`normLengths`, as the harness divides by `len(choice)`).
+    static func predictions(_ logLikelihoods: [Double], normLengths: [Int]) -> (pred: Int, predNorm: Int) {
+        let normalized = zip(logLikelihoods, normLengths).map { $0 / Double(max($1, 1)) }
+        return (argmax(logLikelihoods), argmax(normalized))
     }
 
     /// The first index of the largest value (numpy's argmax).

@@ -18,14 +18,18 @@ public struct LoRAConfig: Sendable, Equatable {
     public var targets: Set<LoRATarget>
     /// Seeds A's initialization and the dropout masks.
     public var seed: UInt64
+    /// Vocabulary rows trained along with the adapters (PEFT's `trainable_token_indices`); none by default.
+    public var trainableTokens: TrainableTokenIndices
 
     public init(rank: Int = 8, alpha: Float = 16, dropout: Float = 0.05,
-                targets: Set<LoRATarget> = Set(LoRATarget.allCases), seed: UInt64 = 0) {
+                targets: Set<LoRATarget> = Set(LoRATarget.allCases), seed: UInt64 = 0,
+                trainableTokens: TrainableTokenIndices = TrainableTokenIndices()) {
         self.rank = rank
         self.alpha = alpha
         self.dropout = dropout
         self.targets = targets
         self.seed = seed
+        self.trainableTokens = trainableTokens
     }
 
     /// alpha / rank, the factor on every adapter's output.
@@ -40,7 +44,95 @@ public struct LoRAConfig: Sendable, Equatable {
         if !(alpha.isFinite && alpha > 0) { return "alpha must be positive, got \(alpha)" }
         if !(dropout >= 0 && dropout < 1) { return "dropout must lie in [0, 1), got \(dropout)" }
         if targets.isEmpty { return "no target projections" }
+        return trainableTokens.validationError()
+    }
+}
+
+/// Tokens whose vocabulary rows a LoRA run trains (PEFT's `trainable_token_indices`, e.g. tokens added for
+/// fine-tuning, whose rows would otherwise stay at their initial values): the rows of the input embedding
+/// (`embed_tokens`) and of an untied output projection (`lm_head`). With tied embeddings one row serves
+/// both, so `output` must then be empty or equal to `embedding`.
+public struct TrainableTokenIndices: Sendable, Equatable {
+    public var embedding: [Int]
+    public var output: [Int]
+
+    public init(embedding: [Int] = [], output: [Int] = []) {
+        self.embedding = embedding
+        self.output = output
+    }
+
+    /// The same tokens in the embedding and, when untied, the output projection.
+    public init(_ tokens: [Int]) {
+        self.init(embedding: tokens, output: tokens)
+    }
+
+    public var isEmpty: Bool { embedding.isEmpty && output.isEmpty }
+
+    /// Why the indices are unusable (negative or repeated), or nil.
+    public func validationError() -> String? {
+        for (name, list) in [("embedding", embedding), ("output", output)] {
+            if let bad = list.first(where: { $0 < 0 }) { return "trainable token index \(bad) is negative" }
+            if Set(list).count != list.count { return "trainable \(name) token indices repeat" }
+        }
         return nil
+    }
+}
+
+/// Trainable stand-ins for some rows of a vocabulary table [vocab, hidden]: row j of `values` [ids.count,
+/// hidden] (in the adapter store) replaces row `ids[j]` of `base` in the forward pass, and only `values`
+/// gets gradients. Merging writes them into `base`.
+public struct TokenRows: Sendable {
+    public let ids: [Int32]
+    public let values: Parameter
+    public let base: Parameter
+
+    public init(ids: [Int32], values: Parameter, base: Parameter) {
+        check(values.shape == [ids.count, base.shape[1]],
+              "TokenRows: values \(values.shape) do not fit \(ids.count) rows of \(base.name) \(base.shape)")
+        self.ids = ids
+        self.values = values
+        self.base = base
+    }
+
+    /// PEFT's name for the rows replacing those of `base`, e.g.
+    /// `base_model.model.model.embed_tokens.token_adapter.trainable_tokens_delta`.
+    public static func name(replacing base: Parameter) -> String {
+        "base_model.model.\(base.name.dropLast(".weight".count)).token_adapter.trainable_tokens_delta"
+    }
+
+    /// Sets `values` to the rows of `base` they replace (their starting point).
+    public func copyFromBase() {
+        let width = base.shape[1]
+        for (j, id) in ids.enumerated() {
+            (values.tensor.pointer + j * width).update(from: base.tensor.pointer + Int(id) * width, count: width)
+        }
+    }
+
+    /// Writes `values` into their rows of `base` (no gradient recorded).
+    public func merge() {
+        let width = base.shape[1]
+        for (j, id) in ids.enumerated() {
+            (base.tensor.pointer + Int(id) * width).update(from: values.tensor.pointer + j * width, count: width)
+        }
+    }
+}
+
+/// The token rows attached to a model: those of the input embedding and those of the output projection
+/// (with tied embeddings, the embedding's own rows).
+public struct TrainableTokenRows: Sendable {
+    public let embedding: TokenRows?
+    public let output: TokenRows?
+
+    public init(embedding: TokenRows?, output: TokenRows?) {
+        self.embedding = embedding
+        self.output = output
+    }
+
+    /// Each distinct set of rows once (tied embeddings share one).
+    public var distinct: [TokenRows] {
+        guard let output else { return embedding.map { [$0] } ?? [] }
+        guard let embedding else { return [output] }
+        return embedding.values === output.values ? [embedding] : [embedding, output]
     }
 }
 

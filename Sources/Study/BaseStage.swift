@@ -41,14 +41,12 @@ struct BaseStage {
             gate = saved
         } else {
             let arguments = config.baseTrainFlags() + ["--data", benchmark.baseURL.path, "--val", benchmark.baseValidationURL.path,
-                                                       "--out", trainFolder.path, "--objective", "sft", "--seed", String(Self.seed)]
-            let maxLength = try makeOptions(arguments).maxLength
+                                                       "--objective", "sft", "--seed", String(Self.seed)]
+            let maxLength = try makeOptions(arguments + ["--out", trainFolder.path]).maxLength
             let initial = try ScratchModel.write(spec, tokenizer: ScratchModel.tokenizer(spec, texts: benchmark.baseTexts), seed: Self.seed,
                                                  maxLength: maxLength, folder: folder.appendingPathComponent("init"))
-            let resume = FileManager.default.fileExists(atPath: trainFolder.appendingPathComponent("checkpoints").path)
             log("stage 0: training the base model on \(benchmark.problems.base.count) problems (\(benchmark.baseURL.path))")
-            _ = try Trainer(try makeOptions(arguments + ["--model", initial] + (resume ? ["--resume"] : [])), modelPath: initial, log: log).run()
-            let cost = try TrainingCost(metrics: trainFolder.appendingPathComponent("metrics.jsonl"))
+            let cost = try TrainingCost.train(arguments, folder: trainFolder, model: initial, makeOptions: makeOptions, log: log)
             let lm = try LanguageModel.load(trainFolder.path)
             let scorer = ChainScorer(lm: lm, tokenizer: try lm.requireTokenizer(), batchSize: config.evalBatchSize, maxNewTokens: config.maxNewTokens)
             let (scores, generations) = try scorer.score(benchmark.problems.baseValidation, idPrefix: "base-val") { stage, done, total, status in

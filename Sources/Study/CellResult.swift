@@ -48,6 +48,16 @@ struct TrainingCost: Codable, Equatable {
     var seconds: Double
     var validationLoss: Double?
 
+    /// Trains `remask train` `arguments` into `folder` — continuing from its checkpoint when an earlier
+    /// attempt left one — and reads back what the whole run cost.
+    static func train(_ arguments: [String], folder: URL, model: String, makeOptions: ([String]) throws -> TrainingOptions,
+                      log: @escaping (String) -> Void) throws -> TrainingCost {
+        let resume = FileManager.default.fileExists(atPath: folder.appendingPathComponent("checkpoints").path)
+        let options = try makeOptions(arguments + ["--out", folder.path, "--model", model] + (resume ? ["--resume"] : []))
+        _ = try Trainer(options, modelPath: model, log: log).run()
+        return try TrainingCost(metrics: folder.appendingPathComponent("metrics.jsonl"))
+    }
+
     init(metrics url: URL) throws {
         let rows = try MetricsLog.read(url)
         let last = rows.last { $0.split == .train }

@@ -42,7 +42,7 @@ struct StudyReport {
             \(problems) test problems, seeds \(seeds). Mean ± sample standard deviation across seeds; 95% confidence \
             intervals of the mean (Student's t); paired differences against SFT seed by seed with an exact sign-flip \
             permutation p-value. Exact match is free-running: the model writes its rationale, the `<|answer|>` tag and \
-            the answer. Steps right: the share of steps whose value the model's own rationale states right \
+            the answer.\(results.cells.count < results.plannedCells ? " **Partial report: \(results.cells.count) of the \(results.plannedCells) planned cells have finished.**" : "") Steps right: the share of steps whose value the model's own rationale states right \
             (free-running) or predicts right given the reference prefix (teacher-forced); the gap between them is what \
             exposure bias costs.
 

@@ -60,9 +60,12 @@ public struct StudyResults: Sendable {
     public let summaries: [ArmSummary]
     public let comparisons: [Comparison]
     public let timings: [ArmTiming]
+    /// Cells the config plans (more than `cells.count` in a report on a study still running).
+    public let plannedCells: Int
 
     public init(config: StudyConfig, cells: [CellResult], gate: GateResult?) {
         name = config.name
+        plannedCells = config.cells.count
         self.gate = gate
         self.cells = cells
         var summaries: [ArmSummary] = []
@@ -148,6 +151,7 @@ public struct StudyResults: Sendable {
         }
         struct Reproducible: Encodable {
             let name: String
+            let plannedCells: Int
             let gate: Gate?
             let arms: [ArmSummary]
             let comparisons: [Comparison]
@@ -162,7 +166,7 @@ public struct StudyResults: Sendable {
             let wallClock: WallClock
         }
         let file = File(
-            results: Reproducible(name: name, gate: gate.map { Gate(lookup: $0.lookup, arithmetic: $0.arithmetic, exactMatch: $0.exactMatch,
+            results: Reproducible(name: name, plannedCells: plannedCells, gate: gate.map { Gate(lookup: $0.lookup, arithmetic: $0.arithmetic, exactMatch: $0.exactMatch,
                                                                     required: $0.required, passed: $0.passed, steps: $0.steps,
                                                                     trainingTokens: $0.trainingTokens) },
                                   arms: summaries, comparisons: comparisons, cells: cells.map(Cell.init)),

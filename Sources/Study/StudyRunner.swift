@@ -70,6 +70,24 @@ public final class StudyRunner {
         return results
     }
 
+    /// Writes the report of the cells finished so far (for a study still running or stopped), training and
+    /// scoring nothing; the report says how many of the planned cells it covers.
+    @discardableResult
+    public func report() throws -> StudyResults {
+        guard FileManager.default.fileExists(atPath: folder.appendingPathComponent("study-config.txt").path) else {
+            throw StudyError("\(folder.path) holds no study to report on (run the study first)")
+        }
+        try claimFolder()
+        let gateURL = folder.appendingPathComponent("base/gate.json")
+        let gate = try? JSONDecoder().decode(GateResult.self, from: Data(contentsOf: gateURL))
+        let cells = try config.cells.compactMap { try CellResult.read(folder.appendingPathComponent($0.path).appendingPathComponent("result.json")) }
+        guard !cells.isEmpty else { throw StudyError("no cell of \(folder.path) has finished yet") }
+        log("reporting \(cells.count) of \(config.cells.count) cells")
+        let results = StudyResults(config: config, cells: cells, gate: gate)
+        try StudyReport(results, folder: folder).write()
+        return results
+    }
+
     /// Records the config's fingerprint in a new folder; refuses a folder that holds a different study.
     private func claimFolder() throws {
         let url = folder.appendingPathComponent("study-config.txt")
@@ -100,13 +118,11 @@ public final class StudyRunner {
         if let data = try? Data(contentsOf: costURL), let saved = try? JSONDecoder().decode(TrainingCost.self, from: data) {
             cost = saved
         } else {
-            let resume = FileManager.default.fileExists(atPath: trainFolder.appendingPathComponent("checkpoints").path)
             let arguments = config.trainFlags(cell.arm, regime: cell.regime, rate: cell.rate) + [
-                "--data", benchmark.trainURL(cell.regime).path, "--val", benchmark.validationURL.path, "--out", trainFolder.path,
-                "--objective", cell.arm.objective.rawValue, "--seed", String(cell.seed), "--model", basePath,
-            ] + (resume ? ["--resume"] : [])
-            _ = try Trainer(try makeOptions(arguments), modelPath: basePath, log: log).run()
-            cost = try TrainingCost(metrics: trainFolder.appendingPathComponent("metrics.jsonl"))
+                "--data", benchmark.trainURL(cell.regime).path, "--val", benchmark.validationURL.path,
+                "--objective", cell.arm.objective.rawValue, "--seed", String(cell.seed),
+            ]
+            cost = try TrainingCost.train(arguments, folder: trainFolder, model: basePath, makeOptions: makeOptions, log: log)
             try AtomicFile.write(try JSONEncoder().encode(cost), to: costURL)
         }
 

@@ -41,6 +41,8 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Perplexity window in tokens.") var window = 1024
     @Option(help: "Write the results JSON here, and the per-item log beside it (FILE with .items.jsonl).") var out: String?
     @Option(help: "Write the per-item log (JSONL) here.") var log: String?
+    @Flag(name: .customLong("chat-template"), help: "jsonl: put each prompt in a user turn of the model's chat template (for models fine-tuned with --format model).")
+    var chatTemplate = false
     @Flag(help: "Print the results as JSON instead of a table.") var json = false
 
     func validate() throws {
@@ -52,6 +54,7 @@ struct EvalCommand: ParsableCommand {
         if (task == .perplexity || task == .jsonl) && data == nil { throw ValidationError("--task \(task.rawValue) needs --data FILE") }
         if fewShotSource == .package && shots != nil { throw ValidationError("--shots does not apply to --fewshot-source package (its prompts fix the shots)") }
         if format == .remask && task != .gsm8k { throw ValidationError("--format applies to gsm8k only") }
+        if chatTemplate && task != .jsonl { throw ValidationError("--chat-template applies to jsonl only") }
     }
 
     func run() throws {
@@ -66,6 +69,7 @@ struct EvalCommand: ParsableCommand {
         settings.batchSize = batchSize
         settings.fewShotSource = fewShotSource
         settings.style = format
+        settings.chatTemplate = chatTemplate
         settings.seed = seed
         settings.maxNewTokens = maxNewTokens
         settings.dataFile = data

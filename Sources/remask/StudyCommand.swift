@@ -26,6 +26,8 @@ struct StudyCommand: ParsableCommand {
     @Option(help: "Study folder (default: studies/<config name>).") var out: String?
     @Option(help: "Worker threads (default: all cores).") var threads: Int?
     @Flag(name: .customLong("dry-run"), help: "Check the config and list the runs without training anything.") var dryRun = false
+    @Flag(name: .customLong("report-only"), help: "Write the report of the cells finished so far (of a study still running or stopped) without training anything.")
+    var reportOnly = false
 
     /// `remask train` arguments as training options, with the train command's own messages for bad settings.
     private func trainingOptions(_ arguments: [String]) throws -> TrainingOptions {
@@ -59,7 +61,7 @@ struct StudyCommand: ParsableCommand {
                 for line in plan { print("  " + line) }
                 return
             }
-            try runner.run()
+            if reportOnly { try runner.report() } else { try runner.run() }
             print(try String(contentsOf: folder.appendingPathComponent("results.md"), encoding: .utf8))
             print("results.md, results.json and the plots (accuracy-by-length-*.svg, loss-*.svg) in \(folder.path)")
         } catch let error as TrainingError {

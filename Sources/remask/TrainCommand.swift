@@ -16,7 +16,15 @@ struct TrainCommand: ParsableCommand {
 
             Defaults are the ReMask recipe: objective remask with ReMask-CoT rules on chain-of-thought rows, 40% of \
             response inputs replaced by [mask], consistency weight 0.1 on the symmetric KL, Lilith at lr 1e-5 with \
-            One Cycle cosine, micro-batches of 16 accumulated to 256, 6 epochs, 256 tokens.
+            One Cycle cosine, micro-batches of 16 accumulated to 256, 6 epochs, 256 tokens, no gradient clipping.
+
+            Masking: the objective picks the defaults (sft: nothing masked, no label rules; masked-thought: Chen et \
+            al.'s, a Binomial count of response tokens replaced by random tokens, rate ramped over the first 2/3, \
+            answers maskable, no label rules; remask: ReMask-CoT). --masking PRESET replaces them, --cot-rules / \
+            --no-cot-rules sets answer protection and both label rules, and every single masking flag given then \
+            overrides, for any objective. The label rules (--label-mask-rate, --answer-only-rate, --cot-rules) work \
+            with sft too; input-masking flags with sft are an error. ReMask's own masking and CoT label rules under \
+            one pass with no divergence: --objective masked-thought --masking remask-cot.
 
             Every flag can also be set in --config FILE (YAML or JSON, keys spelled like the flags without the \
             dashes); flags on the command line win over the file. The output folder receives checkpoints/, \
@@ -43,18 +51,33 @@ struct TrainCommand: ParsableCommand {
     @Flag(name: .customLong("skip-bad-lines"), inversion: .prefixedNo, help: "Skip malformed lines (and report how many) instead of stopping.")
     var skipBadLines = false
 
-    @Option(name: .customLong("mask-rate"), help: "Share of response tokens masked in the input.") var maskRate: Float = 0.4
-    @Option(name: .customLong("mask-count"), help: "per-token (each with the rate) or binomial (a Binomial count per example). Default: binomial for masked-thought, else per-token.")
+    @Option(help: ArgumentHelp("Masking preset: remask-cot, remask, masked-thought or none. Default: the objective's own.",
+                               discussion: "remask-cot: 40% per-token [mask], no ramp, answers protected, 10% of rationale labels "
+                                   + "dropped, 10% of examples answer-only (remask's default). remask: the same without the CoT rules. "
+                                   + "masked-thought: 40% Binomial count, random tokens, 2/3 ramp, answers maskable, no label rules "
+                                   + "(masked-thought's default). none: nothing (sft's default). The flags below override the preset."))
+    var masking: String?
+    @Option(name: .customLong("mask-rate"), help: "Share of response tokens masked in the input. Default: 0.4 (masked-thought, remask); sft masks none.")
+    var maskRate: Float?
+    @Option(name: .customLong("mask-count"), help: "per-token (each with the rate) or binomial (a Binomial count per example). Default: binomial for masked-thought, per-token for remask.")
     var maskCount: String?
-    @Option(name: .customLong("mask-replacement"), help: "mask ([mask] token), random (random token) or mix. Default: random for masked-thought, else mask.")
+    @Option(name: .customLong("mask-replacement"), help: "mask ([mask] token), random (random token) or mix. Default: random for masked-thought, mask for remask.")
     var maskReplacement: String?
-    @Option(name: .customLong("mask-mix"), help: "With --mask-replacement mix: the share replaced by [mask].") var maskMix: Float = 0.5
-    @Option(name: .customLong("mask-ramp"), help: "Ramp the mask rate up from 0 over this share of training. Default: 2/3 for masked-thought, else 0.")
+    @Option(name: .customLong("mask-mix"), help: "With --mask-replacement mix: the share replaced by [mask] (0.5).") var maskMix: Float?
+    @Option(name: .customLong("mask-ramp"), help: "Ramp the mask rate up from 0 over this share of training. Default: 2/3 for masked-thought, 0 for remask.")
     var maskRamp: Float?
-    @Option(name: .customLong("label-mask-rate"), help: "ReMask-CoT: share of rationale labels dropped.") var labelMaskRate: Float = 0.1
-    @Option(name: .customLong("answer-only-rate"), help: "ReMask-CoT: share of examples supervised on the answer only.") var answerOnlyRate: Float = 0.1
-    @Flag(name: .customLong("cot-rules"), inversion: .prefixedNo, help: "Apply the ReMask-CoT rules to chain-of-thought rows (remask only).")
-    var cotRules = true
+    @Flag(name: .customLong("protect-answer"), inversion: .prefixedNo,
+          help: "Never mask answer tokens in the input. Default: on for remask (ReMask-CoT), off for masked-thought.")
+    var protectAnswer: Bool?
+    @Option(name: .customLong("label-mask-rate"), help: "Share of rationale labels dropped (any objective). Default: 0.1 for remask, else 0.")
+    var labelMaskRate: Float?
+    @Option(name: .customLong("answer-only-rate"), help: "Share of chain-of-thought examples supervised on the answer only (any objective). Default: 0.1 for remask, else 0.")
+    var answerOnlyRate: Float?
+    @Flag(name: .customLong("cot-rules"), inversion: .prefixedNo,
+          help: ArgumentHelp("ReMask-CoT's rules: answers protected, 10% of rationale labels dropped, 10% of examples answer-only; "
+              + "--no-cot-rules: none of them. Default: on for remask, off otherwise. --protect-answer, --label-mask-rate and "
+              + "--answer-only-rate override it."))
+    var cotRules: Bool?
 
     @Option(name: .customLong("consistency-weight"), help: "ReMask: weight w of D in 0.5·(CE_masked + CE_full) + w·D.") var consistencyWeight: Float = 0.1
     @Option(help: "ReMask: D is kl-sym, kl-forward, kl-reverse or mse.") var divergence: String = Divergence.klSymmetric.rawValue
@@ -74,7 +97,8 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("batch-size"), help: "Examples per optimizer step (gradient accumulation).") var batchSize = 256
     @Option(help: "Passes over the training data.") var epochs = 6
     @Option(name: .customLong("max-steps"), help: "Stop after this many optimizer steps (sets the schedule's length).") var maxSteps: Int?
-    @Option(name: .customLong("clip-norm"), help: "Clip the global gradient norm to this (0: no clipping).") var clipNorm: Float = 1
+    @Option(name: .customLong("clip-norm"), help: "Clip the global gradient norm to this. Default: no clipping (as in the ReMask recipe); 0 also means none.")
+    var clipNorm: Float?
 
     @Option(name: .customLong("lilith-acceleration")) var lilithAcceleration: Float = 1
     @Option(name: .customLong("lilith-beta1")) var lilithBeta1: Float = 0.9
@@ -110,8 +134,8 @@ struct TrainCommand: ParsableCommand {
         "lilith-beta-v", "lilith-beta1", "lilith-beta2", "lilith-ema-beta", "lilith-ema-k", "lilith-eps",
         "lilith-g-norm-min", "lilith-ratio-min", "lora-alpha", "lora-dropout", "lora-rank", "lora-targets",
         "mask-count", "mask-mix", "mask-ramp", "mask-rate", "mask-replacement", "max-length", "max-steps",
-        "micro-batch", "min-learning-rate", "model", "objective", "optimizer", "out", "packing", "pct-start",
-        "resume", "sample-tokens", "samples", "save-every", "schedule", "seed", "skip-bad-lines", "threads",
+        "masking", "micro-batch", "min-learning-rate", "model", "objective", "optimizer", "out", "packing", "pct-start",
+        "protect-answer", "resume", "sample-tokens", "samples", "save-every", "schedule", "seed", "skip-bad-lines", "threads",
         "val", "val-limit", "val-split", "warmup-steps", "weight-decay",
     ]
 
@@ -157,7 +181,7 @@ struct TrainCommand: ParsableCommand {
         o.batchSize = batchSize
         o.epochs = epochs
         o.maxSteps = maxSteps
-        o.clipNorm = clipNorm > 0 ? clipNorm : nil
+        o.clipNorm = clipNorm.flatMap { $0 == 0 ? nil : $0 }
         if loraRank > 0 {
             var targets: Set<LoRATarget> = []
             for name in loraTargets.split(separator: ",") {
@@ -175,15 +199,16 @@ struct TrainCommand: ParsableCommand {
         return o
     }
 
-    /// The objective's masking preset with the flags applied.
-    func masking(for objective: Objective) throws -> MaskingPolicy {
-        var m: MaskingPolicy = switch objective {
-        case .sft: .sft
-        case .maskedThought: .maskedThought
-        case .remask: cotRules ? .remaskCoT : .remask
+    /// The masking flags as given (nil where not given).
+    func maskingSettings() throws -> MaskingSettings {
+        var m = MaskingSettings(cotRules: cotRules, rate: maskRate, mixFraction: maskMix, rampFraction: maskRamp,
+                                protectAnswer: protectAnswer, rationaleLabelDrop: labelMaskRate, answerOnly: answerOnlyRate)
+        if let masking {
+            guard let preset = MaskingSettings.Preset(rawValue: masking) else {
+                throw ValidationError("--masking must be one of \(MaskingSettings.Preset.allCases.map(\.rawValue).joined(separator: ", ")), got '\(masking)'")
+            }
+            m.preset = preset
         }
-        guard objective != .sft else { return m }
-        m.rate = maskRate
         if let maskCount {
             switch maskCount {
             case "per-token": m.count = .perToken
@@ -195,16 +220,20 @@ struct TrainCommand: ParsableCommand {
             switch maskReplacement {
             case "mask": m.replacement = .maskToken
             case "random": m.replacement = .randomToken
-            case "mix": m.replacement = .mix(maskFraction: maskMix)
+            case "mix": m.replacement = .mix(maskFraction: 0.5)
             default: throw ValidationError("--mask-replacement must be mask, random or mix, got '\(maskReplacement)'")
             }
         }
-        if let maskRamp { m.rampFraction = maskRamp }
-        if objective == .remask && cotRules {
-            m.rationaleLabelDrop = labelMaskRate
-            m.answerOnly = answerOnlyRate
-        }
         return m
+    }
+
+    /// The objective's masking defaults with every masking flag given applied.
+    func masking(for objective: Objective) throws -> MaskingPolicy {
+        do {
+            return try maskingSettings().policy(for: objective)
+        } catch let problem as MaskingSettings.Problem {
+            throw ValidationError(problem.description)
+        }
     }
 
     func run() throws {

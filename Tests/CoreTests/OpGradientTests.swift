@@ -78,6 +78,33 @@ final class OpGradientTests: XCTestCase {
         GradCheck().run([param([vocab, d], &rng)]) { Tensor.embedding($0[0], ids: ids) }
     }
 
+    /// Rows of a table stood in for by replacements (trainable tokens): the same values as the table with those
+    /// rows overwritten, and gradients for the replacements and for the table's other rows only.
+    func testEmbeddingAndLinearWithReplacedRows() {
+        for _ in 0..<3 {
+            let vocab = dim(4...10, &rng), d = dim(1...9, &rng), n = dim(1...6, &rng)
+            let rows: [Int32] = [Int32(vocab - 1), 1]
+            let ids: [Int32] = (0..<n).map { _ in Int32(rng.nextInt(below: vocab)) } + [Int32(vocab - 1), 1, Int32(vocab - 1), 0]
+            let table = param([vocab, d], &rng), replacements = param([2, d], &rng), x = param([2, n, d], &rng)
+            let merged = Tensor(table.values, shape: table.shape)
+            for (j, row) in rows.enumerated() {
+                (merged.pointer + Int(row) * d).update(from: replacements.pointer + j * d, count: d)
+            }
+            Autograd.withNoGrad {
+                XCTAssertEqual(Tensor.embedding(table, ids: ids, replacingRows: rows, with: replacements).values,
+                               Tensor.embedding(merged, ids: ids).values)
+                let a = x.linear(table, replacingRows: rows, with: replacements).values, b = x.linear(merged).values
+                for (u, v) in zip(a, b) { XCTAssertEqual(u, v, accuracy: 1e-5) }
+            }
+            GradCheck().run([table, replacements]) { Tensor.embedding($0[0], ids: ids, replacingRows: rows, with: $0[1]) }
+            GradCheck().run([x, table, replacements]) { $0[0].linear($0[1], replacingRows: rows, with: $0[2]) }
+            // A frozen table (LoRA): only the input and the replacements get gradients.
+            let frozen = Tensor(table.values, shape: table.shape)
+            GradCheck().run([x, replacements]) { $0[0].linear(frozen, replacingRows: rows, with: $0[1]) }
+            GradCheck().run([replacements]) { Tensor.embedding(frozen, ids: ids, replacingRows: rows, with: $0[0]) }
+        }
+    }
+
     func testCausalAttentionGroupedQueryRotary() {
         // full, partial and no rotary; MHA and GQA
         for (heads, kvHeads, headDim, rotary) in [(2, 2, 4, 4), (4, 2, 8, 4), (3, 1, 6, 0), (6, 3, 8, 8)] {

@@ -25,7 +25,7 @@ final class EngineTests: XCTestCase {
         let shots = "Question: Which is a metal?\nAnswer: iron\n\nQuestion: What do plants need?\nAnswer: light\n\n"
         func item(_ id: String, _ fewShot: String, _ q: String, _ choices: [String], _ gold: Int) -> MultipleChoiceItem {
             MultipleChoiceItem(id: id, fewShot: fewShot, query: "Question: \(q)\nAnswer:", continuations: choices.map { " " + $0 },
-                               normLengths: choices.map(\.utf8.count), gold: gold)
+                               normLengths: choices.map(\.unicodeScalars.count), gold: gold)
         }
         return [item("a", shots, "What melts ice?", ["heat", "cold air", "a magnet"], 0),
                 item("b", shots, "Which is a planet?", ["Mars", "the Moon"], 0),

@@ -94,13 +94,38 @@ final class TaskDataTests: XCTestCase {
         let harness = TaskPrompts.gsm8k(problems, shots: 1, source: .seeded, seed: 1234, style: .harness, endOfTurn: "<eos>")
         XCTAssertEqual(harness[0].query, "Question: Q0?\nAnswer:")
         XCTAssertTrue(harness[0].fewShot.hasSuffix("\n#### \(harness[0].fewShot.dropLast(2).last!)\n\n"), harness[0].fewShot)
-        XCTAssertEqual(harness[0].stopStrings, ["\n\n", "Question:"])
+        // lm-evaluation-harness lm_eval/tasks/gsm8k/gsm8k.yaml (version 3.0): until "Question:", "</s>", "<|im_end|>".
+        XCTAssertEqual(harness[0].stopStrings, ["Question:", "</s>", "<|im_end|>"])
+        XCTAssertFalse(harness[0].stopStrings.contains("\n\n"), "the harness no longer stops at a blank line")
         let remask = TaskPrompts.gsm8k(problems, shots: 1, source: .seeded, seed: 1234, style: .remask, endOfTurn: "<eos>")
         XCTAssertEqual(remask[1].query, "<|user|>\nQ1?\n<|rationale|>\n")
+        XCTAssertEqual(remask[1].stopStrings, ["<|user|>"])
+        let packageItems = TaskPrompts.gsm8k(problems, shots: 5, source: .package, seed: 1234, style: .harness, endOfTurn: "")
+        XCTAssertEqual(packageItems[0].stopStrings, ["Question:", "</s>", "<|im_end|>"])
         XCTAssertTrue(remask[1].fewShot.contains("<|rationale|>\nAdd 2 apples.\n<|answer|>\n"), remask[1].fewShot)
         XCTAssertTrue(remask[1].fewShot.hasSuffix("<eos>\n"))
         let package = TaskPrompts.gsm8k(problems, shots: 5, source: .package, seed: 1234, style: .harness, endOfTurn: "")
         XCTAssertEqual(package[2].fewShot, "Question: P?\nAnswer: p\n\n")
         XCTAssertEqual(package[2].answer, "2")
+    }
+
+    /// acc_norm divides by the choice's length in characters (Python's `len(str)`: Unicode scalars), not UTF-8
+    /// bytes. "ééé" is 3 characters but 6 bytes: per character "abcd" wins, per byte "ééé" would.
+    func testAccNormDividesByCharactersNotBytes() throws {
+        let path = try write("mc.jsonl", #"{"prompt": "Pick:", "choices": [" \u00e9\u00e9\u00e9", " abcd"], "gold": 1}"#)
+        guard case .multipleChoice(let items) = try UserTaskFile.read(path) else { return XCTFail("expected multiple-choice items") }
+        XCTAssertEqual(items[0].continuations, [" ééé", " abcd"])
+        XCTAssertEqual(items[0].normLengths, [3, 4], "characters, without the leading space")
+        XCTAssertEqual(items[0].continuations.map { $0.dropFirst().utf8.count }, [6, 4], "bytes would differ")
+        let lls = [-3.3, -4.2]
+        let (pred, predNorm) = Evaluator.predictions(lls, normLengths: items[0].normLengths)
+        XCTAssertEqual(pred, 0)
+        XCTAssertEqual(predNorm, 1, "-4.2/4 > -3.3/3")
+        XCTAssertEqual(Evaluator.predictions(lls, normLengths: [6, 4]).predNorm, 0, "dividing by bytes picks the other choice")
+
+        // ARC items count characters too; a decomposed accent is two scalars, as in Python.
+        let question = OlmoEvalData.ARCQuestion(id: "q", query: "Question: Q?\nAnswer:", choices: ["ééé", "abcd", "e\u{301}"], gold: 1,
+                                                packageContext: "Question: Q?\nAnswer:")
+        XCTAssertEqual(TaskPrompts.arc([question], shots: 0, source: .seeded, seed: 1)[0].normLengths, [3, 4, 2])
     }
 }

@@ -88,12 +88,23 @@ final class CommandLineTests: XCTestCase {
         let blocker = folder.appendingPathComponent("a-file")
         try Data("x".utf8).write(to: blocker)
         let tiny = GoldenModelTests.fixtures.appendingPathComponent("tiny-llama").path
-        for (args, expected) in [
+        let masked = folder.appendingPathComponent("masked.yaml")
+        try "objective: masked-thought\nmask-rate: 0.3\n".write(to: masked, atomically: true, encoding: .utf8)
+        let cases: [([String], String)] = [
             (["train", "--config", config.path, "--data", data.path, "--out", "x"], "\(config.path):2"),
+            (["train", "--data", data.path, "--out", "x", "--objective", "sft", "--mask-rate", "0.4"], "sft masks no inputs, so --mask-rate cannot apply"),
+            (["train", "--data", data.path, "--out", "x", "--objective", "sft", "--no-protect-answer"], "--protect-answer cannot apply"),
+            (["train", "--data", data.path, "--out", "x", "--objective", "sft", "--masking", "remask-cot"], "--masking remask-cot cannot apply"),
+            (["train", "--config", masked.path, "--data", data.path, "--out", "x", "--objective", "sft"], "sft masks no inputs"),
+            (["train", "--data", data.path, "--out", "x", "--masking", "spans"], "--masking must be one of none, masked-thought, remask, remask-cot"),
+            (["train", "--data", data.path, "--out", "x", "--mask-mix", "0.3"], "--mask-mix applies only with --mask-replacement mix"),
+            (["train", "--data", data.path, "--out", "x", "--objective", "masked-thought", "--label-mask-rate", "2"], "--label-mask-rate must be in [0, 1]"),
+            (["train", "--data", data.path, "--out", "x", "--clip-norm=-1"], "--clip-norm must be positive"),
             (["train", "--data", data.path, "--out", "x", "--objective", "dpo"], "--objective must be one of sft, masked-thought, remask"),
             (["train", "--data", data.path, "--out", "x", "--batch-size", "24"], "--batch-size (24) must be a multiple of --micro-batch (16)"),
             (["train", "--model", tiny, "--data", data.path, "--out", blocker.appendingPathComponent("run").path], blocker.path),
-        ] {
+        ]
+        for (args, expected) in cases {
             let r = try run(args)
             XCTAssertNotEqual(r.status, 0, "\(args)")
             XCTAssertTrue(r.stderr.contains(expected), "\(args): \(r.stderr)")

@@ -91,6 +91,11 @@ final class LoRAModelTests: XCTestCase {
             (["peft_type": "IA3", "target_modules": ["q_proj"]], "peft_type IA3 is not LORA"),
             (["peft_type": "LORA", "r": 0, "target_modules": ["q_proj"]], "\"r\" must be a positive integer"),
             (["peft_type": "LORA", "r": 8], "\"target_modules\" must be a list"),
+            (["r": 2, "target_modules": ["q_proj"], "trainable_token_indices": ["norm": [1]]],
+             "trainable tokens of module \"norm\" are not supported"),
+            (["r": 2, "target_modules": ["q_proj"], "trainable_token_indices": [500]],
+             "trainable token index 500 is outside the vocabulary of 96"),
+            (["r": 2, "target_modules": ["q_proj"], "trainable_token_indices": [1, 1]], "trainable embedding token indices repeat"),
         ]
         _ = try saveTrainedAdapters()
         for (json, message) in cases {
@@ -101,5 +106,28 @@ final class LoRAModelTests: XCTestCase {
         let path = folder.appendingPathComponent("adapter_config.json")
         try JSONSerialization.data(withJSONObject: ["r": 2, "target_modules": "all-linear"]).write(to: path)
         XCTAssertEqual(try LoRAConfig.peft(configAt: path.path).config, LoRAConfig(rank: 2, alpha: 8, dropout: 0))
+        // A list of trainable tokens is the input embedding's (PEFT's meaning); a dictionary names the modules.
+        try JSONSerialization.data(withJSONObject: ["r": 2, "target_modules": ["q_proj"], "trainable_token_indices": [4, 9]]).write(to: path)
+        XCTAssertEqual(try LoRAConfig.peft(configAt: path.path).config.trainableTokens, TrainableTokenIndices(embedding: [4, 9]))
+        try JSONSerialization.data(withJSONObject: ["r": 2, "target_modules": ["q_proj"],
+                                                    "trainable_token_indices": ["model.embed_tokens": [4], "lm_head": [7, 2]]]).write(to: path)
+        XCTAssertEqual(try LoRAConfig.peft(configAt: path.path).config.trainableTokens, TrainableTokenIndices(embedding: [4], output: [7, 2]))
+    }
+
+    /// Trainable token rows (untied fixture: rows of the embedding and of lm_head) round-trip under PEFT's
+    /// names and `trainable_token_indices`.
+    func testTrainableTokenRowsRoundTripInPEFTLayout() throws {
+        let config = LoRAConfig(rank: 2, alpha: 4, dropout: 0, targets: [.q],
+                                trainableTokens: TrainableTokenIndices(embedding: [5, 88], output: [88, 3]))
+        let expected = try saveTrainedAdapters(config)
+        let names = try SafetensorsFile(path: folder.appendingPathComponent("adapter_model.safetensors").path).tensorNames
+        XCTAssertTrue(names.contains("base_model.model.model.embed_tokens.token_adapter.trainable_tokens_delta"), "\(names)")
+        XCTAssertTrue(names.contains("base_model.model.lm_head.token_adapter.trainable_tokens_delta"), "\(names)")
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("adapter_config.json"))) as! [String: Any]
+        XCTAssertEqual(json["trainable_token_indices"] as? [String: [Int]], ["embed_tokens": [5, 88], "lm_head": [88, 3]])
+        let model = try LanguageModel.load(Self.fixture).model
+        let adapters = try model.attachLoRA(folder: folder.path)
+        XCTAssertEqual(adapters.config, config)
+        XCTAssertEqual(logits(model), expected)
     }
 }

@@ -106,6 +106,67 @@ final class LoRATests: XCTestCase {
         checkGradients(Self.stableLM, LoRAConfig(rank: 2, alpha: 3, dropout: 0, targets: [.q, .v, .o, .up]), training: false)
     }
 
+    static let untiedLlama = DecoderConfig.llama(vocabSize: 23, hidden: 16, layers: 2, heads: 4, kvHeads: 2, intermediate: 24,
+                                                 tiedEmbeddings: false)
+
+    /// Tokens of the gradient batch (so their embedding rows get gradients) and one that is not in it.
+    static func trainableTokens() -> [Int] {
+        let seen = Batch(vocab: 23, seed: 6).tokens.map(Int.init)
+        return Array(Set(seen.prefix(3))).sorted() + [Set(0..<23).subtracting(seen).min()!]
+    }
+
+    /// Trainable token rows against central differences: one row shared by the tied embedding and output, or
+    /// separate rows in each table of an untied model.
+    func testTrainableTokenRowGradients() {
+        let tokens = Self.trainableTokens()
+        checkGradients(Self.llama, LoRAConfig(rank: 2, alpha: 3, dropout: 0, targets: [.q, .down],
+                                              trainableTokens: TrainableTokenIndices(tokens)), training: false)
+        checkGradients(Self.untiedLlama, LoRAConfig(rank: 2, alpha: 3, dropout: 0, targets: [.v],
+                                                    trainableTokens: TrainableTokenIndices(embedding: tokens, output: [tokens[1], 9, 0])),
+                       training: false)
+    }
+
+    /// Token rows are named as PEFT names them and start as the base rows (the same outputs, but for the
+    /// rounding of the replaced logit columns' own GEMM); the tables stay
+    /// frozen; merging writes the rows into the tables and changes no other row.
+    func testTrainableTokenRowsNamesFrozenTablesAndMerge() {
+        let tokens = Self.trainableTokens()
+        for config in [Self.llama, Self.untiedLlama] {
+            let model = CausalLM(config: config, seed: 1)
+            let batch = Batch(vocab: 23, seed: 6)
+            let before = batch.logits(model)
+            let tables = config.tiedEmbeddings ? ["model.embed_tokens.weight"] : ["model.embed_tokens.weight", "lm_head.weight"]
+            let original = tables.map { model.parameters[$0]!.tensor.values }
+            let adapters = model.attachLoRA(LoRAConfig(rank: 2, targets: [.o], trainableTokens: TrainableTokenIndices(tokens)))
+            XCTAssertEqual(adapters.parameters.parameters.suffix(tables.count).map(\.name), tables.map {
+                "base_model.model.\($0.dropLast(".weight".count)).token_adapter.trainable_tokens_delta"
+            })
+            XCTAssertEqual(adapters.config.trainableTokens.output, config.tiedEmbeddings ? [] : tokens)
+            for (a, b) in zip(batch.logits(model), before) { XCTAssertEqual(a, b, accuracy: 1e-6) }
+            Self.perturb(adapters.parameters, std: 0.3, seed: 2)
+            batch.loss(model).backward()
+            XCTAssertNil(model.parameters.grads)
+            for rows in adapters.tokenRows!.distinct {
+                XCTAssertTrue(rows.values.tensor.grad!.values.contains { $0 != 0 }, rows.values.name)
+            }
+            let adapted = batch.logits(model)
+            adapters.merge()
+            for (a, m) in zip(adapted, batch.logits(model)) { XCTAssertEqual(a, m, accuracy: 1e-5) }
+            let width = config.hidden
+            for (name, old) in zip(tables, original) {
+                let new = model.parameters[name]!.tensor.values
+                for row in 0..<config.vocabSize {
+                    let range = row * width..<(row + 1) * width
+                    if tokens.contains(row) {
+                        XCTAssertNotEqual(Array(new[range]), Array(old[range]), "\(name) row \(row)")
+                    } else {
+                        XCTAssertEqual(Array(new[range]), Array(old[range]), "\(name) row \(row)")
+                    }
+                }
+            }
+        }
+    }
+
     func testFrozenBaseGetsNoGradientsWhileInputsDo() {
         let model = CausalLM(config: Self.llama, seed: 1)
         XCTAssertTrue(model.parameters.isTrainable)
@@ -148,10 +209,10 @@ final class LoRATests: XCTestCase {
         }
     }
 
-    /// Cached generation (`extend`) sees the adapters too.
+    /// Cached generation (`extend`) sees the adapters too, and the trainable token rows.
     func testCachedInferenceUsesAdapters() {
         let model = CausalLM(config: Self.llama, seed: 1)
-        let adapters = model.attachLoRA(LoRAConfig(rank: 2))
+        let adapters = model.attachLoRA(LoRAConfig(rank: 2, trainableTokens: TrainableTokenIndices([1, 5, 7])))
         Self.perturb(adapters.parameters, std: 0.3, seed: 2)
         let tokens: [Int32] = [3, 1, 4, 1, 5]
         let full = Autograd.withNoGrad { model.logits(tokens, batch: 1, length: 5) }.values.suffix(23)

@@ -93,6 +93,38 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(trained.chatTemplate, PromptFormat.seedChatTemplate)
     }
 
+    /// SFT takes the label rules (its first loss changes; no `[mask]` token is added) but refuses input masking.
+    func testSFTAppliesLabelRulesAndRefusesInputMasking() throws {
+        let model = try tinyModel(), data = try sampleData()
+        func firstLoss(_ o: TrainingOptions) throws -> Double {
+            let trainer = try Trainer(o, modelPath: model, log: { _ in })
+            XCTAssertNil(trainer.languageModel.tokenizer?.id(of: "[mask]"), "sft adds no [mask] token")
+            _ = try trainer.run()
+            let rows = try MetricsLog.read(URL(fileURLWithPath: o.outputPath).appendingPathComponent("metrics.jsonl"))
+            return try XCTUnwrap(rows.first { $0.split == .train }?.loss)
+        }
+        var plain = options(data, out: try makeScratchFolder(), objective: .sft)
+        plain.maxSteps = 1
+        var rules = plain
+        rules.outputPath = try makeScratchFolder().path
+        rules.masking.rationaleLabelDrop = 0.5
+        rules.masking.answerOnly = 0.5
+        XCTAssertNotEqual(try firstLoss(plain), try firstLoss(rules), "the label rules change which labels sft trains on")
+        // The checkpoint records the policy: resuming the run without its label rules is refused.
+        var resumed = plain
+        resumed.outputPath = rules.outputPath
+        resumed.resume = true
+        XCTAssertThrowsError(try Trainer(resumed, modelPath: model, log: { _ in }).run()) { error in
+            XCTAssertTrue("\(error)".contains("masking"), "\(error)")
+        }
+        var bad = plain
+        bad.outputPath = try makeScratchFolder().path
+        bad.masking.rate = 0.4
+        XCTAssertThrowsError(try Trainer(bad, modelPath: model, log: { _ in })) { error in
+            XCTAssertTrue("\(error)".contains("sft masks no inputs"), "\(error)")
+        }
+    }
+
     /// A loss that turns NaN stops the run with a message and leaves the last checkpoint as it was.
     func testNonFiniteLossStopsAndKeepsTheLastGoodCheckpoint() throws {
         let model = try tinyModel(), data = try sampleData()

@@ -5,87 +5,209 @@ import XCTest
 
 final class StudyConfigTests: XCTestCase {
     /// A stand-in for `remask train`'s flags (the command-line tests check the shipped configs against the real ones).
-    let trainFlags: Set<String> = ["learning-rate", "epochs", "optimizer", "lora-rank", "mask-rate", "data", "out", "seed",
-                                   "objective", "model", "val", "resume", "config"]
+    let trainFlags: Set<String> = ["learning-rate", "epochs", "optimizer", "lora-rank", "mask-rate", "max-steps", "data", "out",
+                                   "seed", "objective", "model", "val", "resume", "config"]
 
     func parse(_ text: String) throws -> StudyConfig {
         try StudyConfig(ConfigFile(text: text, format: .yaml, path: "study.yaml"), trainFlags: trainFlags)
     }
 
-    func testSettingsAndDefaults() throws {
-        let config = try parse("""
-            name: demo
-            model: scratch
-            scratch-hidden: 64
-            scratch-heads: 2
-            scratch-kv-heads: 1
-            benchmark-seed: 9
-            train-problems: 50
-            problem-steps: [3, 5]
-            objectives: [sft, remask]
-            seeds: [4, 5, 6]
-            tuning-seed: 7
-            tune.learning-rate: [1e-3, 3e-3]
-            tune.epochs: [1, 2]
-            train.optimizer: adamw
-            remask.mask-rate: 0.2
-            """)
+    static let full = """
+        name: demo
+        model: scratch
+        scratch-hidden: 64
+        scratch-heads: 2
+        scratch-kv-heads: 1
+        benchmark-seed: 9
+        test-problems: 30
+        validation-problems: 20
+        train-problems: 50
+        problem-steps: [3, 5]
+        base-problems: 400
+        base-steps: [1, 3]
+        choices: 3
+        gate-lookup: 0.8
+        gate-arithmetic: 0.5
+        arms: [sft, mt, remask]
+        arm.mt.objective: masked-thought
+        arm.mt.mask-rate: 0.3
+        arm.remask.learning-rate: 2e-3
+        regimes: [small, all]
+        regime.small.problems: 10
+        regime.small.epochs: 4
+        dose-regime: small
+        dose-arms: [mt, remask]
+        dose-rates: [0.1, 0.5]
+        seeds: [4, 5]
+        eval-batch-size: 8
+        max-new-tokens: 64
+        base.epochs: 2
+        base.learning-rate: 1e-2
+        train.optimizer: adamw
+        train.epochs: 1
+        """
+
+    func testFullConfigParses() throws {
+        let config = try parse(Self.full)
         XCTAssertEqual(config.name, "demo")
         guard case .scratch(let spec) = config.model else { return XCTFail("expected a scratch model") }
-        XCTAssertEqual([spec.hidden, spec.heads, spec.kvHeads, spec.layers], [64, 2, 1, 4])
-        XCTAssertEqual(config.benchmark, BenchmarkSpec(seed: 9, train: 50, validation: 200, test: 200, steps: 3...5, choices: 4))
-        XCTAssertEqual(config.objectives, [.sft, .remask])
-        XCTAssertEqual(config.seeds, [4, 5, 6])
-        XCTAssertEqual(config.tuningSeed, 7)
-        XCTAssertEqual(config.tuningProblems, 200)
-        XCTAssertEqual(config.testProblems, 200)
+        XCTAssertEqual(spec, ScratchModelSpec(hidden: 64, layers: 4, heads: 2, kvHeads: 1, intermediate: 384, merges: 400))
+        XCTAssertEqual(config.benchmark, ChainBenchmarkSpec(seed: 9, test: 30, validation: 20, train: 50, steps: 3...5,
+                                                            base: 400, baseSteps: 1...3, choices: 3))
+        XCTAssertEqual(config.gate, Gate(lookup: 0.8, arithmetic: 0.5))
+        XCTAssertEqual(config.arms.map(\.name), ["sft", "mt", "remask"])
+        XCTAssertEqual(config.arms.map(\.objective), [.sft, .maskedThought, .remask])
+        XCTAssertEqual(config.arms.map { $0.flags.map(\.key) }, [[], ["mask-rate"], ["learning-rate"]])
+        XCTAssertEqual(config.regimes.map(\.name), ["small", "all"])
+        XCTAssertEqual(config.regimes.map(\.problems), [10, 50])
+        XCTAssertEqual(config.regimes.map { $0.flags.map(\.key) }, [["epochs"], []])
+        XCTAssertEqual(config.doseRegime, "small")
+        XCTAssertEqual(config.doseArms, ["mt", "remask"])
+        XCTAssertEqual(config.doseRates, [0.1, 0.5])
+        XCTAssertEqual(config.seeds, [4, 5])
+        XCTAssertEqual(config.evalBatchSize, 8)
+        XCTAssertEqual(config.maxNewTokens, 64)
+        // Defaults of the primary comparison: the remask arm in the first regime.
+        XCTAssertEqual(config.primaryArm, "remask")
+        XCTAssertEqual(config.primaryRegime, "small")
+        XCTAssertEqual(config.baseTrainFlags(), ["--epochs=2", "--learning-rate=0.01"])
 
-        // Every combination, the first tuned flag varying slowest.
-        XCTAssertEqual(config.tuningGrid.map { $0.map { "\($0.key)=\($0.value)" } },
-                       [["learning-rate=1e-3", "epochs=1"], ["learning-rate=1e-3", "epochs=2"],
-                        ["learning-rate=3e-3", "epochs=1"], ["learning-rate=3e-3", "epochs=2"]])
-        // Shared flags, then the objective's own, then the tuned ones.
-        let assignment = config.tuningGrid[1]
-        XCTAssertEqual(config.trainFlags(.remask, assignment: assignment),
-                       ["--optimizer=adamw", "--mask-rate=0.2", "--learning-rate=1e-3", "--epochs=2"])
-        XCTAssertEqual(config.trainFlags(.sft, assignment: []), ["--optimizer=adamw"])
+        // Flags: every run's, then the regime's, then the arm's, then a dose rate (the parser keeps the last).
+        let mt = config.arms[1], small = config.regimes[0], all = config.regimes[1]
+        XCTAssertEqual(config.trainFlags(mt, regime: small, rate: nil),
+                       ["--optimizer=adamw", "--epochs=1", "--epochs=4", "--mask-rate=0.3"])
+        XCTAssertEqual(config.trainFlags(mt, regime: small, rate: 0.5),
+                       ["--optimizer=adamw", "--epochs=1", "--epochs=4", "--mask-rate=0.3", "--mask-rate=0.5"])
+        XCTAssertEqual(config.trainFlags(config.arms[0], regime: all, rate: nil), ["--optimizer=adamw", "--epochs=1"])
+
+        // Cells: regimes × seeds × arms, then the dose cells (seeds × dose arms × rates) in the dose regime.
+        let cells = config.cells
+        XCTAssertEqual(cells.count, 2 * 2 * 3 + 2 * 2 * 2)
+        XCTAssertEqual(cells.prefix(12).map(\.path), [
+            "runs/small/sft/seed-4", "runs/small/mt/seed-4", "runs/small/remask/seed-4",
+            "runs/small/sft/seed-5", "runs/small/mt/seed-5", "runs/small/remask/seed-5",
+            "runs/all/sft/seed-4", "runs/all/mt/seed-4", "runs/all/remask/seed-4",
+            "runs/all/sft/seed-5", "runs/all/mt/seed-5", "runs/all/remask/seed-5",
+        ])
+        XCTAssertEqual(cells.dropFirst(12).map(\.path), [
+            "runs/small/mt@0.1/seed-4", "runs/small/mt@0.5/seed-4", "runs/small/remask@0.1/seed-4", "runs/small/remask@0.5/seed-4",
+            "runs/small/mt@0.1/seed-5", "runs/small/mt@0.5/seed-5", "runs/small/remask@0.1/seed-5", "runs/small/remask@0.5/seed-5",
+        ])
+        XCTAssertEqual(cells[13].armLabel, "mt@0.5")
+        XCTAssertEqual(cells[13].rate, 0.5)
+        XCTAssertEqual(cells[13].arm.objective, .maskedThought)
+        XCTAssertTrue(cells.prefix(12).allSatisfy { $0.rate == nil })
+    }
+
+    func testDefaults() throws {
+        let config = try parse("seeds: [1, 2]\n")
+        XCTAssertEqual(config.name, "study")
+        XCTAssertEqual(config.model, .scratch(ScratchModelSpec(hidden: 128, layers: 4, heads: 4, kvHeads: 4, intermediate: 384, merges: 400)))
+        XCTAssertEqual(config.benchmark, ChainBenchmarkSpec(seed: 1, test: 2000, validation: 200, train: 2000, steps: 2...6,
+                                                            base: 20000, baseSteps: 1...4, choices: 4))
+        XCTAssertEqual(config.arms.map(\.name), ["sft", "masked-thought", "remask"])
+        XCTAssertEqual(config.regimes.map(\.name), ["all"])
+        XCTAssertEqual(config.regimes[0].problems, 2000)
+        XCTAssertEqual(config.primaryArm, "remask")
+        XCTAssertEqual(config.primaryRegime, "all")
+        XCTAssertNil(config.doseRegime)
+        XCTAssertEqual(config.cells.count, 2 * 3)
+        XCTAssertEqual(try parse("").seeds, Array(1...7))
+        // A one-step benchmark within the 1,898 distinct one-step problems; base problems of other lengths.
+        XCTAssertNoThrow(try parse("problem-steps: [1, 1]\ntest-problems: 1000\nvalidation-problems: 98\ntrain-problems: 800\nbase-steps: [2, 3]\n"))
+
+        // Without a remask arm the primary arm is the last; both can be set.
+        XCTAssertEqual(try parse("arms: [sft, masked-thought]\n").primaryArm, "masked-thought")
+        let chosen = try parse("arms: [sft, masked-thought, remask]\nregimes: [a, b]\nprimary-arm: masked-thought\nprimary-regime: b\n")
+        XCTAssertEqual([chosen.primaryArm, chosen.primaryRegime], ["masked-thought", "b"])
     }
 
     func testPretrainedModelAndFingerprint() throws {
         let a = try parse("model: /models/m.gguf\nseeds: [1, 2]\ntrain.lora-rank: 8\n")
         XCTAssertEqual(a.model, .pretrained(path: "/models/m.gguf"))
-        XCTAssertEqual(a.tuningGrid.count, 1)
         XCTAssertEqual(a.fingerprint, ["model=/models/m.gguf", "seeds=1,2", "train.lora-rank=8"])
+        XCTAssertEqual(a, try parse("model: /models/m.gguf\nseeds: [1, 2]\ntrain.lora-rank: 8\n"))
         XCTAssertNotEqual(a, try parse("model: /models/m.gguf\nseeds: [1, 2]\ntrain.lora-rank: 16\n"))
     }
 
-    func testErrorsNameTheLineAndTheProblem() {
+    /// Every refused config names the file, the line and the key.
+    func testErrorsNameTheLineAndTheKey() {
         let cases: [(String, String)] = [
             ("seeds: [1, 2]\nepochs: 3\n", "study.yaml:2: unknown setting 'epochs'"),
-            ("objectives: [sft, dpo]\n", "study.yaml:1: 'objectives' unknown objective 'dpo'"),
-            ("objectives: [remask, sft]\n", "must start with sft"),
-            ("objectives: [sft, sft]\n", "'sft' is listed twice"),
-            ("seeds: [1]\n", "needs at least 2 seeds"),
-            ("seeds: [1, x]\n", "'x' is not a non-negative integer"),
-            ("seeds: [1, 2]\ntuning-seed: 2\n", "must differ from the grid's seeds"),
-            ("problem-steps: [2, 7]\n", "'problem-steps' must be [lowest, highest] within 1...6"),
-            ("choices: 5\n", "'choices' must be 2, 3 or 4"),
-            ("train-problems: 0\n", "'train-problems' must be at least 1"),
-            ("train-problems: many\n", "'train-problems' must be an integer"),
-            ("validation-problems: 10\ntuning-problems: 11\n", "the validation split has 10"),
-            ("test-problems: 10\ntest-limit: 11\n", "the test split has 10"),
-            ("train.seed: 3\n", "study.yaml:1: 'train.seed': 'seed' is set by the study for each run"),
-            ("train.no-such-flag: 3\n", "'no-such-flag' is not a flag of remask train"),
-            ("dpo.learning-rate: 1e-3\n", "must be train., tune. or an objective"),
-            ("tune.learning-rate: 1e-3\n", "'tune.learning-rate' must be a non-empty list"),
-            ("tune.epochs: [1, 2]\nsft.epochs: 3\n", "'tune.epochs' is also set under train. or an objective"),
+            ("seeds: [1, 2]\narms: [remask, sft]\n", "study.yaml:2: 'arms' must start with an sft arm"),
+            ("arms: [sft, dpo]\n", "study.yaml:1: arm 'dpo': unknown objective 'dpo'"),
+            ("arms: [sft, x]\narm.x.objective: dpo\n", "study.yaml:2: arm 'x': unknown objective 'dpo'"),
+            ("seeds: [1, 2]\narms: [sft]\n", "study.yaml:2: 'arms' needs an arm to compare with the sft baseline"),
+            ("arms: [sft, sft]\n", "study.yaml:1: 'arms' 'sft' is listed twice"),
+            ("arms: [sft, a/b]\n", "study.yaml:1: 'arms' 'a/b' cannot name a folder"),
+            ("arms: [sft, remask]\nseeds: [1, 2]\narm.mt.mask-rate: 0.2\n", "study.yaml:3: 'arm.mt.mask-rate': arms does not list 'mt'"),
+            ("seeds: [1, 2]\narm.mt.objective: masked-thought\n", "study.yaml:2: 'arm.mt.objective': arms does not list 'mt'"),
+            ("regimes: [a]\nregime.b.epochs: 2\n", "study.yaml:2: 'regime.b.epochs': regimes does not list 'b'"),
+            ("train-problems: 10\nregimes: [a]\nregime.a.problems: 11\n",
+             "study.yaml:3: 'regime.a.problems' must be an integer in 1...10 (train-problems)"),
+            ("regimes: [a]\nregime.a.problems: 0\n", "study.yaml:2: 'regime.a.problems' must be an integer"),
+            ("regimes: [a]\nregime.a.problems: many\n", "study.yaml:2: 'regime.a.problems' must be an integer"),
+            ("regimes: [a, a]\n", "study.yaml:1: 'regimes' 'a' is listed twice"),
+            ("regimes: [../x]\n", "study.yaml:1: 'regimes' '../x' cannot name a folder"),
+            ("seeds: [1, 2]\ntrain.seed: 3\n", "study.yaml:2: 'train.seed': 'seed' is set by the study for each run"),
+            ("base.data: x.jsonl\n", "study.yaml:1: 'base.data': 'data' is set by the study for each run"),
+            ("arms: [sft, remask]\narm.remask.objective: remask\narm.remask.out: x\n",
+             "study.yaml:3: 'arm.remask.out': 'out' is set by the study for each run"),
+            ("train.no-such-flag: 3\n", "study.yaml:1: 'train.no-such-flag': 'no-such-flag' is not a flag of remask train"),
+            ("regimes: [a]\nregime.a.no-such-flag: 3\n", "study.yaml:2: 'regime.a.no-such-flag': 'no-such-flag' is not a flag"),
+            ("tune.learning-rate: [1e-3]\n", "study.yaml:1: 'tune.learning-rate' must be train.<flag>"),
+            ("arm.remask.x.y: 1\n", "study.yaml:1: 'arm.remask.x.y' must be train.<flag>"),
+            ("regimes: [a]\ndose-regime: b\ndose-arms: [remask]\ndose-rates: [0.2]\n",
+             "study.yaml:2: 'dose-regime' must name one of the regimes (a)"),
+            ("dose-arms: [remask]\ndose-rates: [0.2]\n", "study.yaml:1: 'dose-arms' needs dose-regime"),
+            ("dose-regime: all\ndose-rates: [0.2]\n", "study.yaml:1: 'dose-regime' needs dose-arms and dose-rates"),
+            ("dose-regime: all\ndose-arms: [sft]\ndose-rates: [0.2]\n", "study.yaml:2: 'dose-arms' 'sft' must be one of the masking arms"),
+            ("dose-regime: all\ndose-arms: [nope]\ndose-rates: [0.2]\n", "study.yaml:2: 'dose-arms' 'nope' must be one of the masking arms"),
+            ("dose-regime: all\ndose-arms: [remask]\ndose-rates: [0]\n", "study.yaml:3: 'dose-rates' '0' is not a rate in (0, 1]"),
+            ("dose-regime: all\ndose-arms: [remask]\ndose-rates: [0.2, 1.5]\n", "study.yaml:3: 'dose-rates' '1.5' is not a rate in (0, 1]"),
+            ("dose-regime: all\ndose-arms: [remask]\ndose-rates: [x]\n", "study.yaml:3: 'dose-rates' 'x' is not a rate in (0, 1]"),
+            ("dose-regime: all\ndose-arms: [remask, remask]\ndose-rates: [0.2]\n", "study.yaml:2: 'dose-arms' 'remask' is listed twice"),
+            ("dose-regime: all\ndose-arms: [remask]\ndose-rates: [0.2, 0.20]\n", "study.yaml:3: 'dose-rates' rate 0.2 is listed twice"),
+            ("seeds: [1]\n", "study.yaml:1: 'seeds' needs at least 2 seeds"),
+            ("seeds: [3, 1, 3]\n", "study.yaml:1: 'seeds' seed 3 is listed twice"),
+            ("seeds: [1, x]\n", "study.yaml:1: 'seeds' 'x' is not a non-negative integer"),
+            ("seeds: [1, -2]\n", "study.yaml:1: 'seeds' '-2' is not a non-negative integer"),
+            ("name: ../../x\n", "study.yaml:1: 'name' must be letters, digits"),
+            ("name: a/b\n", "study.yaml:1: 'name' must be letters, digits"),
+            ("name: ..\n", "study.yaml:1: 'name' must be letters, digits"),
+            ("name: .hidden\n", "study.yaml:1: 'name' must be letters, digits"),
+            ("scratch-hidden: 1000000000\n", "study.yaml:1: 'scratch-hidden' must be in 8...4096, got 1000000000"),
+            ("scratch-layers: 0\n", "study.yaml:1: 'scratch-layers' must be in 1...64"),
+            ("scratch-hidden: 100\nscratch-heads: 3\n", "study.yaml:2: 'scratch-heads' scratch-hidden 100 is not divisible by scratch-heads 3"),
+            ("scratch-hidden: 102\n", "study.yaml:1: 'scratch-hidden' scratch-hidden 102 is not divisible by scratch-heads 4"),
+            ("scratch-heads: 4\nscratch-kv-heads: 3\n", "study.yaml:2: 'scratch-kv-heads' scratch-heads 4 is not divisible by scratch-kv-heads 3"),
+            ("scratch-hidden: 12\nscratch-heads: 4\nscratch-kv-heads: 2\n", "study.yaml:2: 'scratch-heads' gives an odd head size 3"),
+            ("model: m.gguf\nbase.epochs: 2\n", "study.yaml:2: 'base.epochs' only applies to model: scratch"),
+            ("model: m.gguf\ngate-lookup: 0.5\n", "study.yaml:2: 'gate-lookup' only applies to model: scratch"),
             ("model: m.gguf\nscratch-hidden: 64\n", "study.yaml:2: 'scratch-hidden' only applies to model: scratch"),
-            ("scratch-hidden: 100\nscratch-heads: 3\n", "not divisible by scratch-heads 3"),
-            ("scratch-heads: 4\nscratch-kv-heads: 3\n", "not divisible by scratch-kv-heads 3"),
+            ("base-problems: 0\n", "study.yaml:1: 'base-problems' must be at least 1 for a scratch model"),
+            ("problem-steps: [0, 3]\n", "study.yaml:1: 'problem-steps' must be [lowest, highest] within 1...25"),
+            ("problem-steps: [2, 26]\n", "study.yaml:1: 'problem-steps' must be [lowest, highest] within 1...25"),
+            ("problem-steps: [5, 3]\n", "study.yaml:1: 'problem-steps' must be [lowest, highest] within 1...25"),
+            ("problem-steps: [3]\n", "study.yaml:1: 'problem-steps' must be [lowest, highest] within 1...25"),
+            ("problem-steps: [1, 1]\n", "study.yaml:1: 'problem-steps' 1...1 allows only 1898 distinct problems, fewer than the 4200"),
+            ("test-problems: 1000\nvalidation-problems: 100\ntrain-problems: 700\nproblem-steps: [1, 2]\nbase-steps: [1, 1]\nbase-problems: 99\n",
+             "study.yaml:5: 'base-steps' 1...1 allows only 1898 distinct problems, fewer than base-problems (99) and the other splits' 1800"),
+            ("base-steps: [1, 30]\n", "study.yaml:1: 'base-steps' must be [lowest, highest] within 1...25"),
+            ("gate-lookup: 1.5\n", "study.yaml:1: 'gate-lookup' must be a number in [0, 1]"),
+            ("gate-arithmetic: x\n", "study.yaml:1: 'gate-arithmetic' must be a number in [0, 1]"),
+            ("choices: 5\n", "study.yaml:1: 'choices' must be in 2...4"),
+            ("train-problems: 0\n", "study.yaml:1: 'train-problems' must be in 1...1000000"),
+            ("test-problems: many\n", "study.yaml:1: 'test-problems' must be an integer"),
+            ("primary-arm: sft\n", "study.yaml:1: 'primary-arm' must name one of the arms after the sft baseline"),
+            ("primary-arm: nope\n", "study.yaml:1: 'primary-arm' must name one of the arms after the sft baseline"),
+            ("primary-regime: nope\n", "study.yaml:1: 'primary-regime' must name one of the regimes"),
+            ("arms: [sft, remask]\narms: [sft]\n", "study.yaml:2: 'arms' is set twice"),
         ]
         for (text, expected) in cases {
             XCTAssertThrowsError(try parse(text), text) { error in
-                XCTAssertTrue("\(error)".contains(expected), "\(text): \(error)")
+                XCTAssertTrue(error is ConfigFileError, "\(text): \(type(of: error))")
+                XCTAssertTrue("\(error)".contains(expected), "\(text)\n  got: \(error)\n  expected: \(expected)")
             }
         }
     }

@@ -29,7 +29,7 @@ public enum UserTaskFile {
                 guard options.indices.contains(gold) else { throw DataError(line.location, "\"gold\" \(gold) is not an index into \"choices\"") }
                 guard !options.contains(where: \.isEmpty) else { throw DataError(line.location, "a choice is empty") }
                 choices.append(MultipleChoiceItem(id: id, fewShot: "", query: prompt, continuations: options,
-                                                  normLengths: options.map { $0.drop(while: \.isWhitespace).utf8.count }, gold: gold))
+                                                  normLengths: options.map { $0.drop(while: \.isWhitespace).unicodeScalars.count }, gold: gold))
             } else {
                 let stops = line.object["stop"] == nil ? ["\n\n"] : try line.strings("stop")
                 guard !prompt.isEmpty else { throw DataError(line.location, "\"prompt\" is empty") }

@@ -6,7 +6,8 @@ public struct MultipleChoiceItem: Sendable, Equatable {
     public var query: String
     /// Each choice as it continues the context (with its leading space, if any).
     public var continuations: [String]
-    /// Each choice's length in UTF-8 bytes, the acc_norm divisor (the choice text without the leading space).
+    /// Each choice's length in characters (Unicode scalars, as Python's `len(str)` counts them), the acc_norm
+    /// divisor (the choice text without the leading space).
     public var normLengths: [Int]
     public var gold: Int
 

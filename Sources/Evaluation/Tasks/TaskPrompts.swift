@@ -31,11 +31,12 @@ public enum TaskPrompts {
                 fewShot = sampler.shots(shots, for: i).map { questions[$0].query + " " + questions[$0].choices[questions[$0].gold] + "\n\n" }.joined()
             }
             return MultipleChoiceItem(id: q.id, fewShot: fewShot, query: q.query, continuations: q.choices.map { " " + $0 },
-                                      normLengths: q.choices.map(\.utf8.count), gold: q.gold)
+                                      normLengths: q.choices.map(\.unicodeScalars.count), gold: q.gold)
         }
     }
 
-    /// GSM8K in `style`; generation stops at a blank line or "Question:" (harness) or at "<|user|>" (remask).
+    /// GSM8K in `style`; generation stops at "Question:", "</s>" or "<|im_end|>" (harness) or at "<|user|>" (remask),
+    /// and at the model's end-of-turn tokens.
     public static func gsm8k(_ problems: [OlmoEvalData.GSM8KProblem], shots: Int, source: FewShotSource, seed: UInt64,
                              style: PromptStyle, endOfTurn: String) -> [GenerativeItem] {
         let sampler = FewShotSampler(ids: problems.map(\.id), seed: seed)
@@ -65,8 +66,12 @@ public enum TaskPrompts {
 
     static func harnessQuery(_ question: String) -> String { "Question: \(question)\nAnswer:" }
 
+    /// The harness's stop strings: `generation_kwargs.until` of `lm_eval/tasks/gsm8k/gsm8k.yaml` (task version 3.0,
+    /// lm-evaluation-harness 0.4.x), which no longer stops at a blank line.
+    static let harnessStops = ["Question:", "</s>", "<|im_end|>"]
+
     static func stops(_ style: PromptStyle) -> [String] {
-        style == .harness ? ["\n\n", "Question:"] : [PromptFormat.userTag]
+        style == .harness ? harnessStops : [PromptFormat.userTag]
     }
 
     /// A GSM8K solution as a rationale: the text before "#### ", without the `<<…>>` calculator annotations.

@@ -12,6 +12,8 @@ public final class CausalLM: @unchecked Sendable {
     let lmHead: Linear?
     /// One entry per block while LoRA adapters are attached (see `attachLoRA`).
     var lora: [BlockLoRA]?
+    /// Trainable stand-ins for vocabulary rows while LoRA adapters with trainable tokens are attached.
+    var tokenRows: TrainableTokenRows?
 
     struct Block {
         let inputNorm: Norm
@@ -50,11 +52,27 @@ public final class CausalLM: @unchecked Sendable {
     /// The output projection [vocab, hidden] (the embedding table when tied).
     public var outputWeight: Tensor { lmHead?.weight.tensor ?? embed.weight.tensor }
 
+    /// The output projection's parameter (the embedding's when tied).
+    var outputParameter: Parameter { lmHead?.weight ?? embed.weight }
+
+    /// Embeddings of `ids` [ids.count, hidden], with attached token rows standing in for theirs.
+    func embedTokens(_ ids: [Int32]) -> Tensor {
+        guard let rows = tokenRows?.embedding else { return embed(ids) }
+        return Tensor.embedding(embed.weight.tensor, ids: ids, replacingRows: rows.ids, with: rows.values.tensor)
+    }
+
+    /// Logits of final hidden states `h` [..., hidden] → [..., vocab], with attached token rows standing in
+    /// for theirs of the output projection.
+    func project(_ h: Tensor) -> Tensor {
+        guard let rows = tokenRows?.output else { return h.linear(outputWeight) }
+        return h.linear(outputWeight, replacingRows: rows.ids, with: rows.values.tensor)
+    }
+
     /// Final hidden states [batch·length, hidden] for `tokens` laid out as `batch` rows of `length`; `layout`
     /// for rows that pack several sequences or share a prefix (nil: one causal sequence per row).
     public func hiddenStates(_ tokens: [Int32], batch: Int, length: Int, layout: SequenceLayout? = nil) -> Tensor {
         check(tokens.count == batch * length, "CausalLM: \(tokens.count) tokens do not fill batch \(batch) × length \(length)")
-        var x = embed(tokens)
+        var x = embedTokens(tokens)
         for (layer, block) in blocks.enumerated() {
             let lora = self.lora?[layer]
             let h = block.inputNorm(x)
@@ -71,13 +89,13 @@ public final class CausalLM: @unchecked Sendable {
 
     /// Next-token logits [batch·length, vocab].
     public func logits(_ tokens: [Int32], batch: Int, length: Int) -> Tensor {
-        hiddenStates(tokens, batch: batch, length: length).linear(outputWeight)
+        project(hiddenStates(tokens, batch: batch, length: length))
     }
 
     /// Logits [rows.count, vocab] for the chosen rows of `hidden` only (the output projection is the single
     /// largest GEMM with a 49k vocabulary; positions without a label need none).
     public func logits(hidden: Tensor, rows: [Int32]) -> Tensor {
-        hidden.gatheringRows(rows).linear(outputWeight)
+        project(hidden.gatheringRows(rows))
     }
 
     /// Mean next-token cross-entropy; `labels[i]` is the target for position i (`Tensor.ignoreIndex` to skip).
@@ -110,14 +128,14 @@ extension CausalLM {
     public func extend(_ tokens: [[Int32]], caches: [KVCache], logits: ExtendLogits = .lastRow) -> Tensor {
         Autograd.withNoGrad {
             let x = hidden(extending: tokens, caches: caches)
-            if logits == .allRows { return norm(x).linear(outputWeight) }
+            if logits == .allRows { return project(norm(x)) }
             let last = Tensor(uninitialized: [tokens.count, config.hidden])
             var end = 0
             for (i, t) in tokens.enumerated() {
                 end += t.count
                 (last.pointer + i * config.hidden).update(from: x.pointer + (end - 1) * config.hidden, count: config.hidden)
             }
-            return norm(last).linear(outputWeight)
+            return project(norm(last))
         }
     }
 
@@ -136,7 +154,7 @@ extension CausalLM {
             segments.append((start..<start + t.count, c))
             start += t.count
         }
-        var x = embed(tokens.flatMap { $0 })
+        var x = embedTokens(tokens.flatMap { $0 })
         for (layer, block) in blocks.enumerated() {
             let lora = self.lora?[layer]
             let h = block.inputNorm(x)

@@ -3,7 +3,8 @@ import Core
 import NN
 
 /// LoRA adapters on disk in PEFT's layout: a folder with `adapter_model.safetensors` (tensors named
-/// `base_model.model.<module>.lora_A.weight` / `.lora_B.weight`) and `adapter_config.json`.
+/// `base_model.model.<module>.lora_A.weight` / `.lora_B.weight`, and trainable token rows as
+/// `base_model.model.<table>.token_adapter.trainable_tokens_delta`) and `adapter_config.json`.
 extension LoRAAdapters {
     public static let weightsFileName = "adapter_model.safetensors"
     public static let configFileName = "adapter_config.json"
@@ -42,7 +43,9 @@ extension CausalLM {
     /// evaluation mode. On error the model is left as it was.
     public func attachLoRA(folder: String) throws -> LoRAAdapters {
         let dir = URL(fileURLWithPath: folder)
-        let (config, _) = try LoRAConfig.peft(configAt: dir.appendingPathComponent(LoRAAdapters.configFileName).path)
+        let configPath = dir.appendingPathComponent(LoRAAdapters.configFileName).path
+        let (config, _) = try LoRAConfig.peft(configAt: configPath)
+        if let problem = trainableTokensProblem(config.trainableTokens) { throw ModelFileError(path: configPath, problem) }
         let adapters = attachLoRA(config)
         do {
             try adapters.load(weightsAt: dir.appendingPathComponent(LoRAAdapters.weightsFileName).path)
@@ -64,8 +67,47 @@ extension LoRAConfig {
             "inference_mode": true, "init_lora_weights": true, "use_rslora": false, "use_dora": false,
             "modules_to_save": NSNull(), "layers_to_transform": NSNull(), "rank_pattern": [String: Any](),
             "alpha_pattern": [String: Any](), "base_model_name_or_path": baseModel ?? NSNull(),
+            "trainable_token_indices": trainableTokensJSON,
         ]
         return try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
+    }
+
+    /// PEFT's `trainable_token_indices`: null without any, a list for the embedding alone (which tied
+    /// embeddings share with the output projection), else a dictionary by module name.
+    private var trainableTokensJSON: Any {
+        let t = trainableTokens
+        if t.isEmpty { return NSNull() }
+        if t.output.isEmpty { return t.embedding }
+        var modules: [String: [Int]] = ["lm_head": t.output]
+        if !t.embedding.isEmpty { modules["embed_tokens"] = t.embedding }
+        return modules
+    }
+
+    /// PEFT's `trainable_token_indices` read back: a list (the input embedding's tokens) or a dictionary whose
+    /// keys name `embed_tokens` and `lm_head`.
+    private static func trainableTokens(_ value: Any?, fail: (String) -> ModelFileError) throws -> TrainableTokenIndices {
+        func indices(_ v: Any) throws -> [Int] {
+            guard let list = v as? [NSNumber], list.allSatisfy({ $0.doubleValue == $0.doubleValue.rounded() }) else {
+                throw fail("\"trainable_token_indices\" must list token indices")
+            }
+            return list.map(\.intValue)
+        }
+        var tokens = TrainableTokenIndices()
+        switch value {
+        case nil, is NSNull: break
+        case let modules as [String: Any]:
+            for (name, v) in modules {
+                let module = name.split(separator: ".").last.map(String.init) ?? name
+                switch module {
+                case "embed_tokens": tokens.embedding = try indices(v)
+                case "lm_head": tokens.output = try indices(v)
+                default: throw fail("trainable tokens of module \"\(name)\" are not supported (embed_tokens, lm_head)")
+                }
+            }
+        default: tokens.embedding = try indices(value!)
+        }
+        if let problem = tokens.validationError() { throw fail(problem) }
+        return tokens
     }
 
     /// A Float as the JSON number it prints as (16 rather than 16.0, 0.05 rather than 0.0500000007).
@@ -74,8 +116,9 @@ extension LoRAConfig {
     }
 
     /// Reads PEFT's `adapter_config.json`: a LoRA adapter on q/k/v/o/gate/up/down projections (a list of
-    /// those names, one name, or "all-linear"). Settings remask does not implement (DoRA, rsLoRA, bias
-    /// training, per-module ranks, layer subsets, extra trained modules) are reported, never ignored.
+    /// those names, one name, or "all-linear"), with any `trainable_token_indices`. Settings remask does not
+    /// implement (DoRA, rsLoRA, bias training, per-module ranks, layer subsets, extra trained modules) are
+    /// reported, never ignored.
     public static func peft(configAt path: String) throws -> (config: LoRAConfig, baseModel: String?) {
         guard let data = FileManager.default.contents(atPath: path) else { throw ModelFileError(path: path, "cannot read the file") }
         guard let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
@@ -120,7 +163,7 @@ extension LoRAConfig {
             targets.insert(t)
         }
         let config = LoRAConfig(rank: Int(rank), alpha: Float(alpha), dropout: Float(try number("lora_dropout", default: 0)),
-                                targets: targets)
+                                targets: targets, trainableTokens: try trainableTokens(json["trainable_token_indices"], fail: fail))
         if let problem = config.validationError() { throw fail(problem) }
         return (config, json["base_model_name_or_path"] as? String)
     }

@@ -16,9 +16,10 @@ public struct MaskedBatch: Sendable {
 /// Thought's code does; the two give the same distribution through different draws). Masked inputs become
 /// `[mask]`, a random ordinary token, or either (`.mix`). Labels stay the original tokens.
 ///
-/// Labels (ReMask-CoT): for an example with a rationale, with probability `answerOnly` every label on a
-/// rationale token is dropped, else each is dropped with probability `rationaleLabelDrop`. Answer labels are
-/// never dropped.
+/// Labels (ReMask-CoT's rules, for any objective): for an example with a rationale, with probability
+/// `answerOnly` every label on a rationale token is dropped, else each is dropped with probability
+/// `rationaleLabelDrop`. Answer labels are never dropped. SFT uses a policy with `rate` 0 (no input masking)
+/// and may still drop labels.
 public struct MaskingPolicy: Sendable, Equatable {
     public enum Count: Sendable, Equatable { case perToken, binomial }
     public enum Replacement: Sendable, Equatable {
@@ -57,10 +58,19 @@ public struct MaskingPolicy: Sendable, Equatable {
     /// replacements, the rate ramped over the first 2/3 of training.
     public static let maskedThought = MaskingPolicy(rate: 0.4, count: .binomial, replacement: .randomToken, rampFraction: 2.0 / 3,
                                                     protectAnswer: false, rationaleLabelDrop: 0, answerOnly: 0)
-    /// ReMask: 40% of response inputs become `[mask]`.
-    public static let remask = MaskingPolicy(rationaleLabelDrop: 0, answerOnly: 0)
+    /// ReMask without the CoT rules: 40% of response inputs, answers included, become `[mask]`.
+    public static let remask = MaskingPolicy(protectAnswer: false, rationaleLabelDrop: 0, answerOnly: 0)
     /// ReMask-CoT: ReMask, answers never masked, 10% of rationale labels dropped, 10% of examples answer-only.
     public static let remaskCoT = MaskingPolicy()
+
+    /// The objective's own masking: nothing for SFT, Chen et al.'s for Masked Thought, ReMask-CoT for ReMask.
+    public static func `default`(for objective: Objective) -> MaskingPolicy {
+        switch objective {
+        case .sft: .sft
+        case .maskedThought: .maskedThought
+        case .remask: .remaskCoT
+        }
+    }
 
     /// Tokens to add to the tokenizer for this policy: `[mask]` when it replaces with it.
     public var specialTokens: [String] {

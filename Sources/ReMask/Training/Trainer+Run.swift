@@ -21,7 +21,7 @@ extension Trainer {
         let metricsURL = output.appendingPathComponent("metrics.jsonl")
         let metrics = try MetricsLog(url: metricsURL, resumingFrom: options.resume ? state.step : nil)
         var masking = state.randomStates["masking"] ?? SeededRandom(seed: options.seed &+ 0x6D61_736B)
-        let policy = options.objective.usesMasking ? options.masking : .sft
+        let policy = options.masking
         var lastCheckpoint = try checkpoints.latest()?.url.path
 
         var before: Double?

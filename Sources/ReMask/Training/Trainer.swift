@@ -7,9 +7,9 @@ import Models
 /// optimizer and schedule, and the loop that trains, validates, checkpoints and resumes.
 ///
 /// One optimizer step accumulates `batchSize / microBatch` micro-batches (each loss scaled by 1/k, the mean of
-/// the micro-batch means), clips the global gradient norm, sets the scheduled learning rate and updates. All
-/// randomness (data order, masks, LoRA dropout) derives from the seed and the step, and every piece of it is
-/// in the checkpoint, so a resumed run produces the same weights bit for bit.
+/// the micro-batch means), clips the global gradient norm if `clipNorm` is set, sets the scheduled learning
+/// rate and updates. All randomness (data order, masks, LoRA dropout) derives from the seed and the step, and
+/// every piece of it is in the checkpoint, so a resumed run produces the same weights bit for bit.
 public final class Trainer {
     public let options: TrainingOptions
     /// The model being trained, with its tokenizer (tags and `[mask]` added as needed).
@@ -51,12 +51,18 @@ public final class Trainer {
         let base = try LanguageModel.load(modelPath)
         let original = try base.requireTokenizer()
         let format: PromptFormat = options.format == .seed ? .seed : try .modelTemplate(of: base)
-        let masking = options.objective.usesMasking ? options.masking : .sft
+        let masking = options.masking
         let added = format.specialTokens + masking.specialTokens
-        var lm = try base.addingTokens(added).model
+        var (lm, addedIDs) = try base.addingTokens(added)
         if options.format == .seed { lm = lm.withChatTemplate(PromptFormat.seedChatTemplate) }
         languageModel = lm
-        if !added.isEmpty { log("added tokens \(added.joined(separator: " ")) (embeddings start at the mean row)") }
+        // Tokens new to the tokenizer have rows at the mean; LoRA trains them (the rest of the base stays frozen).
+        var newTokens: [Int] = []
+        for id in addedIDs.map(Int.init) where id >= original.vocabSize && !newTokens.contains(id) { newTokens.append(id) }
+        if !added.isEmpty {
+            log("added tokens \(added.joined(separator: " ")) (embeddings start at the mean row"
+                + (options.lora != nil && !newTokens.isEmpty ? "; LoRA trains the new rows)" : ")"))
+        }
         maskTokens = MaskTokens(original: original, tokenizer: lm.tokenizer!)
 
         let encoder = try ExampleTokenizer(tokenizer: lm.tokenizer!, format: format, maxLength: options.maxLength)
@@ -73,7 +79,11 @@ public final class Trainer {
         let stepsPerEpoch = (microBatchesPerEpoch + options.accumulation - 1) / options.accumulation
         totalSteps = options.maxSteps ?? options.epochs * stepsPerEpoch
 
-        adapters = options.lora.map { lm.model.attachLoRA($0) }
+        adapters = options.lora.map { config in
+            var config = config
+            config.trainableTokens = TrainableTokenIndices(newTokens)
+            return lm.model.attachLoRA(config)
+        }
         let store = adapters?.parameters ?? lm.model.parameters
         optimizer = switch options.optimizer {
         case let .lilith(acceleration, beta1M, beta2M, betaV, eps, gNormMin, ratioMin, emaK, emaBeta):
@@ -89,7 +99,10 @@ public final class Trainer {
         } catch {
             throw TrainingError.invalidSettings("\(error)")
         }
-        let what = adapters.map { "LoRA rank \($0.config.rank) (\($0.parameters.count) trainable parameters)" }
+        let what = adapters.map { a in
+            "LoRA rank \(a.config.rank) (\(a.parameters.count) trainable parameters"
+                + (a.tokenRows == nil ? ")" : ", with the rows of \(newTokens.count) added tokens)")
+        }
             ?? "full fine-tuning (\(store.count) parameters)"
         log("\(options.objective.rawValue), \(what), \(optimizer.summary), \(schedule)")
         log("\(totalSteps) steps of \(options.batchSize) (\(options.accumulation) × \(options.microBatch)), "

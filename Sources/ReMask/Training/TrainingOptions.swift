@@ -4,7 +4,8 @@ import NN
 
 /// Everything a training run reads. The defaults are the ReMask recipe: ReMask-CoT masking (40% of response
 /// inputs, 10% of rationale labels, 10% answer-only examples), w = 0.1 with symmetric KL, Lilith at 1e-5
-/// under One Cycle cosine, micro-batches of 16 accumulated to 256, 6 epochs, sequences of 256 tokens.
+/// under One Cycle cosine, micro-batches of 16 accumulated to 256, 6 epochs, sequences of 256 tokens, no
+/// gradient clipping.
 public struct TrainingOptions: Sendable {
     public enum Format: String, Sendable, CaseIterable {
         /// `<|user|>` / `<|assistant|>` / `<|rationale|>` / `<|answer|>` tags, added to the vocabulary.
@@ -35,7 +36,13 @@ public struct TrainingOptions: Sendable {
     // Objective and masking
     public var objective: Objective = .remask
     public var consistency = ConsistencySettings()
-    public var masking: MaskingPolicy = .remaskCoT
+    /// The masking policy the run uses (and its checkpoints record): the objective's own
+    /// (`MaskingPolicy.default(for:)`) until set. SFT's must mask no inputs (`rate` 0); its label rules apply.
+    public var masking: MaskingPolicy {
+        get { maskingOverride ?? .default(for: objective) }
+        set { maskingOverride = newValue }
+    }
+    private var maskingOverride: MaskingPolicy?
 
     // Optimization
     public var optimizer: OptimizerKind = .lilith()
@@ -52,8 +59,8 @@ public struct TrainingOptions: Sendable {
     public var epochs = 6
     /// Stops after this many optimizer steps (it also sets the schedule's length).
     public var maxSteps: Int?
-    /// Global gradient-norm clipping (nil: none).
-    public var clipNorm: Float? = 1
+    /// Global gradient-norm clipping (nil: none, as in the ReMask recipe and Lilith's reference).
+    public var clipNorm: Float?
     /// LoRA adapters instead of full fine-tuning.
     public var lora: LoRAConfig?
 
@@ -91,6 +98,10 @@ public struct TrainingOptions: Sendable {
         if !(0...1).contains(masking.rationaleLabelDrop) { return "--label-mask-rate must be in [0, 1], got \(masking.rationaleLabelDrop)" }
         if !(0...1).contains(masking.answerOnly) { return "--answer-only-rate must be in [0, 1], got \(masking.answerOnly)" }
         if !(0...1).contains(masking.rampFraction) { return "--mask-ramp must be in [0, 1], got \(masking.rampFraction)" }
+        if case .mix(let f) = masking.replacement, !(0...1).contains(f) { return "--mask-mix must be in [0, 1], got \(f)" }
+        if objective == .sft && masking.rate != 0 {
+            return "sft masks no inputs, but the masking policy's rate is \(masking.rate); use masked-thought or remask"
+        }
         if !(consistency.weight >= 0) { return "--consistency-weight must be non-negative, got \(consistency.weight)" }
         if let c = clipNorm, !(c > 0) { return "--clip-norm must be positive, got \(c)" }
         if evalEvery < 0 || saveEvery < 0 { return "--eval-every and --save-every cannot be negative" }
