@@ -75,5 +75,5 @@ struct BaseStage {
 /// A study that cannot go on, with the reason.
 public struct StudyError: Error, CustomStringConvertible {
     public let description: String
-    init(_ description: String) { self.description = description }
+    public init(_ description: String) { self.description = description }
 }

@@ -47,27 +47,66 @@ public final class StudyRunner {
         return lines
     }
 
+    /// What every cell needs from stage 0: the benchmark on disk and the base model's path.
+    public struct Prepared {
+        public let benchmark: StudyBenchmark
+        public let basePath: String
+    }
+
     /// Runs (or finishes) the study and writes its report; returns the results.
     @discardableResult
     public func run() throws -> StudyResults {
+        try runCells(prepare())
+        return try finish()
+    }
+
+    /// Checks the plan, claims the folder, writes the benchmark and runs stage 0 (or reads back its result).
+    public func prepare() throws -> Prepared {
         _ = try plan()
         try OutputDirectory.prepare(folder)
         try claimFolder()
         let benchmark = try StudyBenchmark(config.benchmark, regimes: config.regimes, folder: folder.appendingPathComponent("benchmark"))
         log("benchmark: \(config.benchmark.test) test, \(config.benchmark.validation) validation, \(config.benchmark.train) fine-tuning, "
             + "\(config.benchmark.base) base problems in \(benchmark.folder.path)")
+        // Two studies started on one folder must not both train the base: the second waits, then reads it back.
+        let locks = folder.appendingPathComponent("locks")
+        try FileManager.default.createDirectory(at: locks, withIntermediateDirectories: true)
+        let stage0 = try FileLock.lock(locks.appendingPathComponent("stage-0.lock"))
+        defer { stage0.unlock() }
         let base = try BaseStage(config: config, folder: folder.appendingPathComponent("base"), makeOptions: makeOptions,
                                  log: log, progress: progress).run(benchmark)
+        return Prepared(benchmark: benchmark, basePath: base.path)
+    }
 
-        let specs = config.cells
-        var cells: [CellResult] = []
-        for (index, cell) in specs.enumerated() {
-            log("── cell \(index + 1)/\(specs.count): \(cell.regime.name) \(cell.armLabel) seed \(cell.seed)")
-            cells.append(try run(cell, benchmark: benchmark, basePath: base.path))
+    /// Runs every unfinished cell that no other process is running: a cell is claimed by locking
+    /// `locks/<cell>.lock`, so several processes (`remask study --jobs`) share one grid. Returns the number of
+    /// cells it left to other processes.
+    @discardableResult
+    public func runCells(_ prepared: Prepared) throws -> Int {
+        let locks = folder.appendingPathComponent("locks")
+        var skipped = 0
+        for (index, cell) in config.cells.enumerated() {
+            let name = cell.path.replacingOccurrences(of: "/", with: "_")
+            guard let lock = try FileLock.tryLock(locks.appendingPathComponent(name + ".lock")) else {
+                skipped += 1
+                continue
+            }
+            defer { lock.unlock() }
+            log("── cell \(index + 1)/\(config.cells.count): \(cell.regime.name) \(cell.armLabel) seed \(cell.seed)")
+            _ = try run(cell, benchmark: prepared.benchmark, basePath: prepared.basePath)
         }
-        let results = StudyResults(config: config, cells: cells, gate: base.gate)
-        try StudyReport(results, folder: folder).write()
-        return results
+        return skipped
+    }
+
+    /// Writes the report once every planned cell has finished; says which have not otherwise.
+    @discardableResult
+    public func finish() throws -> StudyResults {
+        let missing = config.cells.filter { !FileManager.default.fileExists(atPath: folder.appendingPathComponent($0.path).appendingPathComponent("result.json").path) }
+        guard missing.isEmpty else {
+            throw StudyError("\(missing.count) of \(config.cells.count) cells have not finished (first: \(missing[0].path)); "
+                             + "run the study again to finish them, or --report-only for a partial report")
+        }
+        return try writeReport()
     }
 
     /// Writes the report of the cells finished so far (for a study still running or stopped), training and
@@ -78,6 +117,10 @@ public final class StudyRunner {
             throw StudyError("\(folder.path) holds no study to report on (run the study first)")
         }
         try claimFolder()
+        return try writeReport()
+    }
+
+    private func writeReport() throws -> StudyResults {
         let gateURL = folder.appendingPathComponent("base/gate.json")
         let gate = try? JSONDecoder().decode(GateResult.self, from: Data(contentsOf: gateURL))
         let cells = try config.cells.compactMap { try CellResult.read(folder.appendingPathComponent($0.path).appendingPathComponent("result.json")) }

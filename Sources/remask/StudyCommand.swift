@@ -25,6 +25,9 @@ struct StudyCommand: ParsableCommand {
     var config: String
     @Option(help: "Study folder (default: studies/<config name>).") var out: String?
     @Option(help: "Worker threads (default: all cores).") var threads: Int?
+    @Option(help: ArgumentHelp("Cells run at once, each in its own process with --threads/jobs threads (stage 0 uses them all). A small model keeps one core busier than it keeps two, so --jobs 2 on two cores finishes the grid sooner. Numbers depend on a cell's thread count: reproduce a study with the same --jobs and --threads."))
+    var jobs: Int = 1
+    @Option(help: .hidden) var worker: Int?
     @Flag(name: .customLong("dry-run"), help: "Check the config and list the runs without training anything.") var dryRun = false
     @Flag(name: .customLong("report-only"), help: "Write the report of the cells finished so far (of a study still running or stopped) without training anything.")
     var reportOnly = false
@@ -38,17 +41,40 @@ struct StudyCommand: ParsableCommand {
         }
     }
 
+    /// Runs the grid in `jobs` processes of this executable, each claiming cells as it goes, and waits for them.
+    private func runJobs(_ prepared: StudyRunner.Prepared, folder: URL) throws {
+        let executable = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
+        let perJob = max(1, Parallel.threads / jobs)
+        Log.info("running the cells in \(jobs) processes of \(perJob) thread\(perJob == 1 ? "" : "s") each")
+        let processes = try (1...jobs).map { index in
+            let process = Process()
+            process.executableURL = executable
+            process.arguments = ["study", "--config", config, "--out", folder.path, "--threads", String(perJob), "--worker", String(index)]
+            try process.run()
+            return process
+        }
+        for process in processes { process.waitUntilExit() }
+        let failed = processes.enumerated().filter { $0.element.terminationStatus != 0 }.map { "job \($0.offset + 1)" }
+        guard failed.isEmpty else {
+            throw StudyError("\(failed.joined(separator: ", ")) stopped with an error (see above); run the same command again to finish the study")
+        }
+    }
+
     func run() throws {
         if let threads {
             guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
             Parallel.threads = threads
         }
+        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
         do {
             let study = try StudyConfig(ConfigFile(path: config), trainFlags: TrainCommand.configKeys)
             let folder = URL(fileURLWithPath: out ?? "studies/\(study.name)")
             var bars: [String: ProgressBar] = [:]
-            let runner = StudyRunner(study, folder: folder, makeOptions: trainingOptions, log: Log.info) {
+            let prefix = worker.map { "[job \($0)] " } ?? ""
+            let log: (String) -> Void = { Log.info(prefix + $0) }
+            let runner = StudyRunner(study, folder: folder, makeOptions: trainingOptions, log: log) {
                 label, done, total, status in
+                guard worker == nil else { return }  // jobs share the terminal: their logs only
                 let bar = bars[label] ?? ProgressBar(total: total, label: label)
                 bars[label] = bar
                 bar.update(done, status)
@@ -61,7 +87,18 @@ struct StudyCommand: ParsableCommand {
                 for line in plan { print("  " + line) }
                 return
             }
-            if reportOnly { try runner.report() } else { try runner.run() }
+            if worker != nil {
+                try runner.runCells(runner.prepare())
+                return
+            }
+            if reportOnly {
+                try runner.report()
+            } else if jobs > 1 {
+                try runJobs(runner.prepare(), folder: folder)
+                try runner.finish()
+            } else {
+                try runner.run()
+            }
             print(try String(contentsOf: folder.appendingPathComponent("results.md"), encoding: .utf8))
             print("results.md, results.json and the plots (accuracy-by-length-*.svg, loss-*.svg) in \(folder.path)")
         } catch let error as TrainingError {

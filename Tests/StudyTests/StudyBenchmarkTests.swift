@@ -6,7 +6,7 @@ import XCTest
 /// The chain benchmark: splits, files, answers recomputed independently, spans, multiple choice.
 final class StudyBenchmarkTests: XCTestCase {
     func splits(seed: UInt64 = 31, train: Int = 150, base: Int = 200, steps: ClosedRange<Int> = 2...6) -> ChainBenchmark {
-        ChainBenchmark.splits(seed: seed, test: 60, validation: 30, train: train, steps: steps, base: base, baseSteps: 1...4)
+        ChainBenchmark.splits(seed: seed, test: 60, validation: 30, train: train, steps: steps, base: base, baseValidation: 20, baseSteps: 1...4)
     }
 
     func temporaryFolder() -> URL {
@@ -43,12 +43,13 @@ final class StudyBenchmarkTests: XCTestCase {
     func testNoPromptIsInTwoSplits() {
         let b = splits(train: 400, base: 600)
         var seen: [String: String] = [:]
-        for (name, problems) in [("test", b.test), ("validation", b.validation), ("train", b.train), ("base", b.base)] {
+        for (name, problems) in [("test", b.test), ("validation", b.validation), ("train", b.train), ("base", b.base),
+                                 ("base validation", b.baseValidation)] {
             for p in problems {
                 if let other = seen.updateValue(name, forKey: p.prompt) { XCTFail("\(p.prompt) is in \(other) and \(name)") }
             }
         }
-        XCTAssertEqual(seen.count, 60 + 30 + 400 + 600)
+        XCTAssertEqual(seen.count, 60 + 30 + 400 + 600 + 20)
     }
 
     /// `a=74, b=a+5, c=b/3. c?` read back: the start, then (variable, source, operation, operand) per clause, and
@@ -245,7 +246,7 @@ final class StudyBenchmarkTests: XCTestCase {
     /// The files in the study folder: the splits as JSONL, one training file per regime (a prefix of the
     /// pool), the same bytes when written again.
     func testStudyBenchmarkFiles() throws {
-        let spec = ChainBenchmarkSpec(seed: 4, test: 20, validation: 10, train: 30, steps: 2...4, base: 40, baseSteps: 1...2, choices: 4)
+        let spec = ChainBenchmarkSpec(seed: 4, test: 20, validation: 10, train: 30, steps: 2...4, base: 40, baseValidation: 10, baseSteps: 1...2, choices: 4)
         let regimes = [StudyConfig.Regime(name: "small", problems: 5, flags: []), StudyConfig.Regime(name: "all", problems: 30, flags: [])]
         let a = try StudyBenchmark(spec, regimes: regimes, folder: temporaryFolder())
         let b = try StudyBenchmark(spec, regimes: regimes, folder: temporaryFolder())
@@ -260,6 +261,10 @@ final class StudyBenchmarkTests: XCTestCase {
         XCTAssertEqual(all.split(separator: "\n").count, 30)
         XCTAssertTrue(all.hasPrefix(small))
         XCTAssertEqual(try String(contentsOf: a.baseURL, encoding: .utf8), ChainBenchmark.jsonLines(a.problems.base, idPrefix: "base"))
+        XCTAssertEqual(try String(contentsOf: a.baseValidationURL, encoding: .utf8),
+                       ChainBenchmark.jsonLines(a.problems.baseValidation, idPrefix: "base-val"))
+        XCTAssertEqual(a.problems.baseValidation.count, 10)
+        XCTAssertTrue(Set(a.problems.baseValidation.map(\.prompt)).isDisjoint(with: a.problems.base.map(\.prompt)))
         // Writing into the existing folder gives the same bytes.
         let before = try names.map { try Data(contentsOf: a.folder.appendingPathComponent($0)) }
         _ = try StudyBenchmark(spec, regimes: regimes, folder: a.folder)
@@ -271,7 +276,7 @@ final class StudyBenchmarkTests: XCTestCase {
         XCTAssertEqual(items[0].id, "test-00001")
         XCTAssertEqual(items[0].context, "<|user|>\n\(a.problems.test[0].prompt)\n<|answer|>\n")
         XCTAssertEqual(items[0].continuations[items[0].gold], a.problems.test[0].answer)
-        XCTAssertEqual(items[0].normLengths, items[0].continuations.map(\.unicodeScalars.count))
+        XCTAssertEqual(items[0].normLengths, items[0].continuations.map { $0.unicodeScalars.count })
         XCTAssertTrue(a.baseTexts[0].hasPrefix(a.problems.base[0].prompt + "\n"))
     }
 }

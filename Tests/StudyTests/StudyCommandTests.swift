@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import ReMask
 
 /// `remask study` end to end (the executable built beside the tests, e.g. `.build/release/remask` next to the
 /// release test bundle): the shipped configs check out, a tiny study runs, resumes without recomputing
@@ -68,6 +69,7 @@ final class StudyCommandTests: XCTestCase {
         problem-steps: [2, 3]
         base-steps: [1, 2]
         base-problems: 40
+        base-validation-problems: 20
         train-problems: 6
         validation-problems: 4
         test-problems: 6
@@ -102,8 +104,8 @@ final class StudyCommandTests: XCTestCase {
         """
 
     static let cellPaths = ["runs/small/sft/seed-1", "runs/small/remask/seed-1", "runs/small/sft/seed-2", "runs/small/remask/seed-2",
-                            "runs/all/sft/seed-1", "runs/all/remask/seed-1", "runs/all/sft/seed-2", "runs/all/remask/seed-2",
-                            "runs/small/remask@0.5/seed-1", "runs/small/remask@0.5/seed-2"]
+                            "runs/small/remask@0.5/seed-1", "runs/small/remask@0.5/seed-2",
+                            "runs/all/sft/seed-1", "runs/all/remask/seed-1", "runs/all/sft/seed-2", "runs/all/remask/seed-2"]
 
     /// The `results` part of `results.json`: everything but wall-clock times.
     func reproducible(_ folder: URL) throws -> NSDictionary {
@@ -141,7 +143,7 @@ final class StudyCommandTests: XCTestCase {
         var files = ["results.md", "results.json", "accuracy-by-length-small.svg", "accuracy-by-length-all.svg", "loss-small.svg",
                      "loss-all.svg", "study-config.txt", "benchmark/test.jsonl", "benchmark/val.jsonl", "benchmark/base.jsonl",
                      "benchmark/test-mc.jsonl", "benchmark/train-small.jsonl", "benchmark/train-all.jsonl", "base/gate.json",
-                     "base/val-generations.jsonl", "base/train/metrics.jsonl"]
+                     "base/base-val-generations.jsonl", "base/train/metrics.jsonl"]
         for cell in Self.cellPaths {
             files += ["\(cell)/result.json", "\(cell)/training.json", "\(cell)/test-generations.jsonl", "\(cell)/test-choices.jsonl"]
         }
@@ -236,6 +238,34 @@ final class StudyCommandTests: XCTestCase {
         XCTAssertNotEqual(refused.status, 0)
         XCTAssertTrue(refused.stderr.contains("holds a study with other settings (seeds)"), refused.stderr)
         XCTAssertFalse(exists(a, "runs/small/sft/seed-3"))
+    }
+
+    /// `--jobs 2`: two processes share the grid, each cell run once, and the same command in a fresh folder gives
+    /// the same results. A cell whose lock another process holds is left to it, and the study says it is unfinished.
+    func testJobsShareTheGridAndLeaveClaimedCells() throws {
+        let config = try writeConfig(Self.tiny)
+        let a = temporaryFolder(), b = temporaryFolder()
+        let first = try run(["study", "--config", config, "--out", a.path, "--jobs", "2", "--threads", "2"])
+        XCTAssertEqual(first.status, 0, first.stderr)
+        XCTAssertTrue(first.stderr.contains("running the cells in 2 processes of 1 thread each"), first.stderr)
+        // Each cell computed once (a job that claims a cell the other has just finished reads it back).
+        let computed = first.stderr.split(separator: "\n").filter { $0.contains(": exact match") && !$0.contains("finished earlier") }
+        XCTAssertEqual(computed.count, 10, first.stderr)
+        for cell in Self.cellPaths { XCTAssertTrue(exists(a, "\(cell)/result.json"), cell) }
+        XCTAssertTrue(first.stdout.contains("## Primary comparison (pre-registered)"), first.stdout)
+        let second = try run(["study", "--config", config, "--out", b.path, "--jobs", "2", "--threads", "2"])
+        XCTAssertEqual(second.status, 0, second.stderr)
+        XCTAssertEqual(try reproducible(b), try reproducible(a))
+
+        let c = temporaryFolder()
+        try FileManager.default.createDirectory(at: c.appendingPathComponent("locks"), withIntermediateDirectories: true)
+        let held = try XCTUnwrap(FileLock.tryLock(c.appendingPathComponent("locks/runs_small_sft_seed-1.lock")))
+        defer { held.unlock() }
+        let partial = try run(["study", "--config", config, "--out", c.path])
+        XCTAssertNotEqual(partial.status, 0)
+        XCTAssertTrue(partial.stderr.contains("1 of 10 cells have not finished (first: runs/small/sft/seed-1)"), partial.stderr)
+        XCTAssertFalse(exists(c, "runs/small/sft/seed-1/result.json"))
+        XCTAssertTrue(exists(c, "runs/small/remask/seed-1/result.json"))
     }
 
     /// A base model that fails its gate stops the study: a message naming the gate, `base/gate.json` with

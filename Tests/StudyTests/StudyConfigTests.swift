@@ -53,7 +53,7 @@ final class StudyConfigTests: XCTestCase {
         guard case .scratch(let spec) = config.model else { return XCTFail("expected a scratch model") }
         XCTAssertEqual(spec, ScratchModelSpec(hidden: 64, layers: 4, heads: 2, kvHeads: 1, intermediate: 384, merges: 400))
         XCTAssertEqual(config.benchmark, ChainBenchmarkSpec(seed: 9, test: 30, validation: 20, train: 50, steps: 3...5,
-                                                            base: 400, baseSteps: 1...3, choices: 3))
+                                                            base: 400, baseValidation: 500, baseSteps: 1...3, choices: 3))
         XCTAssertEqual(config.gate, Gate(lookup: 0.8, arithmetic: 0.5))
         XCTAssertEqual(config.arms.map(\.name), ["sft", "mt", "remask"])
         XCTAssertEqual(config.arms.map(\.objective), [.sft, .maskedThought, .remask])
@@ -80,23 +80,26 @@ final class StudyConfigTests: XCTestCase {
                        ["--optimizer=adamw", "--epochs=1", "--epochs=4", "--mask-rate=0.3", "--mask-rate=0.5"])
         XCTAssertEqual(config.trainFlags(config.arms[0], regime: all, rate: nil), ["--optimizer=adamw", "--epochs=1"])
 
-        // Cells: regimes × seeds × arms, then the dose cells (seeds × dose arms × rates) in the dose regime.
+        // Cells: the dose regime first (seeds × arms, then its dose cells: seeds × dose arms × rates), then the
+        // other regimes' seeds × arms.
         let cells = config.cells
         XCTAssertEqual(cells.count, 2 * 2 * 3 + 2 * 2 * 2)
-        XCTAssertEqual(cells.prefix(12).map(\.path), [
+        XCTAssertEqual(cells.prefix(6).map(\.path), [
             "runs/small/sft/seed-4", "runs/small/mt/seed-4", "runs/small/remask/seed-4",
             "runs/small/sft/seed-5", "runs/small/mt/seed-5", "runs/small/remask/seed-5",
-            "runs/all/sft/seed-4", "runs/all/mt/seed-4", "runs/all/remask/seed-4",
-            "runs/all/sft/seed-5", "runs/all/mt/seed-5", "runs/all/remask/seed-5",
         ])
-        XCTAssertEqual(cells.dropFirst(12).map(\.path), [
+        XCTAssertEqual(cells.dropFirst(6).prefix(8).map(\.path), [
             "runs/small/mt@0.1/seed-4", "runs/small/mt@0.5/seed-4", "runs/small/remask@0.1/seed-4", "runs/small/remask@0.5/seed-4",
             "runs/small/mt@0.1/seed-5", "runs/small/mt@0.5/seed-5", "runs/small/remask@0.1/seed-5", "runs/small/remask@0.5/seed-5",
         ])
-        XCTAssertEqual(cells[13].armLabel, "mt@0.5")
-        XCTAssertEqual(cells[13].rate, 0.5)
-        XCTAssertEqual(cells[13].arm.objective, .maskedThought)
-        XCTAssertTrue(cells.prefix(12).allSatisfy { $0.rate == nil })
+        XCTAssertEqual(cells.suffix(6).map(\.path), [
+            "runs/all/sft/seed-4", "runs/all/mt/seed-4", "runs/all/remask/seed-4",
+            "runs/all/sft/seed-5", "runs/all/mt/seed-5", "runs/all/remask/seed-5",
+        ])
+        XCTAssertEqual(cells[7].armLabel, "mt@0.5")
+        XCTAssertEqual(cells[7].rate, 0.5)
+        XCTAssertEqual(cells[7].arm.objective, .maskedThought)
+        XCTAssertTrue((cells.prefix(6) + cells.suffix(6)).allSatisfy { $0.rate == nil })
     }
 
     func testDefaults() throws {
@@ -104,7 +107,7 @@ final class StudyConfigTests: XCTestCase {
         XCTAssertEqual(config.name, "study")
         XCTAssertEqual(config.model, .scratch(ScratchModelSpec(hidden: 128, layers: 4, heads: 4, kvHeads: 4, intermediate: 384, merges: 400)))
         XCTAssertEqual(config.benchmark, ChainBenchmarkSpec(seed: 1, test: 2000, validation: 200, train: 2000, steps: 2...6,
-                                                            base: 20000, baseSteps: 1...4, choices: 4))
+                                                            base: 20000, baseValidation: 500, baseSteps: 1...4, choices: 4))
         XCTAssertEqual(config.arms.map(\.name), ["sft", "masked-thought", "remask"])
         XCTAssertEqual(config.regimes.map(\.name), ["all"])
         XCTAssertEqual(config.regimes[0].problems, 2000)
@@ -192,7 +195,7 @@ final class StudyConfigTests: XCTestCase {
             ("problem-steps: [3]\n", "study.yaml:1: 'problem-steps' must be [lowest, highest] within 1...25"),
             ("problem-steps: [1, 1]\n", "study.yaml:1: 'problem-steps' 1...1 allows only 1898 distinct problems, fewer than the 4200"),
             ("test-problems: 1000\nvalidation-problems: 100\ntrain-problems: 700\nproblem-steps: [1, 2]\nbase-steps: [1, 1]\nbase-problems: 99\n",
-             "study.yaml:5: 'base-steps' 1...1 allows only 1898 distinct problems, fewer than base-problems (99) and the other splits' 1800"),
+             "study.yaml:5: 'base-steps' 1...1 allows only 1898 distinct problems, fewer than base-problems (99), base-validation-problems and the other splits' 1800"),
             ("base-steps: [1, 30]\n", "study.yaml:1: 'base-steps' must be [lowest, highest] within 1...25"),
             ("gate-lookup: 1.5\n", "study.yaml:1: 'gate-lookup' must be a number in [0, 1]"),
             ("gate-arithmetic: x\n", "study.yaml:1: 'gate-arithmetic' must be a number in [0, 1]"),

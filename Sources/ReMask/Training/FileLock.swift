@@ -1,0 +1,48 @@
+import Foundation
+
+/// An exclusive advisory lock on a file (`flock`), held until `unlock()` or until the process ends — a
+/// killed process never leaves a stale lock behind. Separate processes use it to claim shared work.
+public final class FileLock {
+    public let path: String
+    private var fd: Int32
+
+    /// Takes the lock without waiting; nil when another process holds it.
+    public static func tryLock(_ url: URL) throws -> FileLock? {
+        try take(url, waiting: false)
+    }
+
+    /// Takes the lock, waiting while another process holds it.
+    public static func lock(_ url: URL) throws -> FileLock {
+        try take(url, waiting: true)!
+    }
+
+    private static func take(_ url: URL, waiting: Bool) throws -> FileLock? {
+        let fd = open(url.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw TrainingFileError(path: url.path, "cannot open the lock file: \(TrainingFileError.systemReason())")
+        }
+        var status: Int32
+        repeat { status = flock(fd, waiting ? LOCK_EX : LOCK_EX | LOCK_NB) } while status != 0 && errno == EINTR
+        if status == 0 { return FileLock(path: url.path, fd: fd) }
+        let reason = errno
+        close(fd)
+        guard reason == EWOULDBLOCK && !waiting else {
+            throw TrainingFileError(path: url.path, "cannot lock: \(String(cString: strerror(reason)))")
+        }
+        return nil
+    }
+
+    private init(path: String, fd: Int32) {
+        self.path = path
+        self.fd = fd
+    }
+
+    public func unlock() {
+        guard fd >= 0 else { return }
+        flock(fd, LOCK_UN)
+        close(fd)
+        fd = -1
+    }
+
+    deinit { unlock() }
+}
