@@ -19,6 +19,10 @@ public final class StudyRunner {
     let log: (String) -> Void
     /// `progress(label, done, total, status)` while something evaluates.
     let progress: (String, Int, Int, String) -> Void
+    /// The study's own inputs (its config file): the folder may not be one of them or hold one.
+    public var inputs: [String] = []
+    /// Write into a non-empty folder that holds no study and that remask did not create.
+    public var overwrite = false
 
     public init(_ config: StudyConfig, folder: URL, makeOptions: @escaping ([String]) throws -> TrainingOptions,
                 log: @escaping (String) -> Void, progress: @escaping (String, Int, Int, String) -> Void = { _, _, _, _ in }) {
@@ -63,7 +67,8 @@ public final class StudyRunner {
     /// Checks the plan, claims the folder, writes the benchmark and runs stage 0 (or reads back its result).
     public func prepare() throws -> Prepared {
         _ = try plan()
-        try OutputDirectory.prepare(folder)
+        // Shared by every job of the study (cells lock themselves), so the folder itself is not locked.
+        _ = try OutputPolicy.claimFolder(folder.path, inputs: inputs, overwrite: overwrite, lock: false, command: "remask study")
         try claimFolder()
         let benchmark = try StudyBenchmark(config.benchmark, regimes: config.regimes, folder: folder.appendingPathComponent("benchmark"))
         log("benchmark: \(config.benchmark.test) test, \(config.benchmark.validation) validation, \(config.benchmark.train) fine-tuning, "

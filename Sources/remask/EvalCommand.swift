@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Evaluation
+import Models
 import ReMask
 
 extension EvalTaskName: ExpressibleByArgument {}
@@ -41,6 +42,7 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Perplexity window in tokens.") var window = 1024
     @Option(help: "Write the results JSON here, and the per-item log beside it (FILE with .items.jsonl).") var out: String?
     @Option(help: "Write the per-item log (JSONL) here.") var log: String?
+    @Flag(help: "Replace existing --out and --log files (never the task data or the model).") var overwrite = false
     @Flag(name: .customLong("chat-template"), help: "jsonl: put each prompt in a user turn of the model's chat template (for models fine-tuned with --format model).")
     var chatTemplate = false
     @Flag(help: "Print the results as JSON instead of a table.") var json = false
@@ -60,8 +62,11 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         let outURL = out.map { URL(fileURLWithPath: $0) }
         let logURL = log.map { URL(fileURLWithPath: $0) } ?? outURL.map { Self.logURL(beside: $0) }
-        // Fail before the (long) run if the results cannot be written.
-        for url in [outURL, logURL].compactMap({ $0 }) { try Self.checkWritable(url) }
+        // Fail before the (long) run if the results cannot be written, or would replace an input or a file.
+        let inputs = [options.model ?? LanguageModel.defaultPath, data, dataDirectory].compactMap { $0 }
+        for (url, flag) in [(outURL, "--out"), (logURL, "--log")] {
+            if let url { try OutputPolicy.checkFile(url.path, inputs: inputs, overwrite: overwrite, flag: flag) }
+        }
         let lm = try options.load()
         var settings = EvalOptions(task: task)
         settings.shots = shots
@@ -91,14 +96,5 @@ struct EvalCommand: ParsableCommand {
     static func logURL(beside results: URL) -> URL {
         let base = results.pathExtension == "json" ? results.deletingPathExtension() : results
         return base.appendingPathExtension("items.jsonl")
-    }
-
-    static func checkWritable(_ url: URL) throws {
-        let folder = url.deletingLastPathComponent().path
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw EvaluationError("cannot write \(url.path): no such folder \(folder)")
-        }
-        guard FileManager.default.isWritableFile(atPath: folder) else { throw EvaluationError("cannot write \(url.path): the folder is not writable") }
     }
 }

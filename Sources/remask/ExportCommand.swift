@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Models
+import ReMask
 
 extension ModelExport.Format: ExpressibleByArgument {}
 extension ModelExport.DType: ExpressibleByArgument {}
@@ -19,12 +20,22 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "Output folder (safetensors) or file (gguf).") var out: String
     @Option(help: "safetensors or gguf.") var format: ModelExport.Format
     @Option(help: "f32, f16, or q8_0 (gguf only).") var dtype: ModelExport.DType = .f32
+    @Flag(help: "Replace an existing --out file, or write into a non-empty folder remask did not create (never over the input model).")
+    var overwrite = false
 
     func validate() throws {
         if format == .safetensors && dtype == .q8_0 { throw ValidationError("--dtype q8_0 needs --format gguf") }
     }
 
     func run() throws {
+        // Checked before the model loads: never over the input, never over a file or folder the user owns.
+        let inputs = [options.model ?? LanguageModel.defaultPath]
+        var lock: FileLock?
+        switch format {
+        case .gguf: try OutputPolicy.checkFile(out, inputs: inputs, overwrite: overwrite)
+        case .safetensors: lock = try OutputPolicy.claimFolder(out, inputs: inputs, overwrite: overwrite, command: "remask export")
+        }
+        defer { lock?.unlock() }
         let lm = try options.load()
         let start = Date()
         try ModelExport.export(lm, to: out, format: format, dtype: dtype)

@@ -28,6 +28,7 @@ struct StudyCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Cells run at once, each in its own process with --threads/jobs threads (stage 0 uses them all). A small model keeps one core busier than it keeps two, so --jobs 2 on two cores finishes the grid sooner. Numbers depend on a cell's thread count: reproduce a study with the same --jobs and --threads."))
     var jobs: Int = 1
     @Option(help: .hidden) var worker: Int?
+    @Flag(help: "Use --out even if it is a non-empty folder that holds no study and that remask did not create.") var overwrite = false
     @Flag(name: .customLong("dry-run"), help: "Check the config and list the runs without training anything.") var dryRun = false
     @Flag(name: .customLong("report-only"), help: "Write the report of the cells finished so far (of a study still running or stopped) without training anything.")
     var reportOnly = false
@@ -50,6 +51,7 @@ struct StudyCommand: ParsableCommand {
             let process = Process()
             process.executableURL = executable
             process.arguments = ["study", "--config", config, "--out", folder.path, "--threads", String(perJob), "--worker", String(index)]
+                + (overwrite ? ["--overwrite"] : [])
             try process.run()
             return process
         }
@@ -80,6 +82,8 @@ struct StudyCommand: ParsableCommand {
                 bar.update(done, status)
                 if done >= total { bar.finish() }
             }
+            runner.inputs = [config]
+            runner.overwrite = overwrite
             if dryRun {
                 let plan = try runner.plan()
                 let stage0 = if case .scratch = study.model { 1 } else { 0 }

@@ -41,6 +41,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Output folder.") var out: String
     @Option(help: "Config file (YAML or JSON) whose keys are these flags' names.") var config: String?
     @Flag(inversion: .prefixedNo, help: "Continue from the latest checkpoint in --out.") var resume = false
+    @Flag(help: "Write into --out even if it is a non-empty folder remask did not create (never into an input).") var overwrite = false
 
     @Option(help: "sft, masked-thought or remask.") var objective: String = Objective.remask.rawValue
     @Option(help: "Prompt format: seed (<|user|>/<|assistant|>/<|rationale|>/<|answer|> tags) or model (its chat template).")
@@ -134,7 +135,7 @@ struct TrainCommand: ParsableCommand {
         "lilith-beta-v", "lilith-beta1", "lilith-beta2", "lilith-ema-beta", "lilith-ema-k", "lilith-eps",
         "lilith-g-norm-min", "lilith-ratio-min", "lora-alpha", "lora-dropout", "lora-rank", "lora-targets",
         "mask-count", "mask-mix", "mask-ramp", "mask-rate", "mask-replacement", "max-length", "max-steps",
-        "masking", "micro-batch", "min-learning-rate", "model", "objective", "optimizer", "out", "packing", "pct-start",
+        "masking", "micro-batch", "min-learning-rate", "model", "objective", "optimizer", "out", "overwrite", "packing", "pct-start",
         "protect-answer", "resume", "sample-tokens", "samples", "save-every", "schedule", "seed", "skip-bad-lines", "threads",
         "val", "val-limit", "val-split", "warmup-steps", "weight-decay",
     ]
@@ -182,6 +183,7 @@ struct TrainCommand: ParsableCommand {
         o.epochs = epochs
         o.maxSteps = maxSteps
         o.clipNorm = clipNorm.flatMap { $0 == 0 ? nil : $0 }
+        if loraRank < 0 { throw ValidationError("--lora-rank cannot be negative (0: full fine-tuning), got \(loraRank)") }
         if loraRank > 0 {
             var targets: Set<LoRATarget> = []
             for name in loraTargets.split(separator: ",") {
@@ -194,6 +196,7 @@ struct TrainCommand: ParsableCommand {
         o.keepCheckpoints = keepCheckpoints
         o.seed = seed
         o.resume = resume
+        o.overwrite = overwrite
         if let problem = o.validationError() { throw ValidationError(problem) }
         if samples < 0 || sampleTokens < 1 { throw ValidationError("--samples cannot be negative and --sample-tokens must be positive") }
         return o

@@ -103,6 +103,16 @@ final class CommandLineTests: XCTestCase {
             (["train", "--data", data.path, "--out", "x", "--objective", "dpo"], "--objective must be one of sft, masked-thought, remask"),
             (["train", "--data", data.path, "--out", "x", "--batch-size", "24"], "--batch-size (24) must be a multiple of --micro-batch (16)"),
             (["train", "--model", tiny, "--data", data.path, "--out", blocker.appendingPathComponent("run").path], blocker.path),
+            (["train", "--data", data.path, "--out", "x", "--val-limit=-1"], "--val-limit must be at least 1, got -1"),
+            (["train", "--data", data.path, "--out", "x", "--lilith-beta1=5"], "--lilith-beta1 must be in [0, 1), got 5"),
+            (["train", "--data", data.path, "--out", "x", "--lilith-eps=-1"], "--lilith-eps must be positive, got -1"),
+            (["train", "--data", data.path, "--out", "x", "--lilith-g-norm-min=-1"], "--lilith-g-norm-min must be zero or positive"),
+            (["train", "--data", data.path, "--out", "x", "--optimizer", "adamw", "--adam-beta1", "1.5"], "--adam-beta1 must be in [0, 1), got 1.5"),
+            (["train", "--data", data.path, "--out", "x", "--optimizer", "adamw", "--adam-eps=-1"], "--adam-eps must be positive"),
+            (["train", "--data", data.path, "--out", "x", "--weight-decay=-0.1"], "--weight-decay must be zero or positive"),
+            (["train", "--data", data.path, "--out", "x", "--lora-rank=-3"], "--lora-rank cannot be negative"),
+            (["train", "--model", tiny, "--data", data.path, "--out", folder.appendingPathComponent("wide").path, "--lora-rank", "100000"],
+             "--lora-rank must be at most"),
         ]
         for (args, expected) in cases {
             let r = try run(args)
@@ -139,11 +149,39 @@ final class CommandLineTests: XCTestCase {
             (["eval", "--task", "jsonl", "--model", model.path, "--data", bad.path], "bad.jsonl:2: field \"prompt\" is not a string"),
             (["eval", "--task", "jsonl", "--model", model.path, "--data", good.path], "outside the model's vocabulary"),
             (["eval", "--task", "jsonl", "--model", model.path, "--data", good.path, "--out", "/nonexistent/r.json"], "no such folder /nonexistent"),
+            (["eval", "--task", "jsonl", "--model", model.path, "--data", good.path, "--out", good.path], "--out is one of this command's inputs"),
+            (["eval", "--task", "jsonl", "--model", model.path, "--data", good.path, "--out", bad.path], "--out exists; add --overwrite"),
         ]
         for (args, expected) in cases {
             let r = try run(args)
             XCTAssertNotEqual(r.status, 0, "\(args)")
             XCTAssertTrue(r.stderr.contains(expected), "\(args): \(r.stderr)")
         }
+        XCTAssertEqual(try String(contentsOf: good, encoding: .utf8), "{\"prompt\": \"Two plus two is\", \"answer\": \"4\"}\n", "the task file is intact")
+    }
+
+    /// train, export and eval never write over their inputs, a file that exists or a folder the user owns.
+    func testCommandsRefuseToWriteOverWhatTheUserOwns() throws {
+        let model = try tinyModelWithTokenizer()
+        defer { try? FileManager.default.removeItem(at: model) }
+        let before = try FileManager.default.contentsOfDirectory(atPath: model.path).sorted()
+        let data = model.deletingLastPathComponent().appendingPathComponent("train-\(UUID()).jsonl")
+        try Data(#"{"prompt": "1+1?", "completion": "2"}"#.utf8).write(to: data)
+        defer { try? FileManager.default.removeItem(at: data) }
+        let existing = model.appendingPathComponent("tokenizer.json").path
+        let cases: [([String], String)] = [
+            (["train", "--model", model.path, "--data", data.path, "--out", model.path], "--out is one of this command's inputs"),
+            (["train", "--model", model.path, "--data", data.path, "--out", ""], "--out is empty"),
+            (["train", "--model", model.path, "--data", data.path, "--out", "/"], "--out is the root folder"),
+            (["train", "--model", model.path, "--data", data.path, "--out", model.deletingLastPathComponent().path], "--out holds one of this command's inputs"),
+            (["export", "--model", model.path, "--out", model.path, "--format", "safetensors", "--overwrite"], "--out is one of this command's inputs"),
+            (["export", "--model", model.path, "--out", existing, "--format", "gguf"], "--out exists; add --overwrite to replace it"),
+        ]
+        for (args, expected) in cases {
+            let r = try run(args)
+            XCTAssertNotEqual(r.status, 0, "\(args)")
+            XCTAssertTrue(r.stderr.contains(expected), "\(args): \(r.stderr)")
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: model.path).sorted(), before, "nothing written into the model folder")
     }
 }

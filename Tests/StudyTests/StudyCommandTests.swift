@@ -259,6 +259,7 @@ final class StudyCommandTests: XCTestCase {
 
         let c = temporaryFolder()
         try FileManager.default.createDirectory(at: c.appendingPathComponent("locks"), withIntermediateDirectories: true)
+        try Data().write(to: c.appendingPathComponent(OutputPolicy.marker))  // a folder remask made, as another job would have
         let held = try XCTUnwrap(FileLock.tryLock(c.appendingPathComponent("locks/runs_small_sft_seed-1.lock")))
         defer { held.unlock() }
         let partial = try run(["study", "--config", config, "--out", c.path])

@@ -6,24 +6,28 @@ public final class FileLock {
     public let path: String
     private var fd: Int32
 
-    /// Takes the lock without waiting; nil when another process holds it.
-    public static func tryLock(_ url: URL) throws -> FileLock? {
-        try take(url, waiting: false)
+    /// Takes the lock without waiting; nil when another process holds it. `holder` (a line naming this
+    /// process) replaces the file's contents once the lock is taken, for a refused process to report.
+    public static func tryLock(_ url: URL, holder: String? = nil) throws -> FileLock? {
+        try take(url, waiting: false, holder: holder)
     }
 
     /// Takes the lock, waiting while another process holds it.
     public static func lock(_ url: URL) throws -> FileLock {
-        try take(url, waiting: true)!
+        try take(url, waiting: true, holder: nil)!
     }
 
-    private static func take(_ url: URL, waiting: Bool) throws -> FileLock? {
+    private static func take(_ url: URL, waiting: Bool, holder: String?) throws -> FileLock? {
         let fd = open(url.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
             throw TrainingFileError(path: url.path, "cannot open the lock file: \(TrainingFileError.systemReason())")
         }
         var status: Int32
         repeat { status = flock(fd, waiting ? LOCK_EX : LOCK_EX | LOCK_NB) } while status != 0 && errno == EINTR
-        if status == 0 { return FileLock(path: url.path, fd: fd) }
+        if status == 0 {
+            if let holder, ftruncate(fd, 0) == 0 { try? AtomicFile.writeAll(Data((holder + "\n").utf8), to: fd, path: url.path) }
+            return FileLock(path: url.path, fd: fd)
+        }
         let reason = errno
         close(fd)
         guard reason == EWOULDBLOCK && !waiting else {

@@ -25,6 +25,8 @@ public final class Trainer {
     let microBatchesPerEpoch: Int
     let checkpoints: CheckpointDirectory
     let output: URL
+    /// Held while the run uses its folder: a second run on it stops and names this one.
+    private let folderLock: FileLock?
     let log: (String) -> Void
     /// Called after every optimizer step with the number of steps done (before any checkpoint of that step).
     public var onStep: ((Int) -> Void)?
@@ -39,8 +41,9 @@ public final class Trainer {
         if let problem = options.validationError() { throw TrainingError.invalidSettings(problem) }
         self.options = options
         self.log = log
-        output = URL(fileURLWithPath: options.outputPath)
-        try OutputDirectory.prepare(output)
+        output = URL(fileURLWithPath: options.outputPath).standardizedFileURL
+        folderLock = try OutputPolicy.claimFolder(options.outputPath, inputs: [modelPath, options.dataPath] + [options.validationPath].compactMap { $0 },
+                                                  overwrite: options.overwrite, command: "remask train")
         checkpoints = CheckpointDirectory(output: output, keep: options.keepCheckpoints)
         if !options.resume, let existing = try checkpoints.latest() {
             throw TrainingError.invalidSettings(
@@ -49,6 +52,13 @@ public final class Trainer {
 
         log("loading \(modelPath)")
         let base = try LanguageModel.load(modelPath)
+        if let rank = options.lora?.rank {
+            // A rank above the smallest adapted dimension adds nothing and could allocate without bound.
+            let c = base.model.config, limit = min(c.hidden, c.kvHeads * c.headDim, c.intermediate)
+            guard rank <= limit else {
+                throw TrainingError.invalidSettings("--lora-rank must be at most \(limit) for this model (its smallest projection dimension), got \(rank)")
+            }
+        }
         let original = try base.requireTokenizer()
         let format: PromptFormat = options.format == .seed ? .seed : try .modelTemplate(of: base)
         let masking = options.masking
@@ -59,9 +69,11 @@ public final class Trainer {
         // Tokens new to the tokenizer have rows at the mean; LoRA trains them (the rest of the base stays frozen).
         var newTokens: [Int] = []
         for id in addedIDs.map(Int.init) where id >= original.vocabSize && !newTokens.contains(id) { newTokens.append(id) }
-        if !added.isEmpty {
-            log("added tokens \(added.joined(separator: " ")) (embeddings start at the mean row"
-                + (options.lora != nil && !newTokens.isEmpty ? "; LoRA trains the new rows)" : ")"))
+        // Only tokens new to the tokenizer: a model trained with the tags already has them, rows and all.
+        let newNames = zip(added, addedIDs).filter { Int($0.1) >= original.vocabSize }.map(\.0)
+        if !newNames.isEmpty {
+            log("added tokens \(newNames.joined(separator: " ")) (embeddings start at the mean row"
+                + (options.lora != nil ? "; LoRA trains the new rows)" : ")"))
         }
         maskTokens = MaskTokens(original: original, tokenizer: lm.tokenizer!)
 

@@ -73,6 +73,8 @@ public struct TrainingOptions: Sendable {
     public var keepCheckpoints = 3
     public var seed: UInt64 = 0
     public var resume = false
+    /// Write into a non-empty folder remask did not create (never into an input).
+    public var overwrite = false
 
     public init(dataPath: String, outputPath: String) {
         self.dataPath = dataPath
@@ -91,6 +93,12 @@ public struct TrainingOptions: Sendable {
         if maxLength < 8 { return "--max-length must be at least 8, got \(maxLength)" }
         if epochs < 1 && maxSteps == nil { return "--epochs must be at least 1, got \(epochs)" }
         if let m = maxSteps, m < 1 { return "--max-steps must be at least 1, got \(m)" }
+        if let v = validationLimit, v < 1 { return "--val-limit must be at least 1, got \(v)" }
+        if let problem = optimizerProblem() { return problem }
+        if !(weightDecay >= 0) || !weightDecay.isFinite { return "--weight-decay must be zero or positive, got \(weightDecay)" }
+        if let w = warmupSteps, w < 0 { return "--warmup-steps cannot be negative, got \(w)" }
+        if let m = minLearningRate, !(m >= 0) || !m.isFinite { return "--min-learning-rate must be zero or positive, got \(m)" }
+        if let p = pctStart, !(p > 0 && p < 1) { return "--pct-start must be in (0, 1), got \(p)" }
         if !(learningRate > 0) || !learningRate.isFinite { return "--learning-rate must be positive, got \(learningRate)" }
         if !(0..<1).contains(validationSplit) { return "--val-split must be in [0, 1), got \(validationSplit)" }
         if validationPath != nil && validationSplit > 0 { return "give either --val or --val-split, not both" }
@@ -108,6 +116,30 @@ public struct TrainingOptions: Sendable {
         if keepCheckpoints < 1 { return "--keep-checkpoints must be at least 1, got \(keepCheckpoints)" }
         if let problem = lora?.validationError() { return "LoRA: \(problem)" }
         return nil
+    }
+
+    /// The first optimizer setting out of its range, or nil.
+    func optimizerProblem() -> String? {
+        func unit(_ value: Float, _ flag: String) -> String? {
+            (0..<1).contains(value) ? nil : "--\(flag) must be in [0, 1), got \(value)"
+        }
+        func positive(_ value: Float, _ flag: String) -> String? {
+            value > 0 && value.isFinite ? nil : "--\(flag) must be positive, got \(value)"
+        }
+        func nonNegative(_ value: Float, _ flag: String) -> String? {
+            value >= 0 && value.isFinite ? nil : "--\(flag) must be zero or positive, got \(value)"
+        }
+        let problems: [String?]
+        switch optimizer {
+        case let .lilith(acceleration, beta1M, beta2M, betaV, eps, gNormMin, ratioMin, emaK, emaBeta):
+            problems = [positive(acceleration, "lilith-acceleration"), unit(beta1M, "lilith-beta1"), unit(beta2M, "lilith-beta2"),
+                        unit(betaV, "lilith-beta-v"), positive(eps, "lilith-eps"), nonNegative(gNormMin, "lilith-g-norm-min"),
+                        nonNegative(ratioMin, "lilith-ratio-min"), emaK < 0 ? "--lilith-ema-k cannot be negative, got \(emaK)" : nil,
+                        unit(emaBeta, "lilith-ema-beta")]
+        case let .adamw(beta1, beta2, eps):
+            problems = [unit(beta1, "adam-beta1"), unit(beta2, "adam-beta2"), positive(eps, "adam-eps")]
+        }
+        return problems.lazy.compactMap { $0 }.first
     }
 
     /// The settings that decide the numbers a run produces, recorded in every checkpoint so `--resume`
