@@ -52,7 +52,8 @@ struct TrainingCost: Codable, Equatable {
     /// attempt left one — and reads back what the whole run cost.
     static func train(_ arguments: [String], folder: URL, model: String, makeOptions: ([String]) throws -> TrainingOptions,
                       log: @escaping (String) -> Void) throws -> TrainingCost {
-        let resume = FileManager.default.fileExists(atPath: folder.appendingPathComponent("checkpoints").path)
+        // Resume only a run that saved a checkpoint (one stopped before its first save starts again).
+        let resume = try !CheckpointDirectory(output: folder).steps().isEmpty
         let options = try makeOptions(arguments + ["--out", folder.path, "--model", model] + (resume ? ["--resume"] : []))
         _ = try Trainer(options, modelPath: model, log: log).run()
         return try TrainingCost(metrics: folder.appendingPathComponent("metrics.jsonl"))

@@ -41,6 +41,25 @@ final class ChatTemplateTests: XCTestCase {
         }
     }
 
+    /// Hostile templates (they come inside model files) stop with an error instead of hanging or exhausting
+    /// memory: nested loops over long strings, doubling by `~` and `+`, and `tojson` of a huge list.
+    func testHostileTemplatesHitLimits() throws {
+        let cases: [(String, String)] = [
+            ("{% for a in 'x' * 10000000 %}{% for b in 'x' * 10000000 %}{% endfor %}{% endfor %}",
+             "the template ran more than 1000000 loop iterations"),
+            ("{% for a in 'x' * 10000000 if a == 'y' %}{% endfor %}", "the template ran more than 1000000 loop iterations"),
+            ("{% set s = 'x' * 4000000 %}{% set a = s ~ s %}{% set b = a ~ a %}{{ b }}", "string result is too large"),
+            ("{% set s = 'x' * 4000000 %}{% set a = s + s %}{% set b = a + a %}{{ b }}", "string result is too large"),
+            ("{% set l = [1] * 8000000 %}{% set m = l + l %}{{ m | length }}", "list result is too large"),
+            ("{% set l = ['x' * 1000000] * 1000 %}{{ l | tojson }}", "tojson result is too large"),
+            ("{% set s = 'x' * 6000000 %}{{ s }}{{ s }}", "the output grew past 10000000 bytes"),
+        ]
+        for (source, message) in cases {
+            let template = try ChatTemplate(source)
+            assertError(.render, { try render(template, [], generationPrompt: false) }, message: message)
+        }
+    }
+
     // MARK: Real chat templates
 
     func testSmolLM2() throws {

@@ -195,4 +195,34 @@ final class TrainerTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("learning-rate"), "\(error)")
         }
     }
+
+    /// `--resume` with nothing to resume is an error; a newest checkpoint that does not read back (here an empty
+    /// step folder) is skipped with a message, and the run resumes from the one before it.
+    func testResumeNeedsACheckpointAndFallsBackPastDamagedOnes() throws {
+        let model = try tinyModel(), data = try sampleData()
+        let out = try makeScratchFolder()
+        var o = options(data, out: out, objective: .sft)
+        o.maxSteps = 6
+        o.saveEvery = 2
+        o.resume = true
+        XCTAssertThrowsError(try Trainer(o, modelPath: model, log: { _ in }).run()) { error in
+            XCTAssertTrue("\(error)".contains("holds no checkpoint to resume; run without --resume"), "\(error)")
+        }
+        o.resume = false
+        _ = try Trainer(o, modelPath: model, log: { _ in }).run()
+        let straight = try weights(out)
+        let dir = CheckpointDirectory(output: out)
+        XCTAssertEqual(try dir.steps(), [2, 4, 6])
+        let newest = dir.folder(step: 6)
+        for name in try FileManager.default.contentsOfDirectory(atPath: newest.path) {
+            try FileManager.default.removeItem(at: newest.appendingPathComponent(name))
+        }
+        o.resume = true
+        var lines: [String] = []
+        XCTAssertEqual(try Trainer(o, modelPath: model, log: { lines.append($0) }).run().steps, 6)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("skipping a checkpoint that does not read back: step-000006") }, "\(lines)")
+        XCTAssertTrue(lines.contains { $0.hasPrefix("resuming from step-000004") }, "\(lines)")
+        XCTAssertEqual(try weights(out), straight, "steps 5 and 6 again give the same weights")
+        XCTAssertEqual(try dir.steps(), [2, 4, 6])
+    }
 }

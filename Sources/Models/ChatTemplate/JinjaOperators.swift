@@ -7,8 +7,12 @@ extension JinjaValue {
         if case .undefined(let message) = self { throw JinjaFailure(message) }
         if case .undefined(let message) = other { throw JinjaFailure(message) }
         switch (op, self, other) {
-        case (.add, .string(let a), .string(let b)): return .string(a + b)
-        case (.add, .list(let a), .list(let b)): return .list(a + b)
+        case (.add, .string(let a), .string(let b)):
+            guard a.utf8.count + b.utf8.count <= Self.maximumValueLength else { throw JinjaFailure("string result is too large") }
+            return .string(a + b)
+        case (.add, .list(let a), .list(let b)):
+            guard a.count + b.count <= Self.maximumValueLength else { throw JinjaFailure("list result is too large") }
+            return .list(a + b)
         case (.multiply, .string, _), (.multiply, .list, _): if let count = other.integer { return try repeated(count) }
         case (.multiply, _, .string), (.multiply, _, .list): if let count = integer { return try other.repeated(count) }
         default: break
@@ -24,15 +28,15 @@ extension JinjaValue {
         return .int(result)
     }
 
-    /// Results of `*` on strings and lists beyond this many characters or items are refused, rather than
-    /// exhausting memory.
-    static let maximumRepetitionLength = 10_000_000
+    /// Strings (in UTF-8 bytes) and lists (in items) that `*`, `+`, `~`, `tojson` or the output would make longer
+    /// than this are refused, so that a hostile template (it comes with a model file) cannot exhaust memory.
+    static let maximumValueLength = 10_000_000
 
     /// This string or list repeated `count` times (empty when `count` is negative).
     private func repeated(_ count: Int) throws(JinjaFailure) -> JinjaValue {
         let times = max(0, count)
         let (length, overflow) = (try length()).multipliedReportingOverflow(by: times)
-        guard !overflow && length <= Self.maximumRepetitionLength else {
+        guard !overflow && length <= Self.maximumValueLength else {
             throw JinjaFailure("repetition result is too large")
         }
         if case .list(let items) = self { return .list(Array(repeatElement(items, count: times).joined())) }

@@ -5,6 +5,10 @@ struct JinjaRenderer {
     /// iteration and after the loop, while one inside an `if` stays in the enclosing scope.
     private var scopes: [[String: JinjaValue]]
     private(set) var output = ""
+    /// Loop iterations (and loop-filter tests) so far, across all loops: a hostile template (it comes with a model
+    /// file) must not run for hours.
+    private var iterations = 0
+    static let maximumIterations = 1_000_000
 
     init(variables: [String: JinjaValue]) {
         scopes = [variables]
@@ -14,9 +18,9 @@ struct JinjaRenderer {
         for node in nodes {
             switch node {
             case .text(let text):
-                output += text
+                try append(text, at: nil)
             case .output(let expression):
-                output += try evaluate(expression).text
+                try append(try evaluate(expression).text, at: expression)
             case .conditional(let branches, let otherwise):
                 var taken = otherwise
                 for branch in branches {
@@ -42,6 +46,7 @@ struct JinjaRenderer {
             // The filter sees the loop variable but not `loop`, whose counts are over the kept items.
             var kept: [JinjaValue] = []
             for item in items {
+                try count(iterable)
                 scopes.append([variable: item])
                 defer { scopes.removeLast() }
                 if try evaluate(filter).isTruthy { kept.append(item) }
@@ -55,6 +60,7 @@ struct JinjaRenderer {
             return
         }
         for (index, item) in items.enumerated() {
+            try count(iterable)
             let loop = JinjaDict([
                 ("index", .int(index + 1)), ("index0", .int(index)),
                 ("revindex", .int(items.count - index)), ("revindex0", .int(items.count - index - 1)),
@@ -65,6 +71,21 @@ struct JinjaRenderer {
             defer { scopes.removeLast() }
             try render(body)
         }
+    }
+
+    private mutating func count(_ loop: JinjaExpr) throws(ChatTemplateError) {
+        iterations += 1
+        guard iterations <= Self.maximumIterations else {
+            throw ChatTemplateError(.render, "the template ran more than \(Self.maximumIterations) loop iterations", at: loop.position)
+        }
+    }
+
+    private mutating func append(_ text: String, at expression: JinjaExpr?) throws(ChatTemplateError) {
+        guard output.utf8.count + text.utf8.count <= JinjaValue.maximumValueLength else {
+            throw ChatTemplateError(.render, "the output grew past \(JinjaValue.maximumValueLength) bytes",
+                                    at: expression?.position ?? SourcePosition(line: 1, column: 1))
+        }
+        output += text
     }
 
     private func lookUp(_ name: String) -> JinjaValue {
@@ -138,7 +159,11 @@ struct JinjaRenderer {
             let (a, b) = (try evaluate(left), try evaluate(right))
             return try at(expression) { () throws(JinjaFailure) in try a.applying(op, b) }
         case .concat(let left, let right):
-            return .string(try evaluate(left).text + evaluate(right).text)
+            let (a, b) = (try evaluate(left).text, try evaluate(right).text)
+            guard a.utf8.count + b.utf8.count <= JinjaValue.maximumValueLength else {
+                throw ChatTemplateError(.render, "string result is too large", at: expression.position)
+            }
+            return .string(a + b)
         case .comparison(let first, let rest):
             var left = try evaluate(first)
             for (op, rightExpression) in rest {

@@ -117,23 +117,34 @@ enum JinjaValue: Sendable {
     /// `json.dumps(value, ensure_ascii=False)`, which is what Hugging Face installs as the `tojson` filter
     /// (Jinja's own `tojson` would HTML-escape `<`, `>`, `&` and `'`).
     func json() throws(JinjaFailure) -> String {
+        var out = ""
+        try writeJSON(into: &out)
+        return out
+    }
+
+    private func writeJSON(into out: inout String) throws(JinjaFailure) {
+        guard out.utf8.count <= Self.maximumValueLength else { throw JinjaFailure("tojson result is too large") }
         switch self {
         case .undefined: throw JinjaFailure("Object of type Undefined is not JSON serializable")
-        case .none: return "null"
-        case .bool(let value): return value ? "true" : "false"
-        case .int(let value): return String(value)
-        case .string(let value): return jsonQuote(value)
+        case .none: out += "null"
+        case .bool(let value): out += value ? "true" : "false"
+        case .int(let value): out += String(value)
+        case .string(let value): out += jsonQuote(value)
         case .list(let items):
-            var parts: [String] = []
-            for item in items { parts.append(try item.json()) }
-            return "[" + parts.joined(separator: ", ") + "]"
-        case .dict(let dict):
-            var parts: [String] = []
-            for entry in dict.entries {
-                let value = try entry.value.json()
-                parts.append(jsonQuote(entry.key) + ": " + value)
+            out += "["
+            for (index, item) in items.enumerated() {
+                if index > 0 { out += ", " }
+                try item.writeJSON(into: &out)
             }
-            return "{" + parts.joined(separator: ", ") + "}"
+            out += "]"
+        case .dict(let dict):
+            out += "{"
+            for (index, entry) in dict.entries.enumerated() {
+                if index > 0 { out += ", " }
+                out += jsonQuote(entry.key) + ": "
+                try entry.value.writeJSON(into: &out)
+            }
+            out += "}"
         }
     }
 }

@@ -59,6 +59,20 @@ public struct CheckpointDirectory: Sendable {
         return try Checkpoint(at: folder(step: step))
     }
 
+    /// The newest checkpoint that reads back whole, and a line for each newer one that does not (an empty or
+    /// damaged `step-N` folder): resume falls back past them rather than stopping.
+    public func latestValid() throws -> (checkpoint: Checkpoint?, skipped: [String]) {
+        var skipped: [String] = []
+        for step in try steps().reversed() {
+            do {
+                return (try Checkpoint(at: folder(step: step)), skipped)
+            } catch {
+                skipped.append("\(folder(step: step).lastPathComponent): \(error)")
+            }
+        }
+        return (nil, skipped)
+    }
+
     /// Removes the checkpoints after `step`: when a run resumes from an older checkpoint, the newer ones
     /// belong to the abandoned continuation (as do their metrics rows, which `MetricsLog` drops).
     public func discard(after step: Int) throws {

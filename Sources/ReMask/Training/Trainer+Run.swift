@@ -120,9 +120,11 @@ extension Trainer {
         let fresh = TrainerState(step: 0, epoch: 0, indexInEpoch: 0, dataOrderSeed: options.seed, randomStates: [:],
                                  schedulePosition: 0, tokensSeen: 0, elapsedSeconds: 0, options: options.fingerprint)
         guard options.resume else { return fresh }
-        guard let checkpoint = try checkpoints.latest() else {
-            log("no checkpoint in \(checkpoints.url.path); starting from the beginning")
-            return fresh
+        let (found, skipped) = try checkpoints.latestValid()
+        for reason in skipped { log("skipping a checkpoint that does not read back: \(reason)") }
+        guard let checkpoint = found else {
+            throw TrainingError.invalidSettings("--resume: \(checkpoints.url.path) holds no checkpoint to resume"
+                + (skipped.isEmpty ? "" : " (\(skipped.count) damaged)") + "; run without --resume to start afresh")
         }
         let saved = checkpoint.state
         let differing = Set(saved.options.keys).union(options.fingerprint.keys).filter { saved.options[$0] != options.fingerprint[$0] }

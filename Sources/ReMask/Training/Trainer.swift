@@ -45,9 +45,9 @@ public final class Trainer {
         folderLock = try OutputPolicy.claimFolder(options.outputPath, inputs: [modelPath, options.dataPath] + [options.validationPath].compactMap { $0 },
                                                   overwrite: options.overwrite, command: "remask train")
         checkpoints = CheckpointDirectory(output: output, keep: options.keepCheckpoints)
-        if !options.resume, let existing = try checkpoints.latest() {
+        if !options.resume, let step = try checkpoints.steps().last {
             throw TrainingError.invalidSettings(
-                "\(output.path) already holds a run (checkpoint \(existing.url.lastPathComponent)); add --resume to continue it or choose another --out")
+                "\(output.path) already holds a run (checkpoint \(checkpoints.folder(step: step).lastPathComponent)); add --resume to continue it or choose another --out")
         }
 
         log("loading \(modelPath)")
