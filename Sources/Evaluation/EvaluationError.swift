@@ -6,10 +6,20 @@ public struct EvaluationError: Error, CustomStringConvertible, Sendable {
     public init(_ description: String) { self.description = description }
 }
 
-/// Tokenizing for a model whose vocabulary may be smaller than the tokenizer's (a mismatched folder).
+/// Tokenizing for a model whose vocabulary may be smaller than the tokenizer's (a mismatched folder), and
+/// whose context window an item must fit.
 struct ModelTokens {
     let tokenizer: BPETokenizer
     let vocab: Int
+    /// The model's context window in tokens (`max_position_embeddings`, GGUF `context_length`).
+    let context: Int
+
+    /// Refuses an item that needs more positions than the model has, rather than running past them.
+    func checkFits(_ count: Int, item: String, _ what: String) throws(EvaluationError) {
+        guard count <= context else {
+            throw EvaluationError("item \(item): \(what) needs \(count) tokens, more than the model's context of \(context)")
+        }
+    }
 
     func encode(_ text: String, item: String) throws(EvaluationError) -> [Int32] {
         let ids = tokenizer.encode(text)

@@ -42,6 +42,11 @@ struct GenerateCommand: ParsableCommand {
         let rendered = try texts.map { chat ? try ChatSession.render(lm, [ChatMessage(role: "user", content: $0)]) : $0 }
         let ids = rendered.map { tokenizer.encode($0, addSpecial: true) }
         if let empty = ids.firstIndex(where: \.isEmpty) { throw ValidationError("prompt \(empty + 1) has no tokens") }
+        let context = lm.model.config.maxPositions
+        if let long = ids.firstIndex(where: { $0.count + flags.maxTokens > context }) {
+            throw ValidationError("prompt \(long + 1) has \(ids[long].count) tokens; with up to \(flags.maxTokens) new ones (--max-tokens) "
+                                  + "that is more than the model's context of \(context)")
+        }
         let generator = Generator(model: lm.model, stopTokens: ChatSession.stopTokens(tokenizer), decode: { tokenizer.decode($0) })
         let start = Date()
         var streamer = StreamingDecoder(tokenizer: tokenizer, skipSpecial: true)

@@ -22,6 +22,10 @@ struct ScoreCommand: ParsableCommand {
         let lm = try options.load()
         let ids = try lm.requireTokenizer().encode(textArgumentOrStandardInput(text))
         guard !ids.isEmpty else { throw ValidationError("the text has no tokens") }
+        let context = lm.model.config.maxPositions
+        guard ids.count <= context else {
+            throw ValidationError("the text has \(ids.count) tokens, more than the model's context of \(context); score a shorter text")
+        }
         let scores = Scoring.logprobs(lm.model, ids, top: top)
         struct Output: Encodable {
             let tokens: [Int32]

@@ -94,6 +94,29 @@ final class EngineTests: XCTestCase {
         XCTAssertEqual(windowed[1].scoredTokens, Self.tokenizer.encode("Hi").count - 1)
     }
 
+    /// Items that need more positions than the model has are refused by name, before anything runs: a prompt
+    /// with its new tokens, a context with its longest choice, a perplexity window.
+    func testItemsLongerThanTheContextAreRefused() throws {
+        let small = CausalLM(config: .llama(vocabSize: 49152, hidden: 16, layers: 1, heads: 4, kvHeads: 2, intermediate: 24, maxPositions: 32), seed: 3)
+        let long = String(repeating: "The quick brown fox jumps over the lazy dog. ", count: 4)
+        func message(_ body: () throws -> Any) -> String {
+            do { _ = try body(); return "no error" } catch { return "\(error)" }
+        }
+        let prompt = GenerativeItem(id: "p", fewShot: "", query: "Question: 3 + 5?\nAnswer:", answer: "8", stopStrings: [])
+        let generated = message { try BatchGenerator(model: small, tokenizer: Self.tokenizer, batchSize: 1, maxNewTokens: 40).generate([prompt]) }
+        XCTAssertTrue(generated.contains("item p: the prompt ("), generated)
+        XCTAssertTrue(generated.contains("with up to 40 new ones (--max-new-tokens) needs"), generated)
+        XCTAssertTrue(generated.hasSuffix("more than the model's context of 32"), generated)
+        XCTAssertEqual(try BatchGenerator(model: small, tokenizer: Self.tokenizer, batchSize: 1, maxNewTokens: 4).generate([prompt]).count, 1)
+
+        let choice = MultipleChoiceItem(id: "c", fewShot: "", query: long, continuations: [" a", " b"], normLengths: [1, 1], gold: 0)
+        let chosen = message { try ChoiceScorer(model: small, tokenizer: Self.tokenizer, batchSize: 1).score([choice]) }
+        XCTAssertTrue(chosen.hasPrefix("item c: the context with its longest choice needs"), chosen)
+        let windowed = message { try PerplexityScorer(model: small, tokenizer: Self.tokenizer, window: 64).score([("t", long)]) }
+        XCTAssertTrue(windowed.contains("a perplexity window (--window) needs 64 tokens, more than the model's context of 32"), windowed)
+        XCTAssertEqual(try PerplexityScorer(model: small, tokenizer: Self.tokenizer, window: 16).score([("t", long)]).count, 1)
+    }
+
     func testMultipleChoiceMetricsFromScores() throws {
         let lm = LanguageModel(model: Self.model, tokenizer: Self.tokenizer, chatTemplate: nil, path: "tiny")
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("mc-\(UUID()).jsonl")

@@ -184,4 +184,17 @@ final class CommandLineTests: XCTestCase {
         }
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: model.path).sorted(), before, "nothing written into the model folder")
     }
+
+    /// Texts longer than the model's context (64 positions for the tiny model) are refused with a message.
+    func testInputsLongerThanTheContextAreRefused() throws {
+        let model = try tinyModelWithTokenizer()
+        defer { try? FileManager.default.removeItem(at: model) }
+        let long = String(repeating: "The quick brown fox jumps over the lazy dog. ", count: 20)
+        let score = try run(["score", "--model", model.path], stdin: long)
+        XCTAssertNotEqual(score.status, 0)
+        XCTAssertTrue(score.stderr.contains("more than the model's context of 64; score a shorter text"), score.stderr)
+        let generate = try run(["generate", "--model", model.path, "--prompt", "Hi", "--max-tokens", "100"])
+        XCTAssertNotEqual(generate.status, 0)
+        XCTAssertTrue(generate.stderr.contains("with up to 100 new ones (--max-tokens) that is more than the model's context of 64"), generate.stderr)
+    }
 }

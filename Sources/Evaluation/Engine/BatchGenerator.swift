@@ -30,11 +30,13 @@ public struct BatchGenerator {
 
     /// Generates after every item's context; `progress(finished, generatedTokens)` is called as items finish.
     public func generate(_ items: [GenerativeItem], progress: (Int, Int) -> Void = { _, _ in }) throws(EvaluationError) -> [Output] {
-        let tokens = ModelTokens(tokenizer: tokenizer, vocab: model.config.vocabSize)
+        let tokens = ModelTokens(tokenizer: tokenizer, vocab: model.config.vocabSize, context: model.config.maxPositions)
         var contexts: [[Int32]] = []
         for item in items {
             let context = try tokens.encode(item.context, item: item.id)  // whole, as the harness tokenizes it
             guard !context.isEmpty else { throw EvaluationError("item \(item.id): the prompt is empty") }
+            try tokens.checkFits(context.count + maxNewTokens, item: item.id,
+                                 "the prompt (\(context.count) tokens) with up to \(maxNewTokens) new ones (--max-new-tokens)")
             contexts.append(context)
         }
         let prefix = try PrefixCache(model: model, tokens: tokens, items: items.map { ($0.id, $0.fewShot) })

@@ -25,7 +25,7 @@ public struct ChoiceScorer {
 
     /// Scores every item; `progress(done)` is called after each batch.
     public func score(_ items: [MultipleChoiceItem], progress: (Int) -> Void = { _ in }) throws(EvaluationError) -> [Scores] {
-        let tokens = ModelTokens(tokenizer: tokenizer, vocab: model.config.vocabSize)
+        let tokens = ModelTokens(tokenizer: tokenizer, vocab: model.config.vocabSize, context: model.config.maxPositions)
         let prefix = try PrefixCache(model: model, tokens: tokens, items: items.map { ($0.id, $0.fewShot) })
         var results: [Scores] = []
         results.reserveCapacity(items.count)
@@ -56,6 +56,7 @@ public struct ChoiceScorer {
             if let empty = conts.firstIndex(where: \.isEmpty) {
                 throw EvaluationError("item \(item.id): choice \(empty) has no tokens")
             }
+            try tokens.checkFits(context.count + (conts.map(\.count).max() ?? 0), item: item.id, "the context with its longest choice")
             let (cache, reused) = prefix.cache(for: context, limit: context.count - 1, extra: -1, model: model)
             let own = Array(context[reused..<(context.count - 1)])
             if !own.isEmpty {

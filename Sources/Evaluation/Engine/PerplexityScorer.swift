@@ -25,7 +25,8 @@ public struct PerplexityScorer {
     }
 
     public func score(_ documents: [(id: String, text: String)], progress: (Int) -> Void = { _ in }) throws(EvaluationError) -> [Score] {
-        let tokens = ModelTokens(tokenizer: tokenizer, vocab: model.config.vocabSize)
+        let tokens = ModelTokens(tokenizer: tokenizer, vocab: model.config.vocabSize, context: model.config.maxPositions)
+        try tokens.checkFits(window, item: documents.first?.id ?? "-", "a perplexity window (--window)")
         var scores = [Score](repeating: Score(negativeLogLikelihood: 0, scoredTokens: 0), count: documents.count)
         // (document, input tokens, target tokens) per window.
         var windows: [(doc: Int, input: [Int32], targets: [Int32])] = []
