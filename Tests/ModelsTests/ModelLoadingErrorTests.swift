@@ -76,4 +76,32 @@ final class ModelLoadingErrorTests: XCTestCase {
         try data.prefix(data.count - 100).write(to: URL(fileURLWithPath: path))
         assertLoadFails(path, containing: path)
     }
+
+    /// Sizes in config.json or GGUF metadata far beyond what the file holds are refused before anything is
+    /// allocated (a million layers in a few kilobytes), and so is a model larger than this machine's memory.
+    func testSizesBeyondTheFileAreRefusedBeforeAllocating() throws {
+        for (key, value) in [("num_hidden_layers", "1000000"), ("intermediate_size", "900000000"), ("vocab_size", "900000000"),
+                             ("hidden_size", "65536")] {
+            let dir = try copyOfTiny()
+            let config = dir.appendingPathComponent("config.json")
+            var json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: config)) as? [String: Any])
+            json[key] = Int(value)!
+            if key == "hidden_size" { json["head_dim"] = 65536 / (json["num_attention_heads"] as! Int) }
+            try JSONSerialization.data(withJSONObject: json).write(to: config)
+            assertLoadFails(dir.path, containing: "but its tensors hold only")
+        }
+
+        var w = GGUFWriter()
+        w.set("general.architecture", .string("llama"))
+        for (key, value) in [("block_count", 1_000_000), ("embedding_length", 64), ("feed_forward_length", 1_000_000_000),
+                             ("attention.head_count", 4), ("attention.head_count_kv", 4), ("context_length", 64)] {
+            w.set("llama.\(key)", .uint32(UInt32(value)))
+        }
+        w.set("llama.attention.layer_norm_rms_epsilon", .float32(1e-5))
+        w.set("llama.vocab_size", .uint32(100))
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("remask-\(UUID().uuidString).gguf").path
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
+        try w.write(to: path)
+        assertLoadFails(path, containing: "but its tensors hold only 0 values")
+    }
 }

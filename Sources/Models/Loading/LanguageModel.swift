@@ -47,6 +47,7 @@ public struct LanguageModel: @unchecked Sendable {
     static func loadGGUF(_ path: String) throws -> LanguageModel {
         let file = try GGUFFile(path: path)
         let config = try DecoderConfig.gguf(file)
+        try ModelSizeCheck.check(config, tensorShapes: file.tensors.map(\.shape), path: path)
         let model = CausalLM(config: config, seed: nil)
         let permute = try file.metadata.string("general.architecture") == "llama"
         for p in model.parameters.parameters {
@@ -114,6 +115,7 @@ public struct LanguageModel: @unchecked Sendable {
         let index = dir.appendingPathComponent("model.safetensors.index.json").path
         let single = dir.appendingPathComponent("model.safetensors").path
         let checkpoint = try SafetensorsCheckpoint(path: FileManager.default.fileExists(atPath: index) ? index : single)
+        try ModelSizeCheck.check(config, tensorShapes: checkpoint.tensorNames.compactMap { checkpoint.info($0)?.shape }, path: checkpoint.path)
         let model = CausalLM(config: config, seed: nil)
         for p in model.parameters.parameters {
             guard checkpoint.info(p.name) != nil else { throw ModelFileError(path: checkpoint.path, "missing tensor \(p.name)") }
