@@ -130,4 +130,22 @@ final class GGUFValidationTests: XCTestCase {
         for _ in 0..<2 { infos += str("w") + le(UInt32(1)) + le(UInt64(1)) + le(UInt32(0)) + le(UInt64(0)) }
         assertRejected(header(tensors: 2, metadata: 0, infos), "duplicate tensor name 'w'")
     }
+
+    /// Two tensors whose data share bytes are refused (they would load, then score garbage).
+    func testOverlappingTensorDataIsRejected() {
+        var infos: [UInt8] = []
+        for (name, offset) in [("a", UInt64(0)), ("b", UInt64(0))] {
+            infos += str(name) + le(UInt32(1)) + le(UInt64(8)) + le(UInt32(0)) + le(UInt64(offset))
+        }
+        var bytes = header(tensors: 2, metadata: 0, infos)
+        bytes += [UInt8](repeating: 0, count: (32 - bytes.count % 32) % 32 + 64)
+        assertRejected(bytes, "tensors 'a' and 'b' overlap in the data section")
+        var apart: [UInt8] = []
+        for (name, offset) in [("a", UInt64(0)), ("b", UInt64(32))] {
+            apart += str(name) + le(UInt32(1)) + le(UInt64(8)) + le(UInt32(0)) + le(UInt64(offset))
+        }
+        var ok = header(tensors: 2, metadata: 0, apart)
+        ok += [UInt8](repeating: 0, count: (32 - ok.count % 32) % 32 + 64)
+        XCTAssertNoThrow(try GGUFFile(data: Data(ok), name: "apart.gguf"))
+    }
 }

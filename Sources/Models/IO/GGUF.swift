@@ -110,6 +110,12 @@ public struct GGUFFile: Sendable {
         for t in tensors {
             try Self.validateRange(of: t, dataOffset: dataOffset, alignment: alignment, file: file)
         }
+        // Two tensors sharing bytes is a broken or hostile file (llama.cpp's writer never does it).
+        let sorted = tensors.filter { ($0.byteCount ?? 0) > 0 }.sorted { $0.offset < $1.offset }
+        for (a, b) in zip(sorted, sorted.dropFirst()) where a.offset + a.byteCount! > b.offset {
+            throw ModelFileError(path: file.path, "tensors '\(a.name)' and '\(b.name)' overlap in the data section "
+                                 + "(offsets \(a.offset) + \(a.byteCount!) bytes and \(b.offset))")
+        }
 
         self.path = file.path
         self.version = Int(version)
