@@ -104,4 +104,28 @@ final class ModelLoadingErrorTests: XCTestCase {
         try w.write(to: path)
         assertLoadFails(path, containing: "but its tensors hold only 0 values")
     }
+
+    /// config.json settings that change the math and that remask does not implement are refused, as are
+    /// tensors the geometry does not use; a tied model's spare lm_head and rotary buffers are fine.
+    func testUnimplementedSettingsAndUnusedTensorsAreRefused() throws {
+        for (key, value, expected) in [("rope_scaling", ["rope_type": "llama3", "factor": 8.0] as Any, "rope_scaling of type \"llama3\" is not supported"),
+                                       ("rope_scaling", ["type": "linear", "factor": 2.0] as Any, "rope_scaling of type \"linear\""),
+                                       ("attention_bias", true as Any, "attention_bias: true is not supported"),
+                                       ("mlp_bias", true as Any, "mlp_bias: true is not supported")] {
+            let dir = try copyOfTiny()
+            let config = dir.appendingPathComponent("config.json")
+            var json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: config)) as? [String: Any])
+            json[key] = value
+            try JSONSerialization.data(withJSONObject: json).write(to: config)
+            assertLoadFails(dir.path, containing: expected)
+        }
+        let extra = try tinyWithWeights { _, t in t }
+        var writer = SafetensorsWriter()
+        let file = try SafetensorsFile(path: extra.appendingPathComponent("model.safetensors").path)
+        for name in file.tensorNames { writer.add(name, try file.tensor(name)) }
+        writer.add("model.layers.0.self_attn.o_proj.bias", Tensor.zeros([32]))
+        writer.add("model.layers.0.self_attn.rotary_emb.inv_freq", Tensor.zeros([4]))
+        try writer.write(to: extra.appendingPathComponent("model.safetensors").path)
+        assertLoadFails(extra.path, containing: "tensor model.layers.0.self_attn.o_proj.bias is not part of this llama geometry")
+    }
 }

@@ -24,6 +24,17 @@ extension DecoderConfig {
         if let act = json["hidden_act"] as? String, act != "silu" {
             throw ModelFileError(path: path, "hidden_act \"\(act)\" is not supported (only silu / SwiGLU)")
         }
+        // Settings that change the math and that remask does not implement are refused, not ignored.
+        for (key, value) in [("rope_scaling", json["rope_scaling"]), ("rope_parameters", json["rope_parameters"])] {
+            guard let scaling = value as? [String: Any] else { continue }
+            let kind = scaling["rope_type"] as? String ?? scaling["type"] as? String ?? "default"
+            if kind != "default" {
+                throw ModelFileError(path: path, "\(key) of type \"\(kind)\" is not supported (only plain rotary embeddings)")
+            }
+        }
+        for key in ["attention_bias", "mlp_bias"] where bool(key, default: false) {
+            throw ModelFileError(path: path, "\(key): true is not supported (biases on these projections are not implemented)")
+        }
         let heads = try int("num_attention_heads"), hidden = try int("hidden_size")
         let kvHeads = try int("num_key_value_heads", default: heads)
         let base = Float(number("rope_theta") ?? number("rope_theta", in: rope) ?? 10000)

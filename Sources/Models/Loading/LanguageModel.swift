@@ -50,8 +50,10 @@ public struct LanguageModel: @unchecked Sendable {
         try ModelSizeCheck.check(config, tensorShapes: file.tensors.map(\.shape), path: path)
         let model = CausalLM(config: config, seed: nil)
         let permute = try file.metadata.string("general.architecture") == "llama"
+        var used: Set<String> = []
         for p in model.parameters.parameters {
             if let (stack, head) = perHeadNorm(p.name) {
+                used.insert(stack)
                 let stacked = try file.tensor(stack)
                 let hd = config.headDim
                 guard stacked.count >= (head + 1) * hd else {
@@ -61,6 +63,7 @@ public struct LanguageModel: @unchecked Sendable {
                 continue
             }
             guard let name = TensorNames.gguf(p.name) else { throw ModelFileError(path: path, "no GGUF name for parameter \(p.name)") }
+            used.insert(name)
             let t = try file.tensor(name)
             try checkShape(t.shape, p, name, path)
             if permute && TensorNames.isPermuted(p.name) {
@@ -71,9 +74,18 @@ public struct LanguageModel: @unchecked Sendable {
                 p.tensor.pointer.update(from: t.pointer, count: p.count)
             }
         }
+        if let unused = file.tensors.first(where: { !used.contains($0.name) }) {
+            throw ModelFileError(path: path, "tensor \(unused.name) is not part of this \(config.family.rawValue) geometry; the model needs what remask does not implement")
+        }
         let template = try? file.metadata.string("tokenizer.chat_template")
         let tokenizer = file.metadata.values["tokenizer.ggml.model"] == nil ? nil : try ggufTokenizer(file)
         return LanguageModel(model: model, tokenizer: tokenizer, chatTemplate: template, path: path)
+    }
+
+    /// Tensors a checkpoint may carry that change nothing: rotary frequency buffers, and the output projection
+    /// of a model whose embeddings are tied (a copy of the embedding).
+    static func ignorableHuggingFaceTensor(_ name: String, _ config: DecoderConfig) -> Bool {
+        name.hasSuffix(".rotary_emb.inv_freq") || (config.tiedEmbeddings && name == "lm_head.weight")
     }
 
     /// (stacked GGUF tensor, head) for StableLM's per-head q/k norm parameters.
@@ -122,6 +134,11 @@ public struct LanguageModel: @unchecked Sendable {
             let t = try checkpoint.tensor(p.name)
             try checkShape(t.shape, p, p.name, checkpoint.path)
             p.tensor.pointer.update(from: t.pointer, count: p.count)
+        }
+        // A tensor the model does not use means a geometry remask would get wrong (a bias, a rope table).
+        let used = Set(model.parameters.parameters.map(\.name))
+        if let unused = checkpoint.tensorNames.first(where: { !used.contains($0) && !Self.ignorableHuggingFaceTensor($0, config) }) {
+            throw ModelFileError(path: checkpoint.path, "tensor \(unused) is not part of this \(config.family.rawValue) geometry; the model needs what remask does not implement")
         }
         let tokenizerURL = dir.appendingPathComponent("tokenizer.json")
         var tokenizer: BPETokenizer?
