@@ -15,7 +15,9 @@ struct BenchCommand: ParsableCommand {
             """)
 
     @Option(help: """
-        Benchmarks to run, comma-separated: gemm, forward, sft, objectives (sft, masked-thought and remask steps on         rows with a quarter prompt and 40% masking), generate (prefill and decode at batch 1 and 8).
+        Benchmarks to run, comma-separated: gemm, forward, sft, objectives (sft, masked-thought and remask steps on \
+        rows with a quarter prompt and 40% masking), generate (prefill and decode at batch 1 and 8), tokenize \
+        (the default model's tokenizer on 1 MB of text and on one long word; not run by default).
         """)
     var only = "gemm,forward,sft,objectives,generate"
     @Option(help: "Hidden size.") var hidden = DecoderConfig.smolLM2_135M.hidden
@@ -43,7 +45,7 @@ struct BenchCommand: ParsableCommand {
         if warmup < 0 { throw ValidationError("--warmup cannot be negative") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if let problem = config.validationError() { throw ValidationError("invalid model shape: \(problem)") }
-        let known: Set<String> = ["gemm", "forward", "sft", "objectives", "generate"]
+        let known: Set<String> = ["gemm", "forward", "sft", "objectives", "generate", "tokenize"]
         for name in only.split(separator: ",") where !known.contains(String(name)) {
             throw ValidationError("unknown benchmark '\(name)'; choose from \(known.sorted().joined(separator: ", "))")
         }
@@ -70,6 +72,10 @@ struct BenchCommand: ParsableCommand {
             for b in [1, 8] {
                 results += Benchmarks.generation(settings, batch: b, promptLength: promptLength, newTokens: newTokens, progress: progress)
             }
+        }
+        if selected.contains("tokenize") {
+            let lm = try LanguageModel.load(LanguageModel.defaultPath)
+            results += Benchmarks.tokenize(try lm.requireTokenizer(), s: settings, progress: progress)
         }
         if json {
             let encoder = JSONEncoder()

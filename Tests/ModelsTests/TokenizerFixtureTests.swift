@@ -125,9 +125,7 @@ final class TokenizerFixtureTests: XCTestCase {
         var rng = SeededRandom(seed: 7)
         let letters = Array("abcdefghijklmnopqrstuvwxyzé中")
         let text = String((0..<10_000).map { _ in letters[rng.nextInt(below: letters.count)] })
-        let start = Date()
-        let ids = t.encode(text)
-        XCTAssertLessThan(Date().timeIntervalSince(start), 5)
-        XCTAssertEqual(t.decode(ids), text)
+        // Speed: `remask bench --only tokenize` (tokenize-long-word).
+        XCTAssertEqual(t.decode(t.encode(text)), text)
     }
 }

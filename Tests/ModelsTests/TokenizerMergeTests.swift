@@ -87,12 +87,10 @@ final class TokenizerMergeTests: XCTestCase {
         XCTAssertEqual(t.decode([0, 7, -1, 2]), "a a")
     }
 
-    func testLongWordWithoutSpacesIsFast() throws {
+    func testLongWordWithoutSpacesMergesFully() throws {
         let t = try tokenizer(["a", "aa", "aaaa", "aaaaaaaa"], ["a a", "aa aa", "aaaa aaaa"])
-        let start = Date()
-        let ids = t.encode(String(repeating: "a", count: 20_000))
-        XCTAssertEqual(ids, [Int32](repeating: 3, count: 2_500))
-        XCTAssertLessThan(Date().timeIntervalSince(start), 5)
+        // Speed: `remask bench --only tokenize` (tokenize-long-word).
+        XCTAssertEqual(t.encode(String(repeating: "a", count: 20_000)), [Int32](repeating: 3, count: 2_500))
     }
 
     func testInvalidInputsAreExplained() {

@@ -225,4 +225,43 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(try weights(out), straight, "steps 5 and 6 again give the same weights")
         XCTAssertEqual(try dir.steps(), [2, 4, 6])
     }
+
+    /// Resume checks contents, not just paths: edited data or another base model at the same path is refused
+    /// (naming what changed), and a checkpoint whose bytes changed (same size) fails its checksum and is skipped.
+    func testResumeChecksTheDataTheModelAndTheCheckpointContents() throws {
+        let model = try tinyModel(), data = try sampleData()
+        let out = try makeScratchFolder()
+        var o = options(data, out: out, objective: .sft)
+        o.maxSteps = 4
+        o.saveEvery = 2
+        _ = try Trainer(o, modelPath: model, log: { _ in }).run()
+        o.resume = true
+        o.maxSteps = 4
+
+        let original = try Data(contentsOf: URL(fileURLWithPath: data.train))
+        try (original + Data("\n".utf8)).write(to: URL(fileURLWithPath: data.train))
+        XCTAssertThrowsError(try Trainer(o, modelPath: model, log: { _ in }).run()) { error in
+            XCTAssertTrue("\(error)".contains("data-content"), "\(error)")
+        }
+        try original.write(to: URL(fileURLWithPath: data.train))
+
+        let weights = URL(fileURLWithPath: model).appendingPathComponent("model.safetensors")
+        let saved = try Data(contentsOf: weights)
+        var other = saved
+        other[other.count - 1] ^= 0x01
+        try other.write(to: weights)
+        XCTAssertThrowsError(try Trainer(o, modelPath: model, log: { _ in }).run()) { error in
+            XCTAssertTrue("\(error)".contains("model-content"), "\(error)")
+        }
+        try saved.write(to: weights)
+
+        let newest = CheckpointDirectory(output: out).folder(step: 4).appendingPathComponent(Checkpoint.optimizerFile)
+        var damaged = try Data(contentsOf: newest)
+        damaged[damaged.count - 1] ^= 0x40
+        try damaged.write(to: newest)
+        var lines: [String] = []
+        XCTAssertEqual(try Trainer(o, modelPath: model, log: { lines.append($0) }).run().steps, 4)
+        XCTAssertTrue(lines.contains { $0.contains("step-000004") && $0.contains("does not match the checksum") }, "\(lines)")
+        XCTAssertTrue(lines.contains { $0.hasPrefix("resuming from step-000002") }, "\(lines)")
+    }
 }

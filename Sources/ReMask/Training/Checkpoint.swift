@@ -49,6 +49,9 @@ public struct Checkpoint: Sendable {
             guard size == expected else {
                 throw CheckpointError(path: path, "has \(size) bytes, but \(Self.stateFile) records \(expected) (truncated or replaced)")
             }
+            if let recorded = manifest.hashes?[name], try ContentHash.of(file: path) != recorded {
+                throw CheckpointError(path: path, "does not match the checksum \(Self.stateFile) records (damaged)")
+            }
         }
         self.url = url
         self.state = manifest.state
@@ -71,7 +74,7 @@ public struct Checkpoint: Sendable {
 
     /// Writes a complete checkpoint into the empty folder `folder` (which is renamed into place later).
     static func write(model: [CheckpointTensor], optimizer: [CheckpointTensor], state: TrainerState, to folder: URL) throws {
-        var sizes: [String: Int] = [:]
+        var sizes: [String: Int] = [:], hashes: [String: String] = [:]
         for (name, tensors, metadata) in [(modelFile, model, ["format": "pt"]), (optimizerFile, optimizer, [:])] {
             let path = folder.appendingPathComponent(name).path
             var writer = SafetensorsWriter(metadata: metadata)
@@ -79,13 +82,14 @@ public struct Checkpoint: Sendable {
             do {
                 try writer.write(to: path)
                 sizes[name] = try (FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue
+                hashes[name] = try ContentHash.of(file: path)
             } catch let error as ModelFileError {
                 throw CheckpointError(path: error.path, error.reason)
             }
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let manifest = Manifest(version: formatVersion, files: sizes, state: state)
+        let manifest = Manifest(version: formatVersion, files: sizes, hashes: hashes, state: state)
         try AtomicFile.write(encoder.encode(manifest), to: folder.appendingPathComponent(stateFile))
     }
 
@@ -141,6 +145,8 @@ public struct Checkpoint: Sendable {
         let version: Int
         /// Byte size of each tensor file, to detect truncation.
         let files: [String: Int]
+        /// `ContentHash` of each tensor file, to detect damage (absent in checkpoints from before it existed).
+        var hashes: [String: String]?
         let state: TrainerState
     }
 }

@@ -118,7 +118,7 @@ extension Trainer {
     /// A fresh state, or the latest checkpoint's with weights, optimizer state and generators restored.
     func startingState() throws -> TrainerState {
         let fresh = TrainerState(step: 0, epoch: 0, indexInEpoch: 0, dataOrderSeed: options.seed, randomStates: [:],
-                                 schedulePosition: 0, tokensSeen: 0, elapsedSeconds: 0, options: options.fingerprint)
+                                 schedulePosition: 0, tokensSeen: 0, elapsedSeconds: 0, options: fingerprint)
         guard options.resume else { return fresh }
         let (found, skipped) = try checkpoints.latestValid()
         for reason in skipped { log("skipping a checkpoint that does not read back: \(reason)") }
@@ -127,9 +127,9 @@ extension Trainer {
                 + (skipped.isEmpty ? "" : " (\(skipped.count) damaged)") + "; run without --resume to start afresh")
         }
         let saved = checkpoint.state
-        let differing = Set(saved.options.keys).union(options.fingerprint.keys).filter { saved.options[$0] != options.fingerprint[$0] }
+        let differing = Set(saved.options.keys).union(fingerprint.keys).filter { saved.options[$0] != fingerprint[$0] }
         if !differing.isEmpty {
-            let detail = differing.sorted().map { "\($0): checkpoint \(saved.options[$0]?.description ?? "unset"), now \(options.fingerprint[$0]?.description ?? "unset")" }
+            let detail = differing.sorted().map { "\($0): checkpoint \(saved.options[$0]?.description ?? "unset"), now \(fingerprint[$0]?.description ?? "unset")" }
             throw TrainingError.resumeMismatch("settings differ from the checkpoint's (\(detail.joined(separator: "; ")))")
         }
         try checkpoint.restoreModel(into: CheckpointTensor.parameters(of: trainable))

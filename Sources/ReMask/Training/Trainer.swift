@@ -25,6 +25,9 @@ public final class Trainer {
     let microBatchesPerEpoch: Int
     let checkpoints: CheckpointDirectory
     let output: URL
+    /// The settings and the content hashes of the base model and the data: a checkpoint records it, and
+    /// `--resume` refuses a run whose settings, model or data changed since.
+    let fingerprint: [String: ConfigValue]
     /// Held while the run uses its folder: a second run on it stops and names this one.
     private let folderLock: FileLock?
     let log: (String) -> Void
@@ -52,6 +55,8 @@ public final class Trainer {
 
         log("loading \(modelPath)")
         let base = try LanguageModel.load(modelPath)
+        var fingerprint = options.fingerprint
+        fingerprint["model-content"] = .string(try ContentHash.of(model: modelPath))
         if let rank = options.lora?.rank {
             // A rank above the smallest adapted dimension adds nothing and could allocate without bound.
             let c = base.model.config, limit = min(c.hidden, c.kvHeads * c.headDim, c.intermediate)
@@ -79,6 +84,9 @@ public final class Trainer {
 
         let encoder = try ExampleTokenizer(tokenizer: lm.tokenizer!, format: format, maxLength: options.maxLength)
         data = try TrainingData.load(options, encoder: encoder)
+        fingerprint["data-content"] = .string(try ContentHash.of(file: options.dataPath))
+        if let val = options.validationPath { fingerprint["val-content"] = .string(try ContentHash.of(file: val)) }
+        self.fingerprint = fingerprint
         log("train: \(data.train.summary)")
         if let v = data.validation { log("validation: \(v.summary)") }
         if data.skippedLines > 0 { log("skipped \(data.skippedLines) bad lines (--skip-bad-lines)") }
