@@ -111,10 +111,10 @@ public struct GGUFFile: Sendable {
             try Self.validateRange(of: t, dataOffset: dataOffset, alignment: alignment, file: file)
         }
         // Two tensors sharing bytes is a broken or hostile file (llama.cpp's writer never does it).
-        let sorted = tensors.filter { ($0.byteCount ?? 0) > 0 }.sorted { $0.offset < $1.offset }
-        for (a, b) in zip(sorted, sorted.dropFirst()) where a.offset + a.byteCount! > b.offset {
-            throw ModelFileError(path: file.path, "tensors '\(a.name)' and '\(b.name)' overlap in the data section "
-                                 + "(offsets \(a.offset) + \(a.byteCount!) bytes and \(b.offset))")
+        let sorted = tensors.compactMap { t in t.byteCount.flatMap { $0 > 0 ? (t, $0) : nil } }.sorted { $0.0.offset < $1.0.offset }
+        for (a, b) in zip(sorted, sorted.dropFirst()) where a.0.offset + a.1 > b.0.offset {
+            throw ModelFileError(path: file.path, "tensors '\(a.0.name)' and '\(b.0.name)' overlap in the data section "
+                                 + "(offsets \(a.0.offset) + \(a.1) bytes and \(b.0.offset))")
         }
 
         self.path = file.path

@@ -14,7 +14,10 @@ public final class FileLock {
 
     /// Takes the lock, waiting while another process holds it.
     public static func lock(_ url: URL) throws -> FileLock {
-        try take(url, waiting: true, holder: nil)!
+        guard let lock = try take(url, waiting: true, holder: nil) else {
+            throw TrainingFileError(path: url.path, "cannot lock")  // a waiting take returns a lock or throws
+        }
+        return lock
     }
 
     private static func take(_ url: URL, waiting: Bool, holder: String?) throws -> FileLock? {
