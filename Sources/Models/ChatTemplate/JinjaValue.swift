@@ -1,3 +1,5 @@
+import Core
+
 /// A value while rendering a template. Jinja runs templates on Python objects, so values follow Python:
 /// `str()` of a list shows its `repr`, `True` prints capitalized, `1 == true`, strings index by code point.
 enum JinjaValue: Sendable {
@@ -129,7 +131,7 @@ enum JinjaValue: Sendable {
         case .none: out += "null"
         case .bool(let value): out += value ? "true" : "false"
         case .int(let value): out += String(value)
-        case .string(let value): out += jsonQuote(value)
+        case .string(let value): out += JSONString.quote(value)
         case .list(let items):
             out += "["
             for (index, item) in items.enumerated() {
@@ -141,7 +143,7 @@ enum JinjaValue: Sendable {
             out += "{"
             for (index, entry) in dict.entries.enumerated() {
                 if index > 0 { out += ", " }
-                out += jsonQuote(entry.key) + ": "
+                out += JSONString.quote(entry.key) + ": "
                 try entry.value.writeJSON(into: &out)
             }
             out += "}"
@@ -207,28 +209,4 @@ private func isPythonPrintable(_ scalar: Unicode.Scalar) -> Bool {
     default:
         return true
     }
-}
-
-/// A JSON string as Python's `json.dumps(..., ensure_ascii=False)` writes it.
-private func jsonQuote(_ text: String) -> String {
-    var result = "\""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": result += "\\\""
-        case "\\": result += "\\\\"
-        case "\n": result += "\\n"
-        case "\r": result += "\\r"
-        case "\t": result += "\\t"
-        case "\u{08}": result += "\\b"
-        case "\u{0C}": result += "\\f"
-        default:
-            if scalar.value < 0x20 {
-                let hex = String(scalar.value, radix: 16)
-                result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            } else {
-                result.unicodeScalars.append(scalar)
-            }
-        }
-    }
-    return result + "\""
 }
