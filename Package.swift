@@ -36,6 +36,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // Config files: YAML with nested keys and line numbers in errors.
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
@@ -43,9 +45,10 @@ let package = Package(
         .target(name: "Core", dependencies: ["COpenBLAS"], swiftSettings: fast),
         .target(name: "NN", dependencies: ["Core"], swiftSettings: fast),
         .target(name: "Models", dependencies: ["Core", "NN"], swiftSettings: fast),
-        .target(name: "ReMask", dependencies: ["Core", "NN", "Models"], swiftSettings: fast),
+        .target(name: "ReMask", dependencies: ["Core", "NN", "Models", .product(name: "Yams", package: "Yams")], swiftSettings: fast),
         .target(name: "Evaluation", dependencies: ["Core", "Models", "ReMask"], swiftSettings: fast),
-        .target(name: "Study", dependencies: ["Core", "NN", "Models", "ReMask", "Evaluation"], swiftSettings: fast),
+        .target(name: "Study", dependencies: ["Core", "NN", "Models", "ReMask", "Evaluation", .product(name: "Yams", package: "Yams")],
+                swiftSettings: fast),
         .target(name: "Bench", dependencies: ["Core", "NN", "Models", "ReMask", "COpenBLAS"], swiftSettings: fast),
         .executableTarget(name: "remask", dependencies: [
             "Core", "NN", "Models", "ReMask", "Evaluation", "Study", "Bench",
@@ -56,6 +59,6 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Core", "NN", "Models"]),
         .testTarget(name: "ReMaskTests", dependencies: ["Core", "NN", "Models", "ReMask"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Core", "Models", "ReMask", "Evaluation"]),
-        .testTarget(name: "StudyTests", dependencies: ["Core", "Models", "ReMask", "Evaluation", "Study"]),
+        .testTarget(name: "StudyTests", dependencies: ["Core", "Models", "ReMask", "Evaluation", "Study", .product(name: "Yams", package: "Yams")]),
     ]
 )

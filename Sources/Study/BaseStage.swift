@@ -21,7 +21,6 @@ public struct GateResult: Codable, Equatable, Sendable {
 struct BaseStage {
     let config: StudyConfig
     let folder: URL
-    let makeOptions: ([String]) throws -> TrainingOptions
     let log: (String) -> Void
     let progress: (String, Int, Int, String) -> Void
     /// The decoder's initial weights come from this seed (not one of the grid's: the base is shared).
@@ -40,13 +39,13 @@ struct BaseStage {
         if let data = try? Data(contentsOf: gateURL), let saved = try? JSONDecoder().decode(GateResult.self, from: data) {
             gate = saved
         } else {
-            let arguments = config.baseTrainFlags() + ["--data", benchmark.baseURL.path, "--val", benchmark.baseValidationURL.path,
-                                                       "--objective", "sft", "--seed", String(Self.seed)]
-            let maxLength = try makeOptions(arguments + ["--out", trainFolder.path]).maxLength
+            let initFolder = folder.appendingPathComponent("init")
+            let settings = try config.baseSettings(data: benchmark.baseURL.path, validation: benchmark.baseValidationURL.path,
+                                                   out: trainFolder.path, model: initFolder.path, seed: Self.seed)
             let initial = try ScratchModel.write(spec, tokenizer: ScratchModel.tokenizer(spec, texts: benchmark.baseTexts), seed: Self.seed,
-                                                 maxLength: maxLength, folder: folder.appendingPathComponent("init"))
+                                                 maxLength: settings.data.maxLength, folder: initFolder)
             log("stage 0: training the base model on \(benchmark.problems.base.count) problems (\(benchmark.baseURL.path))")
-            let cost = try TrainingCost.train(arguments, folder: trainFolder, model: initial, makeOptions: makeOptions, log: log)
+            let cost = try TrainingCost.train(settings, log: log)
             let lm = try LanguageModel.load(trainFolder.path)
             let scorer = ChainScorer(lm: lm, tokenizer: try lm.requireTokenizer(), batchSize: config.evalBatchSize, maxNewTokens: config.maxNewTokens)
             let (scores, generations) = try scorer.score(benchmark.problems.baseValidation, idPrefix: "base-val") { stage, done, total, status in

@@ -48,14 +48,14 @@ struct TrainingCost: Codable, Equatable {
     var seconds: Double
     var validationLoss: Double?
 
-    /// Trains `remask train` `arguments` into `folder` — continuing from its checkpoint when an earlier
-    /// attempt left one — and reads back what the whole run cost.
-    static func train(_ arguments: [String], folder: URL, model: String, makeOptions: ([String]) throws -> TrainingOptions,
-                      log: @escaping (String) -> Void) throws -> TrainingCost {
+    /// Trains a run — continuing from its checkpoint when an earlier attempt left one — and reads back what
+    /// the whole run cost.
+    static func train(_ settings: TrainingSettings, log: @escaping (String) -> Void) throws -> TrainingCost {
+        let folder = URL(fileURLWithPath: settings.run.out)
+        var settings = settings
         // Resume only a run that saved a checkpoint (one stopped before its first save starts again).
-        let resume = try !CheckpointDirectory(output: folder).steps().isEmpty
-        let options = try makeOptions(arguments + ["--out", folder.path, "--model", model] + (resume ? ["--resume"] : []))
-        _ = try Trainer(options, modelPath: model, log: log).run()
+        settings.run.resume = try !CheckpointDirectory(output: folder).steps().isEmpty
+        _ = try Trainer(settings, log: log).run()
         return try TrainingCost(metrics: folder.appendingPathComponent("metrics.jsonl"))
     }
 

@@ -1,11 +1,13 @@
 import Foundation
 import Models
 import ReMask
+import Yams
 
-/// A study's settings, read from a flat YAML or JSON file (see `docs/study.md`): the chain benchmark, the base
-/// model (stage 0) and its gate, the arms, the data regimes, the dose-response arms, the seeds and the training
-/// flags.
-public struct StudyConfig: Sendable, Equatable {
+/// A study's settings, read from a YAML or JSON file (see `docs/study.md`): the chain benchmark, the base
+/// model (stage 0) and its gate, the arms, the data regimes, the dose-response arms, the seeds, and the
+/// training settings in layers — `train` for every run, then a regime's, then an arm's (each a
+/// `TrainingSettings` overlay: `optimizer: {epochs: 6}`), and `base` for stage 0.
+public struct StudyConfig: Equatable {
     /// Where the base model of every cell comes from.
     public enum ModelSource: Sendable, Equatable {
         /// A small Llama-style decoder trained from scratch once (stage 0), with a BPE tokenizer learned on
@@ -15,21 +17,23 @@ public struct StudyConfig: Sendable, Equatable {
         case pretrained(path: String)
     }
 
-    /// One way of training: an objective and its own flags (`arm.<name>.<flag>`).
-    public struct Arm: Sendable, Equatable {
+    /// One way of training: an objective and its own settings (`arm: {<name>: {objective: …, masking: …}}`).
+    public struct Arm: Equatable {
         public var name: String
         public var objective: Objective
-        public var flags: [ConfigFile.Entry]
+        /// The arm's training-settings overlay.
+        var layer: Node
 
         public static func == (a: Arm, b: Arm) -> Bool { a.name == b.name }
     }
 
-    /// A data regime: the first `problems` of the fine-tuning pool, and its own flags (`regime.<name>.<flag>`,
-    /// e.g. epochs).
-    public struct Regime: Sendable, Equatable {
+    /// A data regime: the first `problems` of the fine-tuning pool, and its own training settings
+    /// (`regime: {<name>: {problems: 250, optimizer: {epochs: 6}}}`).
+    public struct Regime: Equatable {
         public var name: String
         public var problems: Int
-        public var flags: [ConfigFile.Entry]
+        /// The regime's training-settings overlay.
+        var layer: Node
 
         public static func == (a: Regime, b: Regime) -> Bool { a.name == b.name }
     }
@@ -37,8 +41,8 @@ public struct StudyConfig: Sendable, Equatable {
     public var name: String
     public var model: ModelSource
     public var benchmark: ChainBenchmarkSpec
-    /// Stage 0: the base model's training flags (objective sft on the base pool) and its gate.
-    public var baseFlags: [ConfigFile.Entry]
+    /// Stage 0: the base model's training-settings overlay (objective sft on the base pool) and its gate.
+    var baseLayer: Node
     public var gate: Gate
     public var arms: [Arm]
     public var regimes: [Regime]
@@ -52,21 +56,29 @@ public struct StudyConfig: Sendable, Equatable {
     /// The pre-registered primary comparison: this arm against SFT in this regime, on exact match.
     public var primaryArm: String
     public var primaryRegime: String
-    /// Training flags for every fine-tuning run.
-    public var train: [ConfigFile.Entry]
+    /// The training-settings overlay of every fine-tuning run.
+    var trainLayer: Node
+    /// The file, for errors in settings that only show when the layers combine.
+    let document: ConfigDocument
     public var evalBatchSize: Int
     public var maxNewTokens: Int
-    /// Every setting as `key=value` lines in file order: two studies with the same text are the same study.
+    /// Every setting as `key=value` lines in file order: two studies with the same settings are the same study.
     public var fingerprint: [String]
 
     public static func == (a: StudyConfig, b: StudyConfig) -> Bool { a.fingerprint == b.fingerprint }
 
-    /// Training flags the study sets itself, per run.
-    public static let reservedTrainFlags: Set<String> = ["data", "val", "out", "objective", "seed", "model", "resume", "config"]
+    /// Training settings the study sets itself, per run (the objective too, except in an arm).
+    public static let reservedSettings: [[String]] = [["data", "train"], ["data", "val"], ["run", "out"], ["run", "seed"], ["run", "model"],
+                                                      ["run", "resume"], ["run", "threads"]]
 
-    /// Parses `file`. `trainFlags` is the set of flags `remask train` accepts; settings under `train.`, `base.`,
-    /// `arm.<name>.` and `regime.<name>.` must be among them (less the reserved ones).
-    public init(_ file: ConfigFile, trainFlags: Set<String>) throws {
+    /// Reads the study config at `path`.
+    public init(path: String) throws {
+        try self.init(ConfigDocument(path: path, shorthands: TrainingSettings.shorthands))
+    }
+
+    /// Parses a study config (read with `TrainingSettings.shorthands`).
+    public init(_ file: ConfigDocument) throws {
+        document = file
         var reader = Reader(file: file)
         name = try reader.string("name") ?? URL(fileURLWithPath: file.path).deletingPathExtension().lastPathComponent
         guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }), !name.hasPrefix(".") else {
@@ -80,13 +92,14 @@ public struct StudyConfig: Sendable, Equatable {
         if modelValue == "scratch" {
             if let (key, reason) = scratch.problem {
                 // Blame the setting at fault where the file gives it, else the geometry setting it does give.
-                let given = ([key] + ["scratch-hidden", "scratch-heads", "scratch-kv-heads"]).first { file[$0] != nil } ?? key
+                let given = ([key] + ["scratch-hidden", "scratch-heads", "scratch-kv-heads"]).first { file.node(at: [$0]) != nil } ?? key
                 throw reader.error(given, reason)
             }
             model = .scratch(scratch)
         } else {
-            if let key = file.entries.first(where: { $0.key.hasPrefix("scratch-") || $0.key.hasPrefix("base.") || $0.key.hasPrefix("gate-") }) {
-                throw ConfigFileError(path: file.path, line: key.line, "'\(key.key)' only applies to model: scratch")
+            let keys = file.root.mapping?.keys.compactMap(\.string) ?? []
+            if let key = keys.first(where: { $0.hasPrefix("scratch-") || $0 == "base" || $0.hasPrefix("gate-") }) {
+                throw file.error(at: [key], "'\(key)' only applies to model: scratch")
             }
             model = .pretrained(path: modelValue == "default" ? LanguageModel.defaultPath : modelValue)
         }
@@ -126,73 +139,54 @@ public struct StudyConfig: Sendable, Equatable {
         evalBatchSize = try reader.int("eval-batch-size", in: 1...4096) ?? 64
         maxNewTokens = try reader.int("max-new-tokens", in: 1...100_000) ?? 256
 
-        // Scoped flags: train.<flag>, base.<flag>, arm.<name>.<flag>, regime.<name>.<flag>.
-        let allowed = trainFlags.subtracting(Self.reservedTrainFlags)
-        var train: [ConfigFile.Entry] = [], base: [ConfigFile.Entry] = []
-        var armFlags: [String: [ConfigFile.Entry]] = [:], regimeFlags: [String: [ConfigFile.Entry]] = [:]
-        var armObjectives: [String: (String, Int?)] = [:], regimeProblems: [String: (ConfigValue, Int?)] = [:]
-        for entry in file.entries where entry.key.contains(".") {
-            let parts = entry.key.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-            func flag(_ name: String) throws -> ConfigFile.Entry {
-                guard allowed.contains(name) else {
-                    let why = Self.reservedTrainFlags.contains(name) ? "is set by the study for each run" : "is not a flag of remask train"
-                    throw ConfigFileError(path: file.path, line: entry.line, "'\(entry.key)': '\(name)' \(why)")
-                }
-                return ConfigFile.Entry(key: name, value: entry.value, line: entry.line)
-            }
-            switch (parts.first, parts.count) {
-            case ("train", 2): train.append(try flag(parts[1]))
-            case ("base", 2): base.append(try flag(parts[1]))
-            case ("arm", 3) where parts[2] == "objective": armObjectives[parts[1]] = (entry.value.description, entry.line)
-            case ("arm", 3): armFlags[parts[1], default: []].append(try flag(parts[2]))
-            case ("regime", 3) where parts[2] == "problems": regimeProblems[parts[1]] = (entry.value, entry.line)
-            case ("regime", 3): regimeFlags[parts[1], default: []].append(try flag(parts[2]))
-            default:
-                throw ConfigFileError(path: file.path, line: entry.line,
-                                      "'\(entry.key)' must be train.<flag>, base.<flag>, arm.<arm>.<flag> or regime.<regime>.<flag>")
-            }
-            reader.used.insert(entry.key)
-        }
-        self.train = train
-        baseFlags = base
+        // Training-settings layers: train, base, arm.<name>, regime.<name>.
+        trainLayer = try reader.layer(["train"], objective: false)
+        baseLayer = try reader.layer(["base"], objective: false)
+        let armLayers = try reader.table("arm"), regimeLayers = try reader.table("regime")
 
         let armNames = try reader.strings("arms") ?? Objective.allCases.map(\.rawValue)
         var arms: [Arm] = []
         for name in armNames {
             guard !arms.contains(where: { $0.name == name }) else { throw reader.error("arms", "'\(name)' is listed twice") }
-            guard !name.isEmpty, !name.contains("/"), !name.contains("@"), !name.hasPrefix(".") else {
-                throw reader.error("arms", "'\(name)' cannot name a folder (no '/', '@' or leading '.')")
+            guard !name.isEmpty, !name.contains("/"), !name.contains("@"), !name.contains("."), !name.hasPrefix(".") else {
+                throw reader.error("arms", "'\(name)' cannot name a folder (no '/', '@' or '.')")
             }
-            let objectiveName = armObjectives[name]?.0 ?? name
+            let layer = try armLayers[name].map { try reader.layer(["arm", name], node: $0, objective: true) } ?? .mapping(Node.Mapping([]))
+            let objectiveName = layer.mapping?["objective"]?.mapping?["name"]?.string ?? name
             guard let objective = Objective(rawValue: objectiveName) else {
-                throw ConfigFileError(path: file.path, line: armObjectives[name]?.1 ?? file.entries.first { $0.key == "arms" }?.line,
-                                      "arm '\(name)': unknown objective '\(objectiveName)' (sft, masked-thought, remask; set arm.\(name).objective)")
+                throw file.error(at: armLayers[name] == nil ? ["arms"] : ["arm", name, "objective"],
+                                 "arm '\(name)': unknown objective '\(objectiveName)' (sft, masked-thought, remask; set arm.\(name).objective)")
             }
-            arms.append(Arm(name: name, objective: objective, flags: armFlags[name] ?? []))
+            arms.append(Arm(name: name, objective: objective, layer: layer))
         }
         guard arms.first?.objective == .sft else {
             throw reader.error("arms", "must start with an sft arm, the baseline the paired differences are taken against")
         }
         guard arms.count >= 2 else { throw reader.error("arms", "needs an arm to compare with the sft baseline") }
-        try Self.checkScoped(file, prefix: "arm", listed: armNames, listKey: "arms")
+        try Self.checkListed(file, armLayers, prefix: "arm", listed: armNames, listKey: "arms")
         self.arms = arms
 
         let regimeNames = try reader.strings("regimes") ?? ["all"]
         var regimes: [Regime] = []
         for name in regimeNames {
             guard !regimes.contains(where: { $0.name == name }) else { throw reader.error("regimes", "'\(name)' is listed twice") }
-            guard !name.isEmpty, !name.contains("/"), !name.hasPrefix(".") else { throw reader.error("regimes", "'\(name)' cannot name a folder") }
+            guard !name.isEmpty, !name.contains("/"), !name.contains("."), !name.hasPrefix(".") else {
+                throw reader.error("regimes", "'\(name)' cannot name a folder (no '/' or '.')")
+            }
             var problems = benchmark.train
-            if let (value, line) = regimeProblems[name] {
-                guard case .int(let n) = value, (1...benchmark.train).contains(n) else {
-                    throw ConfigFileError(path: file.path, line: line,
-                                          "'regime.\(name).problems' must be an integer in 1...\(benchmark.train) (train-problems), got '\(value)'")
+            var layer = regimeLayers[name] ?? .mapping(Node.Mapping([]))
+            if let value = layer.mapping?["problems"] {
+                guard let n = value.string.flatMap({ Int($0) }), (1...benchmark.train).contains(n) else {
+                    throw file.error(at: ["regime", name, "problems"],
+                                     "'regime.\(name).problems' must be an integer in 1...\(benchmark.train) (train-problems), got '\(value.string ?? "a list")'")
                 }
                 problems = n
+                layer.mapping?["problems"] = nil
             }
-            regimes.append(Regime(name: name, problems: problems, flags: regimeFlags[name] ?? []))
+            layer = try reader.layer(["regime", name], node: layer, objective: false)
+            regimes.append(Regime(name: name, problems: problems, layer: layer))
         }
-        try Self.checkScoped(file, prefix: "regime", listed: regimeNames, listKey: "regimes")
+        try Self.checkListed(file, regimeLayers, prefix: "regime", listed: regimeNames, listKey: "regimes")
         self.regimes = regimes
 
         doseRegime = try reader.string("dose-regime")
@@ -231,28 +225,55 @@ public struct StudyConfig: Sendable, Equatable {
         self.primaryArm = primaryArm
         self.primaryRegime = primaryRegime
         try reader.finish()
-        fingerprint = file.entries.map { "\($0.key)=\($0.value)" }
+        fingerprint = file.flattened()
     }
 
-    /// Throws for the first `<prefix>.<name>.<setting>` whose name `listKey` does not list, at its line.
-    private static func checkScoped(_ file: ConfigFile, prefix: String, listed: [String], listKey: String) throws {
-        for entry in file.entries {
-            let parts = entry.key.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-            guard parts.count == 3, parts[0] == prefix, !listed.contains(parts[1]) else { continue }
-            throw ConfigFileError(path: file.path, line: entry.line, "'\(entry.key)': \(listKey) does not list '\(parts[1])'")
+    /// Throws for the first `<prefix>.<name>` whose name `listKey` does not list, at its line.
+    private static func checkListed(_ file: ConfigDocument, _ table: [String: Node], prefix: String, listed: [String], listKey: String) throws {
+        for name in table.keys.sorted() where !listed.contains(name) {
+            throw file.error(at: [prefix, name], "'\(prefix).\(name)': \(listKey) does not list '\(name)'")
         }
     }
 
-    /// The `remask train` flags of a fine-tuning run, before the study's own per-run flags: every run's, the
-    /// regime's, the arm's, then a dose rate.
-    func trainFlags(_ arm: Arm, regime: Regime, rate: Double?) -> [String] {
-        var entries = train + regime.flags + arm.flags
-        if let rate { entries.append(ConfigFile.Entry(key: "mask-rate", value: .string(String(rate)), line: nil)) }
-        return ConfigArguments.flags(for: entries)
+    /// The training settings of a fine-tuning cell: the recipe's defaults, then `train`, the regime's, the arm's
+    /// and a dose rate, then the study's own per-run settings; validated.
+    public func settings(for cell: CellSpec, data: String, validation: String, out: String, model: String) throws -> TrainingSettings {
+        var layers = [trainLayer, cell.regime.layer, cell.arm.layer]
+        if let rate = cell.rate {
+            layers.append(.mapping(Node.Mapping([(Node("masking"), .mapping(Node.Mapping([(Node("rate"), Node(String(rate)))])))])))
+        }
+        var s = try document.decode(TrainingSettings.self, from: ConfigDocument.merge(layers))
+        s.objective.name = cell.arm.objective
+        s.run.seed = cell.seed
+        return try perRun(s, data: data, validation: validation, out: out, model: model, layers: layers, what: "\(cell.regime.name) \(cell.armLabel)")
     }
 
-    /// Stage 0's flags (objective sft).
-    func baseTrainFlags() -> [String] { ConfigArguments.flags(for: baseFlags) }
+    /// Stage 0's training settings (objective sft on the base problems).
+    public func baseSettings(data: String, validation: String, out: String, model: String, seed: UInt64) throws -> TrainingSettings {
+        var s = try document.decode(TrainingSettings.self, from: baseLayer)
+        s.objective.name = .sft
+        s.run.seed = seed
+        return try perRun(s, data: data, validation: validation, out: out, model: model, layers: [baseLayer], what: "stage 0")
+    }
+
+    private func perRun(_ settings: TrainingSettings, data: String, validation: String, out: String, model: String, layers: [Node],
+                        what: String) throws -> TrainingSettings {
+        var s = settings
+        s.data.train = data
+        s.data.val = validation
+        s.run.out = out
+        s.run.model = model
+        do {
+            try s.validate()
+        } catch {
+            // Blame the line of the layer that set the setting last, where one did.
+            let keys = error.key.split(separator: ".").map(String.init)
+            let layer = layers.last { document.node(at: keys, in: $0) != nil }
+            let line = layer.flatMap { document.line(of: keys, in: $0) }
+            throw ConfigFileError(path: document.path, line: line, "\(what): \(error)")
+        }
+        return s
+    }
 
     /// Every fine-tuning cell: the dose-response regime's arms × seeds and then its dose cells (arms × rates ×
     /// seeds) first, then the other regimes' arms × seeds, so that the primary comparison finishes first. List
@@ -275,31 +296,29 @@ public struct StudyConfig: Sendable, Equatable {
         return cells
     }
 
-    private typealias Entry = ConfigFile.Entry
-
     /// Typed reads of top-level settings, remembering which were read so that the rest can be reported.
     private struct Reader {
-        let file: ConfigFile
+        let file: ConfigDocument
         var used: Set<String> = []
 
-        mutating func value(_ key: String) -> ConfigValue? {
+        mutating func value(_ key: String) -> Node? {
             used.insert(key)
-            return file[key]
+            return file.node(at: [key])
         }
 
         func error(_ key: String, _ reason: String) -> ConfigFileError {
-            ConfigFileError(path: file.path, line: file.entries.first { $0.key == key }?.line, "'\(key)' \(reason)")
+            file.error(at: [key], "'\(key)' \(reason)")
         }
 
         mutating func string(_ key: String) throws -> String? {
             guard let v = value(key) else { return nil }
-            if case .list = v { throw error(key, "must be a single value") }
-            return v.description
+            guard let text = v.scalar?.string else { throw error(key, "must be a single value") }
+            return text
         }
 
         mutating func int(_ key: String, in range: ClosedRange<Int>) throws -> Int? {
-            guard let v = value(key) else { return nil }
-            guard case .int(let i) = v else { throw error(key, "must be an integer, got '\(v)'") }
+            guard let text = try string(key) else { return nil }
+            guard let i = Int(text) else { throw error(key, "must be an integer, got '\(text)'") }
             guard range.contains(i) else { throw error(key, "must be in \(range.lowerBound)...\(range.upperBound), got \(i)") }
             return i
         }
@@ -311,18 +330,18 @@ public struct StudyConfig: Sendable, Equatable {
         }
 
         mutating func seed(_ key: String) throws -> UInt64? {
-            guard let v = value(key) else { return nil }
-            guard case .int(let i) = v, i >= 0 else { throw error(key, "must be a non-negative integer, got '\(v)'") }
-            return UInt64(i)
+            guard let text = try string(key) else { return nil }
+            guard let i = UInt64(text) else { throw error(key, "must be a non-negative integer, got '\(text)'") }
+            return i
         }
 
         mutating func strings(_ key: String) throws -> [String]? {
             guard let v = value(key) else { return nil }
-            switch v {
-            case .list(let items): return items
-            case .string, .int: return [v.description]
-            default: throw error(key, "must be a list, got '\(v)'")
+            if let text = v.scalar?.string { return [text] }
+            guard let items = v.sequence?.map({ $0.scalar?.string }), !items.contains(nil) else {
+                throw error(key, "must be a list of values")
             }
+            return items.compactMap { $0 }
         }
 
         /// `[lowest, highest]` steps within 1…25.
@@ -335,11 +354,39 @@ public struct StudyConfig: Sendable, Equatable {
             return values[0]...values[1]
         }
 
+        /// The mapping under `key` as name → node (`arm: {mt-cot: {…}}`); empty without one.
+        mutating func table(_ key: String) throws -> [String: Node] {
+            guard let v = value(key) else { return [:] }
+            guard let mapping = v.mapping else { throw error(key, "must be a mapping of names to settings") }
+            var table: [String: Node] = [:]
+            for (name, node) in mapping {
+                guard let name = name.string, node.mapping != nil else { throw error(key, "must map each name to its settings") }
+                table[name] = node
+            }
+            return table
+        }
+
+        /// The training-settings overlay at `keys` (or `node`), checked by decoding it alone, and refused where it sets what the study sets per run.
+        mutating func layer(_ keys: [String], node: Node? = nil, objective: Bool) throws -> Node {
+            if keys.count == 1 { used.insert(keys[0]) }
+            guard let found = node ?? file.node(at: keys) else { return .mapping(Node.Mapping([])) }
+            guard found.mapping != nil else { throw file.error(at: keys, "'\(keys.joined(separator: "."))' must be a mapping of training settings") }
+            let layer = found
+            let reserved = StudyConfig.reservedSettings + (objective ? [] : [["objective", "name"]])
+            if let path = reserved.first(where: { file.node(at: $0, in: layer) != nil }) {
+                let name = (keys + path).joined(separator: ".")
+                throw ConfigFileError(path: file.path, line: file.line(of: path, in: layer),
+                                      "'\(name)' is set by the study for each run" + (path == ["objective", "name"] ? " (set an arm's objective under arm.<name>)" : ""))
+            }
+            _ = try file.decode(TrainingSettings.self, from: layer, prefix: keys)
+            return layer
+        }
+
         /// Throws for the first setting nothing read: every known setting has been read by the time this runs.
         func finish() throws {
-            guard let unknown = file.entries.first(where: { !used.contains($0.key) }) else { return }
-            throw ConfigFileError(path: file.path, line: unknown.line,
-                                  "unknown setting '\(unknown.key)' (see docs/study.md for the study's settings)")
+            let keys = file.root.mapping?.keys.compactMap(\.string) ?? []
+            guard let unknown = keys.first(where: { !used.contains($0) }) else { return }
+            throw file.error(at: [unknown], "unknown setting '\(unknown)' (see docs/study.md for the study's settings)")
         }
     }
 }
@@ -353,7 +400,7 @@ public struct Gate: Sendable, Equatable {
 }
 
 /// One fine-tuning cell of the grid.
-public struct CellSpec: Sendable {
+public struct CellSpec {
     public var regime: StudyConfig.Regime
     public var arm: StudyConfig.Arm
     /// A dose-response mask rate (nil: the arm's own settings).

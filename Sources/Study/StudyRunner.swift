@@ -14,8 +14,6 @@ import Evaluation
 public final class StudyRunner {
     public let config: StudyConfig
     public let folder: URL
-    /// Parses `remask train` arguments into training options (the CLI's own parser, so that flags mean the same).
-    let makeOptions: ([String]) throws -> TrainingOptions
     let log: (String) -> Void
     /// `progress(label, done, total, status)` while something evaluates.
     let progress: (String, Int, Int, String) -> Void
@@ -24,29 +22,31 @@ public final class StudyRunner {
     /// Write into a non-empty folder that holds no study and that remask did not create.
     public var overwrite = false
 
-    public init(_ config: StudyConfig, folder: URL, makeOptions: @escaping ([String]) throws -> TrainingOptions,
+    public init(_ config: StudyConfig, folder: URL,
                 log: @escaping (String) -> Void, progress: @escaping (String, Int, Int, String) -> Void = { _, _, _, _ in }) {
         self.config = config
         self.folder = folder
-        self.makeOptions = makeOptions
         self.log = log
         self.progress = progress
     }
 
-    /// The runs the study makes, one line each, after checking every run's training flags with `makeOptions`
-    /// (so a bad value fails before the first run, not an hour in).
+    /// The runs the study makes, one line each with the settings that differ from the recipe's, after
+    /// validating every run's settings (so a bad value fails before the first run, not an hour in).
     public func plan() throws -> [String] {
         var lines: [String] = []
+        let defaults = TrainingSettings().fingerprint
+        func changed(_ s: TrainingSettings) -> String {
+            s.fingerprint.filter { defaults[$0.key] != $0.value && !["run.seed", "data.train", "data.val"].contains($0.key) }
+                .sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.trimmingCharacters(in: ["\""]))" }.joined(separator: " ")
+        }
         if case .scratch = config.model {
-            let flags = config.baseTrainFlags()
-            _ = try makeOptions(flags + ["--data", "base.jsonl", "--out", folder.path, "--objective", "sft"])
-            lines.append("stage 0: base model, sft on \(config.benchmark.base) problems of \(config.benchmark.baseSteps) steps: \(flags.joined(separator: " "))")
+            let s = try config.baseSettings(data: "base.jsonl", validation: "base-val.jsonl", out: folder.path, model: "base", seed: BaseStage.seed)
+            lines.append("stage 0: base model, sft on \(config.benchmark.base) problems of \(config.benchmark.baseSteps) steps: \(changed(s))")
             lines.append(String(format: "gate: teacher-forced look-up ≥ %.0f%%, arithmetic ≥ %.0f%% on held-out base problems", 100 * config.gate.lookup, 100 * config.gate.arithmetic))
         }
         for cell in config.cells {
-            let flags = config.trainFlags(cell.arm, regime: cell.regime, rate: cell.rate)
-            _ = try makeOptions(flags + ["--data", "train.jsonl", "--out", folder.path, "--objective", cell.arm.objective.rawValue])
-            lines.append("\(cell.regime.name) \(cell.armLabel) seed \(cell.seed) (\(cell.arm.objective.rawValue), \(cell.regime.problems) problems): \(flags.joined(separator: " "))")
+            let s = try config.settings(for: cell, data: "train.jsonl", validation: "val.jsonl", out: folder.path, model: "base")
+            lines.append("\(cell.regime.name) \(cell.armLabel) seed \(cell.seed) (\(cell.regime.problems) problems): \(changed(s))")
         }
         return lines
     }
@@ -78,8 +78,7 @@ public final class StudyRunner {
         try FileManager.default.createDirectory(at: locks, withIntermediateDirectories: true)
         let stage0 = try FileLock.lock(locks.appendingPathComponent("stage-0.lock"))
         defer { stage0.unlock() }
-        let base = try BaseStage(config: config, folder: folder.appendingPathComponent("base"), makeOptions: makeOptions,
-                                 log: log, progress: progress).run(benchmark)
+        let base = try BaseStage(config: config, folder: folder.appendingPathComponent("base"), log: log, progress: progress).run(benchmark)
         return Prepared(benchmark: benchmark, basePath: base.path)
     }
 
@@ -166,11 +165,9 @@ public final class StudyRunner {
         if let data = try? Data(contentsOf: costURL), let saved = try? JSONDecoder().decode(TrainingCost.self, from: data) {
             cost = saved
         } else {
-            let arguments = config.trainFlags(cell.arm, regime: cell.regime, rate: cell.rate) + [
-                "--data", benchmark.trainURL(cell.regime).path, "--val", benchmark.validationURL.path,
-                "--objective", cell.arm.objective.rawValue, "--seed", String(cell.seed),
-            ]
-            cost = try TrainingCost.train(arguments, folder: trainFolder, model: basePath, makeOptions: makeOptions, log: log)
+            let settings = try config.settings(for: cell, data: benchmark.trainURL(cell.regime).path, validation: benchmark.validationURL.path,
+                                               out: trainFolder.path, model: basePath)
+            cost = try TrainingCost.train(settings, log: log)
             try AtomicFile.write(try JSONEncoder().encode(cost), to: costURL)
         }
 

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Core
-import ReMask
 
 @main
 struct Remask: ParsableCommand {
@@ -10,17 +9,8 @@ struct Remask: ParsableCommand {
         subcommands: [TrainCommand.self, EvalCommand.self, GenerateCommand.self, ChatCommand.self, TokenizeCommand.self, ScoreCommand.self,
                       ExportCommand.self, DemoCommand.self, BenchCommand.self, StudyCommand.self, InfoCommand.self])
 
-    /// `remask train --config FILE` reads the file's settings as flags first (flags on the command line win).
     static func main() {
         BLASKernels.restartWithBetterKernelsIfNeeded()
-        var arguments = Array(CommandLine.arguments.dropFirst())
-        if arguments.first == "train" {
-            do {
-                arguments = ["train"] + (try ConfigArguments.expand(Array(arguments.dropFirst()), allowedKeys: TrainCommand.configKeys))
-            } catch {
-                exit(withError: ValidationError("\(error)"))
-            }
-        }
-        main(arguments)
+        main(nil)
     }
 }

@@ -21,7 +21,7 @@ struct StudyCommand: ParsableCommand {
             shipped configurations: docs/study.md and configs/.
             """)
 
-    @Option(help: "Study config (YAML or JSON): benchmark, base model and gate, arms, regimes, dose-response, seeds, training flags.")
+    @Option(help: "Study config (YAML or JSON): benchmark, base model and gate, arms, regimes, dose-response, seeds, training settings.")
     var config: String
     @Option(help: "Study folder (default: studies/<config name>).") var out: String?
     @Option(help: "Worker threads (default: all cores).") var threads: Int?
@@ -32,15 +32,6 @@ struct StudyCommand: ParsableCommand {
     @Flag(name: .customLong("dry-run"), help: "Check the config and list the runs without training anything.") var dryRun = false
     @Flag(name: .customLong("report-only"), help: "Write the report of the cells finished so far (of a study still running or stopped) without training anything.")
     var reportOnly = false
-
-    /// `remask train` arguments as training options, with the train command's own messages for bad settings.
-    private func trainingOptions(_ arguments: [String]) throws -> TrainingOptions {
-        do {
-            return try TrainCommand.parse(arguments).options()
-        } catch {
-            throw ValidationError("\(config): a training setting is invalid: \(TrainCommand.message(for: error))")
-        }
-    }
 
     /// Runs the grid in `jobs` processes of this executable, each claiming cells as it goes, and waits for them.
     private func runJobs(_ prepared: StudyRunner.Prepared, folder: URL) throws {
@@ -69,12 +60,12 @@ struct StudyCommand: ParsableCommand {
         }
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
         do {
-            let study = try StudyConfig(ConfigFile(path: config), trainFlags: TrainCommand.configKeys)
+            let study = try StudyConfig(path: config)
             let folder = URL(fileURLWithPath: out ?? "studies/\(study.name)")
             var bars: [String: ProgressBar] = [:]
             let prefix = worker.map { "[job \($0)] " } ?? ""
             let log: (String) -> Void = { Log.info(prefix + $0) }
-            let runner = StudyRunner(study, folder: folder, makeOptions: trainingOptions, log: log) {
+            let runner = StudyRunner(study, folder: folder, log: log) {
                 label, done, total, status in
                 guard worker == nil else { return }  // jobs share the terminal: their logs only
                 let bar = bars[label] ?? ProgressBar(total: total, label: label)

@@ -93,7 +93,7 @@ final class CommandLineTests: XCTestCase {
         try Data("x".utf8).write(to: blocker)
         let tiny = GoldenModelTests.fixtures.appendingPathComponent("tiny-llama").path
         let masked = folder.appendingPathComponent("masked.yaml")
-        try "objective: masked-thought\nmask-rate: 0.3\n".write(to: masked, atomically: true, encoding: .utf8)
+        try "objective: masked-thought\nmasking: {rate: 0.3}\n".write(to: masked, atomically: true, encoding: .utf8)
         let cases: [([String], String)] = [
             (["train", "--config", config.path, "--data", data.path, "--out", "x"], "\(config.path):2"),
             (["train", "--data", data.path, "--out", "x", "--objective", "sft", "--mask-rate", "0.4"], "sft masks no inputs, so --mask-rate cannot apply"),
@@ -102,19 +102,19 @@ final class CommandLineTests: XCTestCase {
             (["train", "--config", masked.path, "--data", data.path, "--out", "x", "--objective", "sft"], "sft masks no inputs"),
             (["train", "--data", data.path, "--out", "x", "--masking", "spans"], "--masking must be one of none, masked-thought, remask, remask-cot"),
             (["train", "--data", data.path, "--out", "x", "--mask-mix", "0.3"], "--mask-mix applies only with --mask-replacement mix"),
-            (["train", "--data", data.path, "--out", "x", "--objective", "masked-thought", "--label-mask-rate", "2"], "--label-mask-rate must be in [0, 1]"),
-            (["train", "--data", data.path, "--out", "x", "--clip-norm=-1"], "--clip-norm must be positive"),
+            (["train", "--data", data.path, "--out", "x", "--objective", "masked-thought", "--label-mask-rate", "2"], "--label-mask-rate / masking.label-mask-rate: must be in [0, 1]"),
+            (["train", "--data", data.path, "--out", "x", "--clip-norm=-1"], "--clip-norm / optimizer.clip-norm: must be positive"),
             (["train", "--data", data.path, "--out", "x", "--objective", "dpo"], "--objective must be one of sft, masked-thought, remask"),
-            (["train", "--data", data.path, "--out", "x", "--batch-size", "24"], "--batch-size (24) must be a multiple of --micro-batch (16)"),
+            (["train", "--data", data.path, "--out", "x", "--batch-size", "24"], "--batch-size / optimizer.batch-size: must be a multiple of --micro-batch (16), got 24"),
             (["train", "--model", tiny, "--data", data.path, "--out", blocker.appendingPathComponent("run").path], blocker.path),
-            (["train", "--data", data.path, "--out", "x", "--val-limit=-1"], "--val-limit must be at least 1, got -1"),
-            (["train", "--data", data.path, "--out", "x", "--lilith-beta1=5"], "--lilith-beta1 must be in [0, 1), got 5"),
-            (["train", "--data", data.path, "--out", "x", "--lilith-eps=-1"], "--lilith-eps must be positive, got -1"),
-            (["train", "--data", data.path, "--out", "x", "--lilith-g-norm-min=-1"], "--lilith-g-norm-min must be zero or positive"),
-            (["train", "--data", data.path, "--out", "x", "--optimizer", "adamw", "--adam-beta1", "1.5"], "--adam-beta1 must be in [0, 1), got 1.5"),
-            (["train", "--data", data.path, "--out", "x", "--optimizer", "adamw", "--adam-eps=-1"], "--adam-eps must be positive"),
-            (["train", "--data", data.path, "--out", "x", "--weight-decay=-0.1"], "--weight-decay must be zero or positive"),
-            (["train", "--data", data.path, "--out", "x", "--lora-rank=-3"], "--lora-rank cannot be negative"),
+            (["train", "--data", data.path, "--out", "x", "--val-limit=-1"], "--val-limit / data.val-limit: must be at least 1, got -1"),
+            (["train", "--data", data.path, "--out", "x", "--lilith-beta1=5"], "--lilith-beta1 / optimizer.lilith.beta1: must be in [0, 1), got 5"),
+            (["train", "--data", data.path, "--out", "x", "--lilith-eps=-1"], "--lilith-eps / optimizer.lilith.eps: must be positive, got -1"),
+            (["train", "--data", data.path, "--out", "x", "--lilith-g-norm-min=-1"], "--lilith-g-norm-min / optimizer.lilith.g-norm-min: must be zero or positive"),
+            (["train", "--data", data.path, "--out", "x", "--optimizer", "adamw", "--adam-beta1", "1.5"], "--adam-beta1 / optimizer.adam.beta1: must be in [0, 1), got 1.5"),
+            (["train", "--data", data.path, "--out", "x", "--optimizer", "adamw", "--adam-eps=-1"], "--adam-eps / optimizer.adam.eps: must be positive"),
+            (["train", "--data", data.path, "--out", "x", "--weight-decay=-0.1"], "--weight-decay / optimizer.weight-decay: must be zero or positive"),
+            (["train", "--data", data.path, "--out", "x", "--lora-rank=-3"], "--lora-rank / lora.rank: cannot be negative"),
             (["train", "--model", tiny, "--data", data.path, "--out", folder.appendingPathComponent("wide").path, "--lora-rank", "100000"],
              "--lora-rank must be at most"),
         ]
@@ -175,7 +175,7 @@ final class CommandLineTests: XCTestCase {
         let existing = model.appendingPathComponent("tokenizer.json").path
         let cases: [([String], String)] = [
             (["train", "--model", model.path, "--data", data.path, "--out", model.path], "--out is one of this command's inputs"),
-            (["train", "--model", model.path, "--data", data.path, "--out", ""], "--out is empty"),
+            (["train", "--model", model.path, "--data", data.path, "--out", ""], "--out / run.out: is required"),
             (["train", "--model", model.path, "--data", data.path, "--out", "/"], "--out is the root folder"),
             (["train", "--model", model.path, "--data", data.path, "--out", model.deletingLastPathComponent().path], "--out holds one of this command's inputs"),
             (["export", "--model", model.path, "--out", model.path, "--format", "safetensors", "--overwrite"], "--out is one of this command's inputs"),

@@ -19,7 +19,7 @@ final class CheckpointTests: XCTestCase {
         let state = TrainerState(step: step, epoch: 1, indexInEpoch: 3 * step, dataOrderSeed: .max - 1,
                                  randomStates: ["masking": masking], schedulePosition: step, tokensSeen: 256 * step,
                                  elapsedSeconds: 1.25 * Double(step),
-                                 options: ["learning-rate": .double(1e-5), "objective": .string("remask")])
+                                 options: ["optimizer.learning-rate": "1e-05", "objective.name": "\"remask\""])
         return (store, moments, state)
     }
 

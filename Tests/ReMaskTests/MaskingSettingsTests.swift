@@ -83,31 +83,30 @@ final class MaskingSettingsTests: XCTestCase {
         XCTAssertEqual(labels.specialTokens, [], "no [mask] token without input masking")
     }
 
-    func testTrainingOptionsMaskingFollowsTheObjectiveUntilSet() {
-        var o = TrainingOptions(dataPath: "d.jsonl", outputPath: "out")
-        XCTAssertEqual(o.masking, .remaskCoT)
-        XCTAssertNil(o.clipNorm, "no gradient clipping by default, as in the ReMask recipe")
-        XCTAssertEqual(o.fingerprint["clip-norm"], .string("none"))
-        o.objective = .maskedThought
-        XCTAssertEqual(o.masking, .maskedThought)
-        XCTAssertEqual(o.fingerprint["masking"], .string("\(MaskingPolicy.maskedThought)"))
-        o.objective = .sft
-        XCTAssertEqual(o.masking, .sft)
-        XCTAssertNil(o.validationError())
-        o.masking.rationaleLabelDrop = 0.3
-        XCTAssertEqual(o.fingerprint["masking"], .string("\(MaskingPolicy(rate: 0, rationaleLabelDrop: 0.3, answerOnly: 0))"),
-                       "the fingerprint records the policy the run uses")
-        o.objective = .remask
-        XCTAssertEqual(o.masking.rationaleLabelDrop, 0.3, "once set, the policy stays")
-        o.objective = .sft
-        o.masking.rate = 0.4
-        XCTAssertTrue(o.validationError()?.contains("sft masks no inputs") ?? false, o.validationError() ?? "no error")
-        o.masking = .sft
-        o.masking.replacement = .mix(maskFraction: 1.5)
-        XCTAssertTrue(o.validationError()?.contains("--mask-mix") ?? false, o.validationError() ?? "no error")
-        o.masking = .sft
-        o.clipNorm = 1
-        XCTAssertEqual(o.fingerprint["clip-norm"], .string("1.0"))
+    func testTrainingSettingsMaskingFollowsTheObjective() throws {
+        var s = TrainingSettings(data: "d.jsonl", out: "out")
+        XCTAssertEqual(try s.maskingPolicy(), .remaskCoT)
+        XCTAssertNil(s.clipNorm, "no gradient clipping by default, as in the ReMask recipe")
+        XCTAssertNil(s.fingerprint["optimizer.clip-norm"])
+        s.objective.name = .maskedThought
+        XCTAssertEqual(try s.maskingPolicy(), .maskedThought)
+        s.objective.name = .sft
+        XCTAssertEqual(try s.maskingPolicy(), .sft)
+        XCTAssertNoThrow(try s.validate())
+        s.masking.rationaleLabelDrop = 0.3
+        XCTAssertEqual(try s.maskingPolicy(), MaskingPolicy(rate: 0, rationaleLabelDrop: 0.3, answerOnly: 0))
+        XCTAssertEqual(s.fingerprint["masking.label-mask-rate"], "0.3", "the fingerprint records the masking settings given")
+        s.objective.name = .remask
+        XCTAssertEqual(try s.maskingPolicy().rationaleLabelDrop, 0.3, "once set, the setting stays")
+        s.objective.name = .sft
+        s.masking.rate = 0.4
+        XCTAssertThrowsError(try s.validate()) { XCTAssertTrue("\($0)".contains("sft masks no inputs"), "\($0)") }
+        s.objective.name = .remask
+        s.masking = MaskingSettings(replacement: .mix(maskFraction: 1.5))
+        XCTAssertThrowsError(try s.validate()) { XCTAssertTrue("\($0)".contains("--mask-mix"), "\($0)") }
+        s.masking = MaskingSettings()
+        s.optimizer.clipNorm = 1
+        XCTAssertEqual(s.fingerprint["optimizer.clip-norm"], "1")
     }
 
     // MARK: - The resolved policies at work

@@ -95,11 +95,11 @@ final class OutputPolicyTests: XCTestCase {
         let held = try OutputPolicy.claimFolder(out.path, inputs: [], overwrite: false, command: "remask train")
         defer { held?.unlock() }
         let model = fixturesDirectory.appendingPathComponent("tiny-llama").path
-        let busy = refusal { _ = try Trainer(TrainingOptions(dataPath: data.path, outputPath: out.path), modelPath: model, log: { _ in }) }
+        let busy = refusal { _ = try Trainer(TrainingSettings(data: data.path, out: out.path), modelPath: model, log: { _ in }) }
         XCTAssertTrue(busy.contains("\(out.path): is in use by another remask run (pid"), busy)
-        let intoData = refusal { _ = try Trainer(TrainingOptions(dataPath: data.path, outputPath: base.path), modelPath: model, log: { _ in }) }
+        let intoData = refusal { _ = try Trainer(TrainingSettings(data: data.path, out: base.path), modelPath: model, log: { _ in }) }
         XCTAssertTrue(intoData.contains("--out holds one of this command's inputs (\(data.path))"), intoData)
-        let intoModel = refusal { _ = try Trainer(TrainingOptions(dataPath: data.path, outputPath: model), modelPath: model, log: { _ in }) }
+        let intoModel = refusal { _ = try Trainer(TrainingSettings(data: data.path, out: model), modelPath: model, log: { _ in }) }
         XCTAssertTrue(intoModel.contains("--out is one of this command's inputs"), intoModel)
     }
 }

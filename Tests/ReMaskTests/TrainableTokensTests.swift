@@ -62,19 +62,20 @@ final class TrainableTokensTests: XCTestCase {
         }
     }
 
-    func options(data: String, out: URL, objective: Objective = .sft, steps: Int) -> TrainingOptions {
-        var o = TrainingOptions(dataPath: data, outputPath: out.path)
-        o.objective = objective
-        o.masking = objective == .maskedThought ? .maskedThought : objective == .remask ? .remaskCoT : .sft
-        o.microBatch = 4
-        o.batchSize = 4
-        o.maxSteps = steps
-        o.learningRate = 3e-2
-        o.schedule = "cosine"
-        o.weightDecay = 0
-        o.seed = 5
-        o.optimizer = .adamw()
-        o.lora = LoRAConfig(rank: 4, alpha: 8, dropout: 0, seed: 5)
+    func options(data: String, out: URL, objective: Objective = .sft, steps: Int) -> TrainingSettings {
+        var o = TrainingSettings(data: data, out: out.path)
+        o.objective.name = objective
+        o.optimizer.microBatch = 4
+        o.optimizer.batchSize = 4
+        o.optimizer.maxSteps = steps
+        o.optimizer.learningRate = 3e-2
+        o.optimizer.schedule = .cosine
+        o.optimizer.weightDecay = 0
+        o.run.seed = 5
+        o.optimizer.name = .adamw
+        o.lora.rank = 4
+        o.lora.alpha = 8
+        o.lora.dropout = 0
         return o
     }
 
@@ -111,7 +112,7 @@ final class TrainableTokensTests: XCTestCase {
         for tied in [true, false] {
             let base = try tinyModel(tied: tied), out = try makeScratchFolder().appendingPathComponent("run")
             var o = options(data: try data(repeats: 2), out: out, objective: .remask, steps: 3)
-            o.learningRate = 1e-2
+            o.optimizer.learningRate = 1e-2
             _ = try Trainer(o, modelPath: base, log: { _ in }).run()
 
             let original = try LanguageModel.load(base)
@@ -172,9 +173,9 @@ final class TrainableTokensTests: XCTestCase {
             for lora in [false, true] {
                 let out = try makeScratchFolder().appendingPathComponent("run")
                 var o = options(data: data, out: out, objective: objective, steps: 2)
-                o.format = .model
-                o.microBatch = 2
-                if !lora { o.lora = nil }
+                o.data.format = .model
+                o.optimizer.microBatch = 2
+                if !lora { o.lora.rank = 0 }
                 let trainer = try Trainer(o, modelPath: base, log: { _ in })
                 XCTAssertEqual(trainer.maskTokens.maskID != nil, objective == .remask, "\(objective)")
                 XCTAssertEqual(try trainer.run().steps, 2)

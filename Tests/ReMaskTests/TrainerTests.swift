@@ -32,17 +32,16 @@ final class TrainerTests: XCTestCase {
         return (train.path, val.path)
     }
 
-    func options(_ data: (train: String, val: String), out: URL, objective: Objective, lora: Bool = false) -> TrainingOptions {
-        var o = TrainingOptions(dataPath: data.train, outputPath: out.path)
-        o.validationPath = data.val
-        o.objective = objective
-        o.masking = objective == .maskedThought ? .maskedThought : objective == .remask ? .remaskCoT : .sft
-        o.microBatch = 2
-        o.batchSize = 4
-        o.maxSteps = 10
-        o.learningRate = 1e-3
-        o.seed = 7
-        if lora { o.lora = LoRAConfig(rank: 2, alpha: 4, dropout: 0.1, seed: 7); o.optimizer = .adamw() }
+    func options(_ data: (train: String, val: String), out: URL, objective: Objective, lora: Bool = false) -> TrainingSettings {
+        var o = TrainingSettings(data: data.train, out: out.path)
+        o.data.val = data.val
+        o.objective.name = objective
+        o.optimizer.microBatch = 2
+        o.optimizer.batchSize = 4
+        o.optimizer.maxSteps = 10
+        o.optimizer.learningRate = 1e-3
+        o.run.seed = 7
+        if lora { o.lora.rank = 2; o.lora.alpha = 4; o.lora.dropout = 0.1; o.optimizer.name = .adamw }
         return o
     }
 
@@ -67,7 +66,7 @@ final class TrainerTests: XCTestCase {
                 }
             }
             var resumed = options(data, out: split, objective: objective, lora: lora)
-            resumed.resume = true
+            resumed.run.resume = true
             XCTAssertEqual(try Trainer(resumed, modelPath: model, log: { _ in }).run().steps, 10)
             XCTAssertEqual(try weights(straight), try weights(split), "\(objective) lora \(lora): resumed weights differ")
 
@@ -86,8 +85,8 @@ final class TrainerTests: XCTestCase {
         let model = try tinyModel(), data = try sampleData(cot: 24, chat: 8)
         let out = try makeScratchFolder()
         var o = options(data, out: out, objective: .remask)
-        o.maxSteps = 30
-        o.learningRate = 3e-3
+        o.optimizer.maxSteps = 30
+        o.optimizer.learningRate = 3e-3
         let summary = try Trainer(o, modelPath: model, log: { _ in }).run()
         XCTAssertLessThan(try XCTUnwrap(summary.validationAfter), try XCTUnwrap(summary.validationBefore))
         let trained = try LanguageModel.load(out.path)
@@ -98,29 +97,29 @@ final class TrainerTests: XCTestCase {
     /// SFT takes the label rules (its first loss changes; no `[mask]` token is added) but refuses input masking.
     func testSFTAppliesLabelRulesAndRefusesInputMasking() throws {
         let model = try tinyModel(), data = try sampleData()
-        func firstLoss(_ o: TrainingOptions) throws -> Double {
+        func firstLoss(_ o: TrainingSettings) throws -> Double {
             let trainer = try Trainer(o, modelPath: model, log: { _ in })
             XCTAssertNil(trainer.languageModel.tokenizer?.id(of: "[mask]"), "sft adds no [mask] token")
             _ = try trainer.run()
-            let rows = try MetricsLog.read(URL(fileURLWithPath: o.outputPath).appendingPathComponent("metrics.jsonl"))
+            let rows = try MetricsLog.read(URL(fileURLWithPath: o.run.out).appendingPathComponent("metrics.jsonl"))
             return try XCTUnwrap(rows.first { $0.split == .train }?.loss)
         }
         var plain = options(data, out: try makeScratchFolder(), objective: .sft)
-        plain.maxSteps = 1
+        plain.optimizer.maxSteps = 1
         var rules = plain
-        rules.outputPath = try makeScratchFolder().path
+        rules.run.out = try makeScratchFolder().path
         rules.masking.rationaleLabelDrop = 0.5
         rules.masking.answerOnly = 0.5
         XCTAssertNotEqual(try firstLoss(plain), try firstLoss(rules), "the label rules change which labels sft trains on")
         // The checkpoint records the policy: resuming the run without its label rules is refused.
         var resumed = plain
-        resumed.outputPath = rules.outputPath
-        resumed.resume = true
+        resumed.run.out = rules.run.out
+        resumed.run.resume = true
         XCTAssertThrowsError(try Trainer(resumed, modelPath: model, log: { _ in }).run()) { error in
             XCTAssertTrue("\(error)".contains("masking"), "\(error)")
         }
         var bad = plain
-        bad.outputPath = try makeScratchFolder().path
+        bad.run.out = try makeScratchFolder().path
         bad.masking.rate = 0.4
         XCTAssertThrowsError(try Trainer(bad, modelPath: model, log: { _ in })) { error in
             XCTAssertTrue("\(error)".contains("sft masks no inputs"), "\(error)")
@@ -132,7 +131,7 @@ final class TrainerTests: XCTestCase {
         let model = try tinyModel(), data = try sampleData()
         let out = try makeScratchFolder()
         var o = options(data, out: out, objective: .remask)
-        o.saveEvery = 2
+        o.run.saveEvery = 2
         let trainer = try Trainer(o, modelPath: model, log: { _ in })
         trainer.onStep = { step in
             let store = trainer.languageModel.model.parameters
@@ -153,7 +152,7 @@ final class TrainerTests: XCTestCase {
     func testAnUnusableOutputFolderFailsBeforeLoadingTheModel() throws {
         let file = try makeScratchFolder().appendingPathComponent("a-file")
         try Data("x".utf8).write(to: file)
-        let o = TrainingOptions(dataPath: "/nonexistent.jsonl", outputPath: file.appendingPathComponent("out").path)
+        let o = TrainingSettings(data: "/nonexistent.jsonl", out: file.appendingPathComponent("out").path)
         XCTAssertThrowsError(try Trainer(o, modelPath: "/nonexistent-model", log: { _ in })) { error in
             XCTAssertTrue("\(error)".contains(file.path), "\(error)")
         }
@@ -167,13 +166,13 @@ final class TrainerTests: XCTestCase {
             {"prompt": "1+1?", "rationale": "1+1=2", "answer": "2"}
             {"prompt": "2+2?", "rationale": "2+2=4"}
             """.write(to: train, atomically: true, encoding: .utf8)
-        let o = TrainingOptions(dataPath: train.path, outputPath: folder.appendingPathComponent("out").path)
+        let o = TrainingSettings(data: train.path, out: folder.appendingPathComponent("out").path)
         XCTAssertThrowsError(try Trainer(o, modelPath: model, log: { _ in })) { error in
             XCTAssertTrue("\(error)".hasPrefix("\(train.path):2:"), "\(error)")
         }
         var skipping = o
-        skipping.skipBadLines = true
-        skipping.maxSteps = 1
+        skipping.data.skipBadLines = true
+        skipping.optimizer.maxSteps = 1
         var lines: [String] = []
         _ = try Trainer(skipping, modelPath: model, log: { lines.append($0) })
         XCTAssertTrue(lines.contains("skipped 1 bad lines (--skip-bad-lines)"), "\(lines)")
@@ -183,13 +182,13 @@ final class TrainerTests: XCTestCase {
         let model = try tinyModel(), data = try sampleData()
         let out = try makeScratchFolder()
         var o = options(data, out: out, objective: .sft)
-        o.maxSteps = 2
+        o.optimizer.maxSteps = 2
         _ = try Trainer(o, modelPath: model, log: { _ in }).run()
         XCTAssertThrowsError(try Trainer(o, modelPath: model, log: { _ in })) { error in
             XCTAssertTrue("\(error)".contains("--resume"), "\(error)")
         }
-        o.resume = true
-        o.learningRate = 2e-3
+        o.run.resume = true
+        o.optimizer.learningRate = 2e-3
         let trainer = try Trainer(o, modelPath: model, log: { _ in })
         XCTAssertThrowsError(try trainer.run()) { error in
             XCTAssertTrue("\(error)".contains("learning-rate"), "\(error)")
@@ -202,13 +201,13 @@ final class TrainerTests: XCTestCase {
         let model = try tinyModel(), data = try sampleData()
         let out = try makeScratchFolder()
         var o = options(data, out: out, objective: .sft)
-        o.maxSteps = 6
-        o.saveEvery = 2
-        o.resume = true
+        o.optimizer.maxSteps = 6
+        o.run.saveEvery = 2
+        o.run.resume = true
         XCTAssertThrowsError(try Trainer(o, modelPath: model, log: { _ in }).run()) { error in
             XCTAssertTrue("\(error)".contains("holds no checkpoint to resume; run without --resume"), "\(error)")
         }
-        o.resume = false
+        o.run.resume = false
         _ = try Trainer(o, modelPath: model, log: { _ in }).run()
         let straight = try weights(out)
         let dir = CheckpointDirectory(output: out)
@@ -217,7 +216,7 @@ final class TrainerTests: XCTestCase {
         for name in try FileManager.default.contentsOfDirectory(atPath: newest.path) {
             try FileManager.default.removeItem(at: newest.appendingPathComponent(name))
         }
-        o.resume = true
+        o.run.resume = true
         var lines: [String] = []
         XCTAssertEqual(try Trainer(o, modelPath: model, log: { lines.append($0) }).run().steps, 6)
         XCTAssertTrue(lines.contains { $0.hasPrefix("skipping a checkpoint that does not read back: step-000006") }, "\(lines)")
@@ -232,11 +231,11 @@ final class TrainerTests: XCTestCase {
         let model = try tinyModel(), data = try sampleData()
         let out = try makeScratchFolder()
         var o = options(data, out: out, objective: .sft)
-        o.maxSteps = 4
-        o.saveEvery = 2
+        o.optimizer.maxSteps = 4
+        o.run.saveEvery = 2
         _ = try Trainer(o, modelPath: model, log: { _ in }).run()
-        o.resume = true
-        o.maxSteps = 4
+        o.run.resume = true
+        o.optimizer.maxSteps = 4
 
         let original = try Data(contentsOf: URL(fileURLWithPath: data.train))
         try (original + Data("\n".utf8)).write(to: URL(fileURLWithPath: data.train))

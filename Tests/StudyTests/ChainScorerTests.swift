@@ -88,21 +88,21 @@ final class ChainScorerTests: XCTestCase {
         let initial = try scratchModel([problem], folder: folder.appendingPathComponent("init"))
         let data = folder.appendingPathComponent("data.jsonl")
         try ChainBenchmark.jsonLines([problem], idPrefix: "p").write(to: data, atomically: true, encoding: .utf8)
-        var options = TrainingOptions(dataPath: data.path, outputPath: folder.appendingPathComponent("train").path)
-        options.objective = .sft
-        options.optimizer = .adamw()
+        var options = TrainingSettings(data: data.path, out: folder.appendingPathComponent("train").path, objective: .sft)
+        options.run.model = initial
+        options.optimizer.name = .adamw
         // 80 steps on the one problem bring its loss to about 0.02 (every token's probability well above a half).
-        options.learningRate = 2e-2
-        options.weightDecay = 0
-        options.schedule = "constant"
-        options.microBatch = 1
-        options.batchSize = 1
-        options.maxSteps = 80
-        options.epochs = 100_000
-        options.maxLength = 128
-        options.keepCheckpoints = 1
-        _ = try Trainer(options, modelPath: initial, log: { _ in }).run()
-        let scorer = try scorer(options.outputPath)
+        options.optimizer.learningRate = 2e-2
+        options.optimizer.weightDecay = 0
+        options.optimizer.schedule = .constant
+        options.optimizer.microBatch = 1
+        options.optimizer.batchSize = 1
+        options.optimizer.maxSteps = 80
+        options.optimizer.epochs = 100_000
+        options.data.maxLength = 128
+        options.run.keepCheckpoints = 1
+        _ = try Trainer(options, log: { _ in }).run()
+        let scorer = try scorer(options.run.out)
 
         // The problem itself: every step, look-up, result and the whole chain right, and greedy decoding writes it.
         let (scores, log) = try scorer.score([problem], idPrefix: "m") { _, _, _, _ in }

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import Yams
 @testable import ReMask
 @testable import Study
 
@@ -247,7 +248,7 @@ final class StudyBenchmarkTests: XCTestCase {
     /// pool), the same bytes when written again.
     func testStudyBenchmarkFiles() throws {
         let spec = ChainBenchmarkSpec(seed: 4, test: 20, validation: 10, train: 30, steps: 2...4, base: 40, baseValidation: 10, baseSteps: 1...2, choices: 4)
-        let regimes = [StudyConfig.Regime(name: "small", problems: 5, flags: []), StudyConfig.Regime(name: "all", problems: 30, flags: [])]
+        let regimes = [StudyConfig.Regime(name: "small", problems: 5, layer: [:]), StudyConfig.Regime(name: "all", problems: 30, layer: [:])]
         let a = try StudyBenchmark(spec, regimes: regimes, folder: temporaryFolder())
         let b = try StudyBenchmark(spec, regimes: regimes, folder: temporaryFolder())
         let names = ["test.jsonl", "val.jsonl", "base.jsonl", "test-mc.jsonl", "train-small.jsonl", "train-all.jsonl"]

@@ -76,10 +76,10 @@ final class StudyCommandTests: XCTestCase {
         gate-lookup: 0
         gate-arithmetic: 0
         arms: [sft, remask]
-        arm.remask.mask-rate: 0.3
+        arm.remask.masking.rate: 0.3
         regimes: [small, all]
         regime.small.problems: 3
-        regime.small.epochs: 2
+        regime.small.optimizer.epochs: 2
         dose-regime: small
         dose-arms: [remask]
         dose-rates: [0.5]
@@ -87,19 +87,19 @@ final class StudyCommandTests: XCTestCase {
         max-new-tokens: 16
         eval-batch-size: 16
         base.optimizer: adamw
-        base.learning-rate: 3e-3
-        base.micro-batch: 20
-        base.batch-size: 20
-        base.epochs: 1
-        base.max-length: 96
+        base.optimizer.learning-rate: 3e-3
+        base.optimizer.micro-batch: 20
+        base.optimizer.batch-size: 20
+        base.optimizer.epochs: 1
+        base.data.max-length: 96
         train.optimizer: adamw
-        train.learning-rate: 1e-3
-        train.micro-batch: 3
-        train.batch-size: 3
-        train.epochs: 1
-        train.max-length: 128
-        train.save-every: 1
-        train.keep-checkpoints: 1
+        train.optimizer.learning-rate: 1e-3
+        train.optimizer.micro-batch: 3
+        train.optimizer.batch-size: 3
+        train.optimizer.epochs: 1
+        train.data.max-length: 128
+        train.run.save-every: 1
+        train.run.keep-checkpoints: 1
 
         """
 
@@ -272,7 +272,7 @@ final class StudyCommandTests: XCTestCase {
     /// A base model that fails its gate stops the study: a message naming the gate, `base/gate.json` with
     /// `passed: false`, no cell. Running again reads the gate back rather than training the base again.
     func testFailedGateRunsNoCell() throws {
-        let text = Self.tiny.replacingOccurrences(of: "gate-lookup: 0\n", with: "gate-lookup: 1.0\n") + "base.max-steps: 1\n"
+        let text = Self.tiny.replacingOccurrences(of: "gate-lookup: 0\n", with: "gate-lookup: 1.0\n") + "base.optimizer.max-steps: 1\n"
         let config = try writeConfig(text)
         let out = temporaryFolder()
         let r = try run(["study", "--config", config, "--out", out.path])
@@ -295,23 +295,23 @@ final class StudyCommandTests: XCTestCase {
     }
 
     func testBadTrainingSettingFailsBeforeAnyRun() throws {
-        let config = try writeConfig(Self.tiny.replacingOccurrences(of: "train.learning-rate: 1e-3", with: "train.learning-rate: -1"))
+        let config = try writeConfig(Self.tiny.replacingOccurrences(of: "train.optimizer.learning-rate: 1e-3", with: "train.optimizer.learning-rate: -1"))
         let out = temporaryFolder()
         let r = try run(["study", "--config", config, "--out", out.path])
         XCTAssertNotEqual(r.status, 0)
-        XCTAssertTrue(r.stderr.contains("a training setting is invalid"), r.stderr)
-        XCTAssertTrue(r.stderr.contains("learning-rate"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("--learning-rate / optimizer.learning-rate: must be positive, got -1"), r.stderr)
+        XCTAssertTrue(r.stderr.contains(config + ":"), "names the config file and line: \(r.stderr)")
         XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
 
         // Base settings are checked the same way, and so is the config itself.
-        let base = try writeConfig(Self.tiny.replacingOccurrences(of: "base.epochs: 1", with: "base.epochs: 0"))
+        let base = try writeConfig(Self.tiny.replacingOccurrences(of: "base.optimizer.epochs: 1", with: "base.optimizer.epochs: 0"))
         let badBase = try run(["study", "--config", base, "--out", out.path, "--dry-run"])
         XCTAssertNotEqual(badBase.status, 0)
         XCTAssertTrue(badBase.stderr.contains("epochs"), badBase.stderr)
         let unknown = try writeConfig(Self.tiny + "train.no-such-flag: 1\n")
         let badKey = try run(["study", "--config", unknown, "--out", out.path])
         XCTAssertNotEqual(badKey.status, 0)
-        XCTAssertTrue(badKey.stderr.contains("'no-such-flag' is not a flag of remask train"), badKey.stderr)
+        XCTAssertTrue(badKey.stderr.contains("'train.no-such-flag' is not a setting"), badKey.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
 
         let missing = try run(["study", "--config", "/nonexistent/study.yaml"])

@@ -4,12 +4,8 @@ import XCTest
 @testable import Study
 
 final class StudyConfigTests: XCTestCase {
-    /// A stand-in for `remask train`'s flags (the command-line tests check the shipped configs against the real ones).
-    let trainFlags: Set<String> = ["learning-rate", "epochs", "optimizer", "lora-rank", "mask-rate", "max-steps", "data", "out",
-                                   "seed", "objective", "model", "val", "resume", "config"]
-
     func parse(_ text: String) throws -> StudyConfig {
-        try StudyConfig(ConfigFile(text: text, format: .yaml, path: "study.yaml"), trainFlags: trainFlags)
+        try StudyConfig(ConfigDocument(text: text, path: "study.yaml", shorthands: TrainingSettings.shorthands))
     }
 
     static let full = """
@@ -29,22 +25,26 @@ final class StudyConfigTests: XCTestCase {
         gate-lookup: 0.8
         gate-arithmetic: 0.5
         arms: [sft, mt, remask]
-        arm.mt.objective: masked-thought
-        arm.mt.mask-rate: 0.3
-        arm.remask.learning-rate: 2e-3
+        arm:
+          mt:
+            objective: masked-thought
+            masking: {rate: 0.3}
+          remask:
+            optimizer.learning-rate: 2e-3
         regimes: [small, all]
         regime.small.problems: 10
-        regime.small.epochs: 4
+        regime.small.optimizer.epochs: 4
         dose-regime: small
         dose-arms: [mt, remask]
         dose-rates: [0.1, 0.5]
         seeds: [4, 5]
         eval-batch-size: 8
         max-new-tokens: 64
-        base.epochs: 2
-        base.learning-rate: 1e-2
-        train.optimizer: adamw
-        train.epochs: 1
+        base:
+          optimizer: {epochs: 2, learning-rate: 1e-2}
+        train:
+          optimizer: adamw
+          optimizer.epochs: 1
         """
 
     func testFullConfigParses() throws {
@@ -57,10 +57,8 @@ final class StudyConfigTests: XCTestCase {
         XCTAssertEqual(config.gate, Gate(lookup: 0.8, arithmetic: 0.5))
         XCTAssertEqual(config.arms.map(\.name), ["sft", "mt", "remask"])
         XCTAssertEqual(config.arms.map(\.objective), [.sft, .maskedThought, .remask])
-        XCTAssertEqual(config.arms.map { $0.flags.map(\.key) }, [[], ["mask-rate"], ["learning-rate"]])
         XCTAssertEqual(config.regimes.map(\.name), ["small", "all"])
         XCTAssertEqual(config.regimes.map(\.problems), [10, 50])
-        XCTAssertEqual(config.regimes.map { $0.flags.map(\.key) }, [["epochs"], []])
         XCTAssertEqual(config.doseRegime, "small")
         XCTAssertEqual(config.doseArms, ["mt", "remask"])
         XCTAssertEqual(config.doseRates, [0.1, 0.5])
@@ -70,15 +68,29 @@ final class StudyConfigTests: XCTestCase {
         // Defaults of the primary comparison: the remask arm in the first regime.
         XCTAssertEqual(config.primaryArm, "remask")
         XCTAssertEqual(config.primaryRegime, "small")
-        XCTAssertEqual(config.baseTrainFlags(), ["--epochs=2", "--learning-rate=0.01"])
+        let base = try config.baseSettings(data: "b.jsonl", validation: "bv.jsonl", out: "base", model: "init", seed: 0)
+        XCTAssertEqual([base.optimizer.epochs, base.optimizer.name == nil ? 1 : 0], [2, 1], "stage 0 reads base, not train")
+        XCTAssertEqual(base.optimizer.learningRate, 1e-2)
+        XCTAssertEqual(base.objective.name, .sft)
+        XCTAssertEqual([base.data.train, base.data.val, base.run.out, base.run.model], ["b.jsonl", "bv.jsonl", "base", "init"])
 
-        // Flags: every run's, then the regime's, then the arm's, then a dose rate (the parser keeps the last).
-        let mt = config.arms[1], small = config.regimes[0], all = config.regimes[1]
-        XCTAssertEqual(config.trainFlags(mt, regime: small, rate: nil),
-                       ["--optimizer=adamw", "--epochs=1", "--epochs=4", "--mask-rate=0.3"])
-        XCTAssertEqual(config.trainFlags(mt, regime: small, rate: 0.5),
-                       ["--optimizer=adamw", "--epochs=1", "--epochs=4", "--mask-rate=0.3", "--mask-rate=0.5"])
-        XCTAssertEqual(config.trainFlags(config.arms[0], regime: all, rate: nil), ["--optimizer=adamw", "--epochs=1"])
+        // Layers: every run's, then the regime's, then the arm's, then a dose rate; the study's own last.
+        func settings(_ arm: Int, _ regime: Int, _ rate: Double?, seed: UInt64 = 4) throws -> TrainingSettings {
+            let cell = CellSpec(regime: config.regimes[regime], arm: config.arms[arm], rate: rate, seed: seed)
+            return try config.settings(for: cell, data: "t.jsonl", validation: "v.jsonl", out: "o", model: "m")
+        }
+        let mt = try settings(1, 0, nil)
+        XCTAssertEqual(mt.objective.name, .maskedThought)
+        XCTAssertEqual(mt.optimizer.name, .adamw)
+        XCTAssertEqual(mt.optimizer.epochs, 4, "the regime's epochs over every run's")
+        XCTAssertEqual(mt.masking.rate, 0.3)
+        XCTAssertEqual(mt.run.seed, 4)
+        XCTAssertEqual(try settings(1, 0, 0.5).masking.rate, 0.5, "a dose rate over the arm's")
+        let sftAll = try settings(0, 1, nil, seed: 5)
+        XCTAssertEqual([sftAll.optimizer.epochs, Int(sftAll.run.seed)], [1, 5])
+        XCTAssertEqual(sftAll.objective.name, .sft)
+        XCTAssertEqual(try settings(2, 1, nil).optimizer.learningRate, 2e-3)
+        XCTAssertEqual(try settings(0, 1, nil).optimizer.learningRate, 1e-5, "an arm's settings stay in the arm")
 
         // Cells: the dose regime first (seeds × arms, then its dose cells: seeds × dose arms × rates), then the
         // other regimes' seeds × arms.
@@ -126,11 +138,24 @@ final class StudyConfigTests: XCTestCase {
     }
 
     func testPretrainedModelAndFingerprint() throws {
-        let a = try parse("model: /models/m.gguf\nseeds: [1, 2]\ntrain.lora-rank: 8\n")
+        let a = try parse("model: /models/m.gguf\nseeds: [1, 2]\ntrain.lora.rank: 8\n")
         XCTAssertEqual(a.model, .pretrained(path: "/models/m.gguf"))
-        XCTAssertEqual(a.fingerprint, ["model=/models/m.gguf", "seeds=1,2", "train.lora-rank=8"])
-        XCTAssertEqual(a, try parse("model: /models/m.gguf\nseeds: [1, 2]\ntrain.lora-rank: 8\n"))
-        XCTAssertNotEqual(a, try parse("model: /models/m.gguf\nseeds: [1, 2]\ntrain.lora-rank: 16\n"))
+        XCTAssertEqual(a.fingerprint, ["model=/models/m.gguf", "seeds=1,2", "train.lora.rank=8"])
+        XCTAssertEqual(a, try parse("model: /models/m.gguf\nseeds: [1, 2]\ntrain:\n  lora: {rank: 8}\n"), "nested and dotted keys are the same study")
+        XCTAssertNotEqual(a, try parse("model: /models/m.gguf\nseeds: [1, 2]\ntrain.lora.rank: 16\n"))
+    }
+
+    /// Settings that only conflict once the layers combine are refused with the line that set them last.
+    func testCombinedLayersAreValidatedWithTheirLine() throws {
+        let config = try parse("seeds: [1, 2]\ntrain:\n  optimizer: {micro-batch: 8}\nregime.all.optimizer.batch-size: 12\n")
+        let cell = config.cells[0]
+        XCTAssertThrowsError(try config.settings(for: cell, data: "t", validation: "v", out: "o", model: "m")) {
+            XCTAssertEqual("\($0)", "study.yaml:4: all sft: --batch-size / optimizer.batch-size: must be a multiple of --micro-batch (8), got 12")
+        }
+        let negative = try parse("seeds: [1, 2]\ntrain.data.val-limit: -1\n")
+        XCTAssertThrowsError(try negative.settings(for: negative.cells[0], data: "t", validation: "v", out: "o", model: "m")) {
+            XCTAssertEqual("\($0)", "study.yaml:2: all sft: --val-limit / data.val-limit: must be at least 1, got -1")
+        }
     }
 
     /// Every refused config names the file, the line and the key.
@@ -139,27 +164,29 @@ final class StudyConfigTests: XCTestCase {
             ("seeds: [1, 2]\nepochs: 3\n", "study.yaml:2: unknown setting 'epochs'"),
             ("seeds: [1, 2]\narms: [remask, sft]\n", "study.yaml:2: 'arms' must start with an sft arm"),
             ("arms: [sft, dpo]\n", "study.yaml:1: arm 'dpo': unknown objective 'dpo'"),
-            ("arms: [sft, x]\narm.x.objective: dpo\n", "study.yaml:2: arm 'x': unknown objective 'dpo'"),
+            ("arms: [sft, x]\narm.x.objective: dpo\n", "study.yaml:2: 'arm.x.objective.name' must be one of sft, masked-thought, remask, got 'dpo'"),
             ("seeds: [1, 2]\narms: [sft]\n", "study.yaml:2: 'arms' needs an arm to compare with the sft baseline"),
             ("arms: [sft, sft]\n", "study.yaml:1: 'arms' 'sft' is listed twice"),
             ("arms: [sft, a/b]\n", "study.yaml:1: 'arms' 'a/b' cannot name a folder"),
-            ("arms: [sft, remask]\nseeds: [1, 2]\narm.mt.mask-rate: 0.2\n", "study.yaml:3: 'arm.mt.mask-rate': arms does not list 'mt'"),
-            ("seeds: [1, 2]\narm.mt.objective: masked-thought\n", "study.yaml:2: 'arm.mt.objective': arms does not list 'mt'"),
-            ("regimes: [a]\nregime.b.epochs: 2\n", "study.yaml:2: 'regime.b.epochs': regimes does not list 'b'"),
+            ("arms: [sft, remask]\nseeds: [1, 2]\narm.mt.masking.rate: 0.2\n", "study.yaml:3: 'arm.mt': arms does not list 'mt'"),
+            ("seeds: [1, 2]\narm.mt.objective: masked-thought\n", "study.yaml:2: 'arm.mt': arms does not list 'mt'"),
+            ("regimes: [a]\nregime.b.optimizer.epochs: 2\n", "study.yaml:2: 'regime.b': regimes does not list 'b'"),
             ("train-problems: 10\nregimes: [a]\nregime.a.problems: 11\n",
              "study.yaml:3: 'regime.a.problems' must be an integer in 1...10 (train-problems)"),
             ("regimes: [a]\nregime.a.problems: 0\n", "study.yaml:2: 'regime.a.problems' must be an integer"),
             ("regimes: [a]\nregime.a.problems: many\n", "study.yaml:2: 'regime.a.problems' must be an integer"),
             ("regimes: [a, a]\n", "study.yaml:1: 'regimes' 'a' is listed twice"),
             ("regimes: [../x]\n", "study.yaml:1: 'regimes' '../x' cannot name a folder"),
-            ("seeds: [1, 2]\ntrain.seed: 3\n", "study.yaml:2: 'train.seed': 'seed' is set by the study for each run"),
-            ("base.data: x.jsonl\n", "study.yaml:1: 'base.data': 'data' is set by the study for each run"),
-            ("arms: [sft, remask]\narm.remask.objective: remask\narm.remask.out: x\n",
-             "study.yaml:3: 'arm.remask.out': 'out' is set by the study for each run"),
-            ("train.no-such-flag: 3\n", "study.yaml:1: 'train.no-such-flag': 'no-such-flag' is not a flag of remask train"),
-            ("regimes: [a]\nregime.a.no-such-flag: 3\n", "study.yaml:2: 'regime.a.no-such-flag': 'no-such-flag' is not a flag"),
-            ("tune.learning-rate: [1e-3]\n", "study.yaml:1: 'tune.learning-rate' must be train.<flag>"),
-            ("arm.remask.x.y: 1\n", "study.yaml:1: 'arm.remask.x.y' must be train.<flag>"),
+            ("seeds: [1, 2]\ntrain.run.seed: 3\n", "study.yaml:2: 'train.run.seed' is set by the study for each run"),
+            ("base.data.train: x.jsonl\n", "study.yaml:1: 'base.data.train' is set by the study for each run"),
+            ("train:\n  objective: sft\n", "study.yaml:2: 'train.objective.name' is set by the study for each run (set an arm's objective under arm.<name>)"),
+            ("arms: [sft, remask]\narm.remask.objective: remask\narm.remask.run.out: x\n",
+             "study.yaml:3: 'arm.remask.run.out' is set by the study for each run"),
+            ("train.no-such-flag: 3\n", "study.yaml:1: 'train.no-such-flag' is not a setting (here: data, objective, masking, optimizer, lora, run)"),
+            ("regimes: [a]\nregime.a.optimizer.no-such-flag: 3\n", "study.yaml:2: 'regime.a.optimizer.no-such-flag' is not a setting"),
+            ("train.optimizer.epochs: many\n", "study.yaml:1: 'train.optimizer.epochs' must be an integer, got 'many'"),
+            ("tune.learning-rate: [1e-3]\n", "study.yaml:1: unknown setting 'tune'"),
+            ("arm.remask.x.y: 1\n", "study.yaml:1: 'arm.remask.x' is not a setting"),
             ("regimes: [a]\ndose-regime: b\ndose-arms: [remask]\ndose-rates: [0.2]\n",
              "study.yaml:2: 'dose-regime' must name one of the regimes (a)"),
             ("dose-arms: [remask]\ndose-rates: [0.2]\n", "study.yaml:1: 'dose-arms' needs dose-regime"),
@@ -185,7 +212,7 @@ final class StudyConfigTests: XCTestCase {
             ("scratch-hidden: 102\n", "study.yaml:1: 'scratch-hidden' scratch-hidden 102 is not divisible by scratch-heads 4"),
             ("scratch-heads: 4\nscratch-kv-heads: 3\n", "study.yaml:2: 'scratch-kv-heads' scratch-heads 4 is not divisible by scratch-kv-heads 3"),
             ("scratch-hidden: 12\nscratch-heads: 4\nscratch-kv-heads: 2\n", "study.yaml:2: 'scratch-heads' gives an odd head size 3"),
-            ("model: m.gguf\nbase.epochs: 2\n", "study.yaml:2: 'base.epochs' only applies to model: scratch"),
+            ("model: m.gguf\nbase.optimizer.epochs: 2\n", "study.yaml:2: 'base' only applies to model: scratch"),
             ("model: m.gguf\ngate-lookup: 0.5\n", "study.yaml:2: 'gate-lookup' only applies to model: scratch"),
             ("model: m.gguf\nscratch-hidden: 64\n", "study.yaml:2: 'scratch-hidden' only applies to model: scratch"),
             ("base-problems: 0\n", "study.yaml:1: 'base-problems' must be at least 1 for a scratch model"),
@@ -205,7 +232,7 @@ final class StudyConfigTests: XCTestCase {
             ("primary-arm: sft\n", "study.yaml:1: 'primary-arm' must name one of the arms after the sft baseline"),
             ("primary-arm: nope\n", "study.yaml:1: 'primary-arm' must name one of the arms after the sft baseline"),
             ("primary-regime: nope\n", "study.yaml:1: 'primary-regime' must name one of the regimes"),
-            ("arms: [sft, remask]\narms: [sft]\n", "study.yaml:2: 'arms' is set twice"),
+            ("arms: [sft, remask]\narms: [sft]\n", "'arms' is set twice"),
         ]
         for (text, expected) in cases {
             XCTAssertThrowsError(try parse(text), text) { error in

@@ -19,9 +19,9 @@ extension Trainer {
     public func run() throws -> TrainingSummary {
         var state = try startingState()
         let metricsURL = output.appendingPathComponent("metrics.jsonl")
-        let metrics = try MetricsLog(url: metricsURL, resumingFrom: options.resume ? state.step : nil)
-        var masking = state.randomStates["masking"] ?? SeededRandom(seed: options.seed &+ 0x6D61_736B)
-        let policy = options.masking
+        let metrics = try MetricsLog(url: metricsURL, resumingFrom: settings.run.resume ? state.step : nil)
+        var masking = state.randomStates["masking"] ?? SeededRandom(seed: settings.run.seed &+ 0x6D61_736B)
+        let policy = maskingPolicy
         var lastCheckpoint = try checkpoints.latest()?.url.path
 
         var before: Double?
@@ -45,7 +45,7 @@ extension Trainer {
                 state.indexInEpoch = 0
                 plan = planner.plan(epoch: state.epoch)
             }
-            let micro = plan[state.indexInEpoch..<min(state.indexInEpoch + options.accumulation, plan.count)]
+            let micro = plan[state.indexInEpoch..<min(state.indexInEpoch + settings.optimizer.accumulation, plan.count)]
             var sums = PartSums()
             for (j, rows) in micro.enumerated() {
                 let batch = planner.batch(rows)
@@ -54,8 +54,8 @@ extension Trainer {
                                            batch: batch.rows, length: batch.length, layout: batch.layout)
                 state.tokensSeen += batch.realTokens
                 guard input.labelCount > 0 else { continue }
-                adapters?.dropoutStep = UInt64(state.step * options.accumulation + j)
-                let result = model.loss(options.objective, input, consistency: options.consistency)
+                adapters?.dropoutStep = UInt64(state.step * settings.optimizer.accumulation + j)
+                let result = model.loss(settings.objective.name, input, consistency: settings.objective.consistency)
                 guard result.value.isFinite else {
                     progress.finish()
                     throw TrainingError.nonFinite(step: state.step, what: "the loss (\(result.value))", lastCheckpoint: lastCheckpoint)
@@ -63,7 +63,7 @@ extension Trainer {
                 result.loss.backward(seed: Tensor(scalar: 1 / Float(micro.count)))
                 sums.add(result)
             }
-            let gradNorm = options.clipNorm.map { trainable.clipGradNorm($0) } ?? trainable.gradNorm()
+            let gradNorm = settings.clipNorm.map { trainable.clipGradNorm($0) } ?? trainable.gradNorm()
             guard gradNorm.isFinite else {
                 progress.finish()
                 throw TrainingError.nonFinite(step: state.step, what: "the gradient norm", lastCheckpoint: lastCheckpoint)
@@ -86,7 +86,7 @@ extension Trainer {
             progress.update(step: state.step, values: sums.display, tokensPerSecond: rate)
             onStep?(state.step)
 
-            if options.evalEvery > 0 && state.step % options.evalEvery == 0 && state.step < totalSteps, let v = validationLoss() {
+            if settings.run.evalEvery > 0 && state.step % settings.run.evalEvery == 0 && state.step < totalSteps, let v = validationLoss() {
                 progress.finish()
                 log(String(format: "step %d: validation loss %.4f", state.step, v))
                 try metrics.append(MetricsRow(split: .val, step: state.step, epoch: state.epoch, loss: v, ceFull: v))
@@ -96,7 +96,7 @@ extension Trainer {
                 let saved = try save(state)
                 throw TrainingError.interrupted(signal: signal, checkpoint: saved.path)
             }
-            if options.saveEvery > 0 && state.step % options.saveEvery == 0 && state.step < totalSteps {
+            if settings.run.saveEvery > 0 && state.step % settings.run.saveEvery == 0 && state.step < totalSteps {
                 lastCheckpoint = try save(state).path
             }
         }
@@ -109,7 +109,7 @@ extension Trainer {
         }
         lastCheckpoint = try save(state).path
         try writeFinalModel()
-        try LossCurvePlot(title: "remask \(options.objective.rawValue)", rows: MetricsLog.read(metricsURL))
+        try LossCurvePlot(title: "remask \(settings.objective.name.rawValue)", rows: MetricsLog.read(metricsURL))
             .write(to: output.appendingPathComponent("loss.svg"))
         return TrainingSummary(steps: state.step, validationBefore: before, validationAfter: after,
                                tokens: state.tokensSeen - startTokens, seconds: state.elapsedSeconds - startElapsed)
@@ -117,9 +117,9 @@ extension Trainer {
 
     /// A fresh state, or the latest checkpoint's with weights, optimizer state and generators restored.
     func startingState() throws -> TrainerState {
-        let fresh = TrainerState(step: 0, epoch: 0, indexInEpoch: 0, dataOrderSeed: options.seed, randomStates: [:],
+        let fresh = TrainerState(step: 0, epoch: 0, indexInEpoch: 0, dataOrderSeed: settings.run.seed, randomStates: [:],
                                  schedulePosition: 0, tokensSeen: 0, elapsedSeconds: 0, options: fingerprint)
-        guard options.resume else { return fresh }
+        guard settings.run.resume else { return fresh }
         let (found, skipped) = try checkpoints.latestValid()
         for reason in skipped { log("skipping a checkpoint that does not read back: \(reason)") }
         guard let checkpoint = found else {
@@ -129,7 +129,7 @@ extension Trainer {
         let saved = checkpoint.state
         let differing = Set(saved.options.keys).union(fingerprint.keys).filter { saved.options[$0] != fingerprint[$0] }
         if !differing.isEmpty {
-            let detail = differing.sorted().map { "\($0): checkpoint \(saved.options[$0]?.description ?? "unset"), now \(fingerprint[$0]?.description ?? "unset")" }
+            let detail = differing.sorted().map { "\($0): checkpoint \(saved.options[$0] ?? "unset"), now \(fingerprint[$0] ?? "unset")" }
             throw TrainingError.resumeMismatch("settings differ from the checkpoint's (\(detail.joined(separator: "; ")))")
         }
         try checkpoint.restoreModel(into: CheckpointTensor.parameters(of: trainable))

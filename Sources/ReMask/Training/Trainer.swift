@@ -11,7 +11,9 @@ import Models
 /// rate and updates. All randomness (data order, masks, LoRA dropout) derives from the seed and the step, and
 /// every piece of it is in the checkpoint, so a resumed run produces the same weights bit for bit.
 public final class Trainer {
-    public let options: TrainingOptions
+    public let settings: TrainingSettings
+    /// The masking policy the settings resolve to for the objective.
+    let maskingPolicy: MaskingPolicy
     /// The model being trained, with its tokenizer (tags and `[mask]` added as needed).
     public private(set) var languageModel: LanguageModel
     public let adapters: LoRAAdapters?
@@ -27,7 +29,7 @@ public final class Trainer {
     let output: URL
     /// The settings and the content hashes of the base model and the data: a checkpoint records it, and
     /// `--resume` refuses a run whose settings, model or data changed since.
-    let fingerprint: [String: ConfigValue]
+    let fingerprint: [String: String]
     /// Held while the run uses its folder: a second run on it stops and names this one.
     private let folderLock: FileLock?
     let log: (String) -> Void
@@ -40,24 +42,30 @@ public final class Trainer {
 
     /// Prepares a run: checks the output folder first (so a bad path fails before any work), loads the model,
     /// adds the prompt tags and `[mask]`, reads and tokenizes the data, attaches LoRA and builds the optimizer.
-    public init(_ options: TrainingOptions, modelPath: String, log: @escaping (String) -> Void) throws {
-        if let problem = options.validationError() { throw TrainingError.invalidSettings(problem) }
-        self.options = options
+    public init(_ settings: TrainingSettings, log: @escaping (String) -> Void) throws {
+        do {
+            try settings.validate()
+            maskingPolicy = try settings.maskingPolicy()
+        } catch {
+            throw TrainingError.invalidSettings(error.description)
+        }
+        let modelPath = settings.run.model ?? LanguageModel.defaultPath
+        self.settings = settings
         self.log = log
-        output = URL(fileURLWithPath: options.outputPath).standardizedFileURL
-        folderLock = try OutputPolicy.claimFolder(options.outputPath, inputs: [modelPath, options.dataPath] + [options.validationPath].compactMap { $0 },
-                                                  overwrite: options.overwrite, command: "remask train")
-        checkpoints = CheckpointDirectory(output: output, keep: options.keepCheckpoints)
-        if !options.resume, let step = try checkpoints.steps().last {
+        output = URL(fileURLWithPath: settings.run.out).standardizedFileURL
+        folderLock = try OutputPolicy.claimFolder(settings.run.out, inputs: [modelPath, settings.data.train] + [settings.data.val].compactMap { $0 },
+                                                  overwrite: settings.run.overwrite, command: "remask train")
+        checkpoints = CheckpointDirectory(output: output, keep: settings.run.keepCheckpoints)
+        if !settings.run.resume, let step = try checkpoints.steps().last {
             throw TrainingError.invalidSettings(
                 "\(output.path) already holds a run (checkpoint \(checkpoints.folder(step: step).lastPathComponent)); add --resume to continue it or choose another --out")
         }
 
         log("loading \(modelPath)")
         let base = try LanguageModel.load(modelPath)
-        var fingerprint = options.fingerprint
-        fingerprint["model-content"] = .string(try ContentHash.of(model: modelPath))
-        if let rank = options.lora?.rank {
+        var fingerprint = settings.fingerprint
+        fingerprint["model-content"] = try ContentHash.of(model: modelPath)
+        if let rank = settings.loraConfig?.rank {
             // A rank above the smallest adapted dimension adds nothing and could allocate without bound.
             let c = base.model.config, limit = min(c.hidden, c.kvHeads * c.headDim, c.intermediate)
             guard rank <= limit else {
@@ -65,11 +73,11 @@ public final class Trainer {
             }
         }
         let original = try base.requireTokenizer()
-        let format: PromptFormat = options.format == .seed ? .seed : try .modelTemplate(of: base)
-        let masking = options.masking
+        let format: PromptFormat = settings.data.format == .seed ? .seed : try .modelTemplate(of: base)
+        let masking = maskingPolicy
         let added = format.specialTokens + masking.specialTokens
         var (lm, addedIDs) = try base.addingTokens(added)
-        if options.format == .seed { lm = lm.withChatTemplate(PromptFormat.seedChatTemplate) }
+        if settings.data.format == .seed { lm = lm.withChatTemplate(PromptFormat.seedChatTemplate) }
         languageModel = lm
         // Tokens new to the tokenizer have rows at the mean; LoRA trains them (the rest of the base stays frozen).
         var newTokens: [Int] = []
@@ -78,44 +86,45 @@ public final class Trainer {
         let newNames = zip(added, addedIDs).filter { Int($0.1) >= original.vocabSize }.map(\.0)
         if !newNames.isEmpty {
             log("added tokens \(newNames.joined(separator: " ")) (embeddings start at the mean row"
-                + (options.lora != nil ? "; LoRA trains the new rows)" : ")"))
+                + (settings.loraConfig != nil ? "; LoRA trains the new rows)" : ")"))
         }
         maskTokens = MaskTokens(original: original, tokenizer: lm.tokenizer!)
 
-        let encoder = try ExampleTokenizer(tokenizer: lm.tokenizer!, format: format, maxLength: options.maxLength)
-        data = try TrainingData.load(options, encoder: encoder)
-        fingerprint["data-content"] = .string(try ContentHash.of(file: options.dataPath))
-        if let val = options.validationPath { fingerprint["val-content"] = .string(try ContentHash.of(file: val)) }
+        let encoder = try ExampleTokenizer(tokenizer: lm.tokenizer!, format: format, maxLength: settings.data.maxLength)
+        data = try TrainingData.load(settings, encoder: encoder)
+        fingerprint["data-content"] = try ContentHash.of(file: settings.data.train)
+        if let val = settings.data.val { fingerprint["val-content"] = try ContentHash.of(file: val) }
         self.fingerprint = fingerprint
         log("train: \(data.train.summary)")
         if let v = data.validation { log("validation: \(v.summary)") }
         if data.skippedLines > 0 { log("skipped \(data.skippedLines) bad lines (--skip-bad-lines)") }
 
         let pad = lm.tokenizer!.eosID ?? 0
-        let strategy: BatchPlanner.Strategy = options.packing ? .packed(rows: options.microBatch) : .bucketed(batchSize: options.microBatch)
-        planner = BatchPlanner(dataset: data.train, strategy: strategy, padID: pad, seed: options.seed)
-        validationPlanner = data.validation.map { BatchPlanner(dataset: $0, strategy: strategy, padID: pad, seed: options.seed) }
+        let strategy: BatchPlanner.Strategy = settings.data.packing ? .packed(rows: settings.optimizer.microBatch) : .bucketed(batchSize: settings.optimizer.microBatch)
+        planner = BatchPlanner(dataset: data.train, strategy: strategy, padID: pad, seed: settings.run.seed)
+        validationPlanner = data.validation.map { BatchPlanner(dataset: $0, strategy: strategy, padID: pad, seed: settings.run.seed) }
         microBatchesPerEpoch = planner.plan(epoch: 0).count
-        let stepsPerEpoch = (microBatchesPerEpoch + options.accumulation - 1) / options.accumulation
-        totalSteps = options.maxSteps ?? options.epochs * stepsPerEpoch
+        let stepsPerEpoch = (microBatchesPerEpoch + settings.optimizer.accumulation - 1) / settings.optimizer.accumulation
+        totalSteps = settings.optimizer.maxSteps ?? settings.optimizer.epochs * stepsPerEpoch
 
-        adapters = options.lora.map { config in
+        adapters = settings.loraConfig.map { config in
             var config = config
             config.trainableTokens = TrainableTokenIndices(newTokens)
             return lm.model.attachLoRA(config)
         }
         let store = adapters?.parameters ?? lm.model.parameters
-        optimizer = switch options.optimizer {
-        case let .lilith(acceleration, beta1M, beta2M, betaV, eps, gNormMin, ratioMin, emaK, emaBeta):
-            Lilith(store, learningRate: options.learningRate, eps: eps, beta1M: beta1M, beta2M: beta2M, betaV: betaV,
-                   weightDecay: options.weightDecay, gNormMin: gNormMin, ratioMin: ratioMin, acceleration: acceleration,
-                   emaK: emaK, emaBeta: emaBeta)
-        case let .adamw(beta1, beta2, eps):
-            AdamW(store, learningRate: options.learningRate, beta1: beta1, beta2: beta2, eps: eps, weightDecay: options.weightDecay)
+        let o = settings.optimizer, l = o.lilith
+        optimizer = switch o.resolvedName(lora: adapters != nil) {
+        case .lilith:
+            Lilith(store, learningRate: o.learningRate, eps: l.eps, beta1M: l.beta1, beta2M: l.beta2, betaV: l.betaV,
+                   weightDecay: o.weightDecay, gNormMin: l.gNormMin, ratioMin: l.ratioMin, acceleration: l.acceleration,
+                   emaK: l.emaK, emaBeta: l.emaBeta)
+        case .adamw:
+            AdamW(store, learningRate: o.learningRate, beta1: o.adam.beta1, beta2: o.adam.beta2, eps: o.adam.eps, weightDecay: o.weightDecay)
         }
         do {
-            schedule = try LearningRateSchedule(name: options.schedule, learningRate: options.learningRate, totalSteps: totalSteps,
-                                                warmupSteps: options.warmupSteps, minLR: options.minLearningRate, pctStart: options.pctStart)
+            schedule = try LearningRateSchedule(name: settings.optimizer.schedule.rawValue, learningRate: settings.optimizer.learningRate, totalSteps: totalSteps,
+                                                warmupSteps: settings.optimizer.warmupSteps, minLR: settings.optimizer.minLearningRate, pctStart: settings.optimizer.pctStart)
         } catch {
             throw TrainingError.invalidSettings("\(error)")
         }
@@ -124,8 +133,8 @@ public final class Trainer {
                 + (a.tokenRows == nil ? ")" : ", with the rows of \(newTokens.count) added tokens)")
         }
             ?? "full fine-tuning (\(store.count) parameters)"
-        log("\(options.objective.rawValue), \(what), \(optimizer.summary), \(schedule)")
-        log("\(totalSteps) steps of \(options.batchSize) (\(options.accumulation) × \(options.microBatch)), "
+        log("\(settings.objective.name.rawValue), \(what), \(optimizer.summary), \(schedule)")
+        log("\(totalSteps) steps of \(settings.optimizer.batchSize) (\(settings.optimizer.accumulation) × \(settings.optimizer.microBatch)), "
             + "\(microBatchesPerEpoch) micro-batches per epoch")
     }
 

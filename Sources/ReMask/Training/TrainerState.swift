@@ -20,11 +20,11 @@ public struct TrainerState: Codable, Equatable, Sendable {
     /// Training time so far, in seconds (for throughput and ETA across resumptions).
     public var elapsedSeconds: Double
     /// The run's settings under their flag names, as a config file would give them.
-    public var options: [String: ConfigValue]
+    public var options: [String: String]
 
     public init(step: Int, epoch: Int, indexInEpoch: Int, dataOrderSeed: UInt64,
                 randomStates: [String: SeededRandom], schedulePosition: Int, tokensSeen: Int,
-                elapsedSeconds: Double, options: [String: ConfigValue]) {
+                elapsedSeconds: Double, options: [String: String]) {
         self.step = step
         self.epoch = epoch
         self.indexInEpoch = indexInEpoch
