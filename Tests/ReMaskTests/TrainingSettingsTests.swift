@@ -106,4 +106,18 @@ final class TrainingSettingsTests: XCTestCase {
         XCTAssertEqual(a.fingerprint["masking.rate"], "0.3")
         XCTAssertEqual(a.fingerprint["data.train"], "\"a.jsonl\"")
     }
+
+    /// The shipped training configs read and validate (the study configs are checked by the study's tests).
+    func testShippedConfigsAreValid() throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("configs")
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".yaml") && !$0.hasPrefix("study-") }
+        XCTAssertGreaterThanOrEqual(names.count, 2)
+        for name in names {
+            let s = try ConfigDocument(path: folder.appendingPathComponent(name).path, shorthands: TrainingSettings.shorthands)
+                .decode(TrainingSettings.self)
+            XCTAssertNoThrow(try s.validate(), name)
+            XCTAssertGreaterThan(s.lora.rank, 0, "\(name): the shipped runs use LoRA")
+        }
+    }
 }
