@@ -42,8 +42,8 @@ struct BaseStage {
             let initFolder = folder.appendingPathComponent("init")
             let settings = try config.baseSettings(data: benchmark.baseURL.path, validation: benchmark.baseValidationURL.path,
                                                    out: trainFolder.path, model: initFolder.path, seed: Self.seed)
-            let initial = try ScratchModel.write(spec, tokenizer: ScratchModel.tokenizer(spec, texts: benchmark.baseTexts), seed: Self.seed,
-                                                 maxLength: settings.data.maxLength, folder: initFolder)
+            try ScratchModel.write(spec, tokenizer: ScratchModel.tokenizer(spec, texts: benchmark.baseTexts), seed: Self.seed,
+                                   maxLength: settings.data.maxLength, folder: initFolder)
             log("stage 0: training the base model on \(benchmark.problems.base.count) problems (\(benchmark.baseURL.path))")
             let cost = try TrainingCost.train(settings, log: log)
             let lm = try LanguageModel.load(trainFolder.path)

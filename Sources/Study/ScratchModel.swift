@@ -15,6 +15,7 @@ enum ScratchModel {
 
     /// Writes a model with weights from `seed` as a Hugging Face folder at `folder` (unless one is already
     /// there) and returns the folder's path.
+    @discardableResult
     static func write(_ spec: ScratchModelSpec, tokenizer: BPETokenizer, seed: UInt64, maxLength: Int, folder: URL) throws -> String {
         let path = folder.path
         if FileManager.default.fileExists(atPath: folder.appendingPathComponent("tokenizer_config.json").path) { return path }  // written last
