@@ -15,6 +15,23 @@ extension SeededRandom {
         return k
     }
 
+    /// Uniform integer in `range`.
+    public mutating func nextInt(in range: ClosedRange<Int>) -> Int {
+        range.lowerBound + nextInt(below: range.count)
+    }
+
+    /// A uniform element of a non-empty array.
+    public mutating func nextElement<T>(of items: [T]) -> T {
+        items[nextInt(below: items.count)]
+    }
+
+    /// `items` shuffled (Fisher–Yates, as `shuffle`).
+    public mutating func shuffled<T>(_ items: [T]) -> [T] {
+        var result = items
+        shuffle(&result)
+        return result
+    }
+
     /// Shuffles `array` in place (Fisher–Yates).
     public mutating func shuffle<T>(_ array: inout [T]) {
         guard array.count > 1 else { return }

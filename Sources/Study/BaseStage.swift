@@ -1,6 +1,7 @@
 import Foundation
 import Models
 import ReMask
+import Core
 
 /// How the base model did on the gate: teacher-forced per-step accuracies on the held-out base problems, and
 /// its free-running exact match there (for information).

@@ -1,5 +1,6 @@
 import Foundation
 import ReMask
+import Core
 
 /// One finished cell of a study (a fine-tuning run and its evaluation on the test split), as `result.json`
 /// records it. A cell with this file is never recomputed.
@@ -30,7 +31,7 @@ public struct CellResult: Codable, Equatable, Sendable {
         do {
             return try JSONDecoder().decode(CellResult.self, from: Data(contentsOf: url))
         } catch {
-            throw TrainingFileError(path: url.path, "cannot read a finished cell's result (delete it to recompute the cell): \(error)")
+            throw FileError(path: url.path, "cannot read a finished cell's result (delete it to recompute the cell): \(error)")
         }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Evaluation
 import ReMask
+import Core
 
 /// The study's benchmark on disk (`benchmark/` in the study folder): `test.jsonl`, `val.jsonl`, `base.jsonl` and
 /// `base-val.jsonl` (stage 0: training pool and held-out problems), one training file per regime (`train-<regime>.jsonl`, the first problems of the pool) and

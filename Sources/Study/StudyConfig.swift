@@ -2,6 +2,7 @@ import Foundation
 import Models
 import ReMask
 import Yams
+import Core
 
 /// A study's settings, read from a YAML or JSON file (see `docs/study.md`): the chain benchmark, the base
 /// model (stage 0) and its gate, the arms, the data regimes, the dose-response arms, the seeds, and the
@@ -270,7 +271,7 @@ public struct StudyConfig: Equatable {
             let keys = error.key.split(separator: ".").map(String.init)
             let layer = layers.last { document.node(at: keys, in: $0) != nil }
             let line = layer.flatMap { document.line(of: keys, in: $0) }
-            throw ConfigFileError(path: document.path, line: line, "\(what): \(error)")
+            throw FileError(path: document.path, line: line, "\(what): \(error)")
         }
         return s
     }
@@ -306,7 +307,7 @@ public struct StudyConfig: Equatable {
             return file.node(at: [key])
         }
 
-        func error(_ key: String, _ reason: String) -> ConfigFileError {
+        func error(_ key: String, _ reason: String) -> FileError {
             file.error(at: [key], "'\(key)' \(reason)")
         }
 
@@ -375,7 +376,7 @@ public struct StudyConfig: Equatable {
             let reserved = StudyConfig.reservedSettings + (objective ? [] : [["objective", "name"]])
             if let path = reserved.first(where: { file.node(at: $0, in: layer) != nil }) {
                 let name = (keys + path).joined(separator: ".")
-                throw ConfigFileError(path: file.path, line: file.line(of: path, in: layer),
+                throw FileError(path: file.path, line: file.line(of: path, in: layer),
                                       "'\(name)' is set by the study for each run" + (path == ["objective", "name"] ? " (set an arm's objective under arm.<name>)" : ""))
             }
             _ = try file.decode(TrainingSettings.self, from: layer, prefix: keys)

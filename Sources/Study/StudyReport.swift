@@ -1,5 +1,6 @@
 import Foundation
 import ReMask
+import Core
 
 /// Writes a study's `results.json`, `results.md` and, per regime, `accuracy-by-length-<regime>.svg` and
 /// `loss-<regime>.svg`.

@@ -143,7 +143,7 @@ public final class StudyRunner {
             guard existing == text else {
                 let old = Set(existing.split(separator: "\n").map(String.init)), new = Set(config.fingerprint)
                 let differing = old.symmetricDifference(new).map { $0.prefix { $0 != "=" } }
-                throw TrainingFileError(path: folder.path,
+                throw FileError(path: folder.path,
                                         "holds a study with other settings (\(Set(differing).sorted().joined(separator: ", "))); use another --out, or delete the folder to start over")
             }
             return

@@ -3,6 +3,7 @@ import Foundation
 import Evaluation
 import Models
 import ReMask
+import Core
 
 extension EvalTaskName: ExpressibleByArgument {}
 extension FewShotSource: ExpressibleByArgument {}

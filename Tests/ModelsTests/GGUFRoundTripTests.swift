@@ -52,11 +52,11 @@ final class GGUFRoundTripTests: XCTestCase {
         XCTAssertEqual(try m.floatArray("a.f32"), [0.5, -2])
 
         XCTAssertThrowsError(try m.int("llama.block_count")) { error in
-            XCTAssertEqual((error as? ModelFileError)?.reason, "missing metadata key 'llama.block_count'")
-            XCTAssertEqual((error as? ModelFileError)?.path, path)
+            XCTAssertEqual((error as? FileError)?.reason, "missing metadata key 'llama.block_count'")
+            XCTAssertEqual((error as? FileError)?.path, path)
         }
         XCTAssertThrowsError(try m.int("t.string")) { error in
-            XCTAssertEqual((error as? ModelFileError)?.reason,
+            XCTAssertEqual((error as? FileError)?.reason,
                            "metadata key 't.string' is string, expected an integer that fits in Int")
         }
         XCTAssertThrowsError(try m.int("t.u64"))  // UInt64.max does not fit in Int
@@ -147,7 +147,7 @@ final class GGUFRoundTripTests: XCTestCase {
         var writer = GGUFWriter()
         writer.add("v", Tensor([1], shape: [1]))
         XCTAssertThrowsError(try writer.write(to: "/nonexistent-remask-dir/m.gguf")) { error in
-            XCTAssertEqual((error as? ModelFileError)?.path, "/nonexistent-remask-dir/m.gguf")
+            XCTAssertEqual((error as? FileError)?.path, "/nonexistent-remask-dir/m.gguf")
         }
     }
 }

@@ -1,12 +1,13 @@
 import Foundation
 import Models
 import XCTest
+import Core
 
-/// Malformed and hostile headers, each rejected with a `ModelFileError` that says what is wrong.
+/// Malformed and hostile headers, each rejected with a `FileError` that says what is wrong.
 final class GGUFValidationTests: XCTestCase {
     private func assertRejected(_ bytes: [UInt8], _ phrase: String, file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertThrowsError(try GGUFFile(data: Data(bytes), name: "bad.gguf"), file: file, line: line) { error in
-            guard let e = error as? ModelFileError else { return XCTFail("not a ModelFileError: \(error)", file: file, line: line) }
+            guard let e = error as? FileError else { return XCTFail("not a FileError: \(error)", file: file, line: line) }
             XCTAssertEqual(e.path, "bad.gguf", file: file, line: line)
             XCTAssertTrue(e.reason.contains(phrase), "'\(e.reason)' lacks '\(phrase)'", file: file, line: line)
         }
@@ -35,7 +36,7 @@ final class GGUFValidationTests: XCTestCase {
 
     func testMissingFileNamesThePath() {
         XCTAssertThrowsError(try GGUFFile(path: "/no/such/model.gguf")) { error in
-            XCTAssertEqual((error as? ModelFileError)?.path, "/no/such/model.gguf")
+            XCTAssertEqual((error as? FileError)?.path, "/no/such/model.gguf")
             XCTAssertTrue("\(error)".hasPrefix("/no/such/model.gguf: cannot open"), "\(error)")
         }
         XCTAssertThrowsError(try SafetensorsFile(path: "/no/such/model.safetensors")) { error in

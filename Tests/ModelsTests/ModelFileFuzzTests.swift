@@ -3,8 +3,8 @@ import Foundation
 import Models
 import XCTest
 
-/// Seeded mutations of valid files: every load must succeed or throw `ModelFileError`, and when it
-/// succeeds every tensor must read or throw `ModelFileError`. A crash fails the whole run.
+/// Seeded mutations of valid files: every load must succeed or throw `FileError`, and when it
+/// succeeds every tensor must read or throw `FileError`. A crash fails the whole run.
 final class ModelFileFuzzTests: XCTestCase {
     private static let extremes32: [UInt32] = [0, 1, 2, 3, 7, 8, 9, 12, 13, 30, 99, 0x7F, 0xFF, 0x7FFF_FFFF, 0x8000_0000, 0xFFFF_FFFE, 0xFFFF_FFFF]
     private static let extremes64: [UInt64] = [0, 1, 31, 32, 33, 1 << 31, 1 << 32, 1 << 40, 1 << 61, 1 << 62,
@@ -35,7 +35,7 @@ final class ModelFileFuzzTests: XCTestCase {
     }
 
     private func expectModelFileError(_ body: () throws -> Void) {
-        do { try body() } catch is ModelFileError {} catch { XCTFail("not a ModelFileError: \(error)") }
+        do { try body() } catch is FileError {} catch { XCTFail("not a FileError: \(error)") }
     }
 
     /// A small GGUF with every metadata type and one tensor of every readable type, plus an unknown one.
@@ -99,7 +99,7 @@ final class ModelFileFuzzTests: XCTestCase {
         let handle = try XCTUnwrap(FileHandle(forReadingAtPath: path))
         let prefix = [UInt8](try XCTUnwrap(handle.readData(ofLength: 16 << 10)))
         try handle.close()
-        XCTAssertThrowsError(try GGUFFile(data: Data(prefix), name: "prefix.gguf")) { XCTAssertTrue($0 is ModelFileError) }
+        XCTAssertThrowsError(try GGUFFile(data: Data(prefix), name: "prefix.gguf")) { XCTAssertTrue($0 is FileError) }
         var rng = SeededRandom(seed: 99)
         for _ in 0..<1000 { _ = loadGGUF(mutate(prefix, &rng)) }
     }

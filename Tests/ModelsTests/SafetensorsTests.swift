@@ -114,7 +114,7 @@ final class SafetensorsTests: XCTestCase {
             let index = folder + "/model.safetensors.index.json"
             try json.write(toFile: index, atomically: true, encoding: .utf8)
             XCTAssertThrowsError(try SafetensorsCheckpoint(path: folder)) { error in
-                XCTAssertTrue(error is ModelFileError)
+                XCTAssertTrue(error is FileError)
                 XCTAssertTrue("\(error)".contains(phrase), "'\(error)' lacks '\(phrase)'")
             }
         }
@@ -124,7 +124,7 @@ final class SafetensorsTests: XCTestCase {
                                 line: UInt = #line) {
         XCTAssertThrowsError(try SafetensorsFile(data: Data(safetensorsBytes(header: header, data: data)), name: "bad.st"),
                              line: line) { error in
-            guard let e = error as? ModelFileError else { return XCTFail("not a ModelFileError: \(error)", line: line) }
+            guard let e = error as? FileError else { return XCTFail("not a FileError: \(error)", line: line) }
             XCTAssertTrue(e.reason.contains(phrase), "'\(e.reason)' lacks '\(phrase)'", line: line)
         }
     }

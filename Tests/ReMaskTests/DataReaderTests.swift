@@ -2,9 +2,10 @@ import XCTest
 import Foundation
 import Models
 @testable import ReMask
+import Core
 
 final class DataReaderTests: XCTestCase {
-    func parse(_ text: String, skip: Bool = false) throws(DataError) -> DataFile {
+    func parse(_ text: String, skip: Bool = false) throws(FileError) -> DataFile {
         try JSONLReader.parse(Data(text.utf8), file: "data/train.jsonl", skipBadLines: skip)
     }
 
@@ -62,7 +63,7 @@ final class DataReaderTests: XCTestCase {
                 _ = try parse(good + "\n\n" + line + "\n" + good)
                 XCTFail("accepted: \(line)")
             } catch {
-                XCTAssertEqual(error.file, "data/train.jsonl")
+                XCTAssertEqual(error.path, "data/train.jsonl")
                 XCTAssertEqual(error.line, 3, line)
                 XCTAssertTrue(error.reason.hasPrefix(reason), "\(line): \(error.reason)")
                 XCTAssertTrue(error.description.hasPrefix("data/train.jsonl:3: \(reason)"), error.description)
@@ -97,14 +98,14 @@ final class DataReaderTests: XCTestCase {
         XCTAssertEqual(file.skipped.count, JSONLReader.keptErrors)
         XCTAssertEqual(file.skipped.map(\.line), [1, 4, 7, 10, 13])
         XCTAssertEqual(file.examples.first?.source, SourceLocation(file: "data/train.jsonl", line: 2))
-        XCTAssertThrowsError(try parse(lines.joined(separator: "\n"))) { XCTAssertEqual(($0 as? DataError)?.line, 1) }
+        XCTAssertThrowsError(try parse(lines.joined(separator: "\n"))) { XCTAssertEqual(($0 as? FileError)?.line, 1) }
     }
 
     func testReadsAFileFromDisk() throws {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("remask-data-\(UUID().uuidString).jsonl")
         defer { try? FileManager.default.removeItem(at: url) }
         try Data("{\"prompt\": \"p\", \"completion\": \"c\"}\n{bad\n".utf8).write(to: url)
-        XCTAssertThrowsError(try JSONLReader.read(url.path)) { XCTAssertEqual(($0 as? DataError)?.description.hasPrefix("\(url.path):2: invalid JSON"), true) }
+        XCTAssertThrowsError(try JSONLReader.read(url.path)) { XCTAssertEqual(($0 as? FileError)?.description.hasPrefix("\(url.path):2: invalid JSON"), true) }
         XCTAssertEqual(try JSONLReader.read(url.path, skipBadLines: true).skippedLines, 1)
     }
 }

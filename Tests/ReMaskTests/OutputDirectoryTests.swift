@@ -1,5 +1,6 @@
 import Foundation
 import ReMask
+import Core
 import XCTest
 
 final class OutputDirectoryTests: XCTestCase {

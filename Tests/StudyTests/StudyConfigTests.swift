@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 @testable import ReMask
 @testable import Study
+import Core
 
 final class StudyConfigTests: XCTestCase {
     func parse(_ text: String) throws -> StudyConfig {
@@ -236,7 +237,7 @@ final class StudyConfigTests: XCTestCase {
         ]
         for (text, expected) in cases {
             XCTAssertThrowsError(try parse(text), text) { error in
-                XCTAssertTrue(error is ConfigFileError, "\(text): \(type(of: error))")
+                XCTAssertTrue(error is FileError, "\(text): \(type(of: error))")
                 XCTAssertTrue("\(error)".contains(expected), "\(text)\n  got: \(error)\n  expected: \(expected)")
             }
         }

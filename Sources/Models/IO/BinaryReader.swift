@@ -1,6 +1,8 @@
+import Core
+
 /// A little-endian cursor over a file's bytes.
 ///
-/// Every read checks the bytes that remain and throws a `ModelFileError` that names what was being read,
+/// Every read checks the bytes that remain and throws a `FileError` that names what was being read,
 /// so a truncated or hostile file can never read out of bounds.
 struct BinaryReader {
     let file: FileBytes
@@ -13,9 +15,9 @@ struct BinaryReader {
 
     var remaining: Int { file.count - offset }
 
-    func error(_ reason: String) -> ModelFileError { ModelFileError(path: file.path, reason) }
+    func error(_ reason: String) -> FileError { FileError(path: file.path, reason) }
 
-    private func truncated(_ what: String, needing count: Int) -> ModelFileError {
+    private func truncated(_ what: String, needing count: Int) -> FileError {
         error("file ends while reading \(what): needs \(count) bytes at offset \(offset), file size is \(file.count)")
     }
 

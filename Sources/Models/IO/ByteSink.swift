@@ -20,7 +20,7 @@ struct ByteSink {
         count += bytes.count
         if buffer.count + bytes.count > Self.capacity { try flush() }
         if bytes.count >= Self.capacity {
-            try writeAll(bytes)
+            try AtomicFile.writeAll(bytes, to: fd, path: path)
         } else {
             buffer.append(contentsOf: bytes)
         }
@@ -64,18 +64,8 @@ struct ByteSink {
     }
 
     mutating func flush() throws {
-        try buffer.withUnsafeBytes { try writeAll($0) }
+        try buffer.withUnsafeBytes { try AtomicFile.writeAll($0, to: fd, path: path) }
         buffer.removeAll(keepingCapacity: true)
-    }
-
-    private func writeAll(_ bytes: UnsafeRawBufferPointer) throws {
-        var done = 0
-        while done < bytes.count {
-            let n = write(fd, bytes.baseAddress! + done, bytes.count - done)
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw ModelFileError(path: path, "cannot write: \(FileBytes.lastError())") }
-            done += n
-        }
     }
 }
 
@@ -88,28 +78,11 @@ func withContiguousValues<R>(_ tensor: Tensor, _ body: (UnsafeBufferPointer<Floa
     return try tensor.values.withUnsafeBufferPointer(body)
 }
 
-/// Writes `path` through a temporary file beside it that is renamed over `path` only once complete: a
-/// reader never sees a half-written file, and a failed write leaves any previous file intact.
+/// Writes `path` atomically (`AtomicFile`), `body` appending its bytes to a sink.
 func writeAtomically(to path: String, _ body: (inout ByteSink) throws -> Void) throws {
-    let temp = "\(path).tmp-\(getpid())-\(String(UInt32.random(in: .min ... .max), radix: 16))"
-    let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL, 0o644)
-    guard fd >= 0 else {
-        throw ModelFileError(path: path, "cannot create temporary file \(temp): \(FileBytes.lastError())")
-    }
-    var isOpen = true
-    defer { if isOpen { close(fd) } }
-    do {
+    try AtomicFile.write(to: path) { fd in
         var sink = ByteSink(fd: fd, path: path)
         try body(&sink)
         try sink.flush()
-        guard fsync(fd) == 0 else { throw ModelFileError(path: path, "cannot sync: \(FileBytes.lastError())") }
-        isOpen = false
-        guard close(fd) == 0 else { throw ModelFileError(path: path, "cannot close: \(FileBytes.lastError())") }
-        guard rename(temp, path) == 0 else {
-            throw ModelFileError(path: path, "cannot rename \(temp) into place: \(FileBytes.lastError())")
-        }
-    } catch {
-        unlink(temp)
-        throw error
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Core
 
 /// The read-only bytes of a model file.
 ///
@@ -13,13 +14,13 @@ final class FileBytes: @unchecked Sendable {
     /// Maps the file at `path`.
     init(path: String) throws {
         let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw ModelFileError(path: path, "cannot open: \(FileBytes.lastError())") }
+        guard fd >= 0 else { throw FileError(path: path, "cannot open: \(FileError.systemReason())") }
         defer { close(fd) }
         var info = stat()
-        guard fstat(fd, &info) == 0 else { throw ModelFileError(path: path, "cannot stat: \(FileBytes.lastError())") }
+        guard fstat(fd, &info) == 0 else { throw FileError(path: path, "cannot stat: \(FileError.systemReason())") }
         // S_IFMT / S_IFREG are macros Swift does not import on every platform.
         guard info.st_mode & 0o170000 == 0o100000 else {
-            throw ModelFileError(path: path, "not a regular file")
+            throw FileError(path: path, "not a regular file")
         }
         let size = Int(info.st_size)
         self.path = path
@@ -30,7 +31,7 @@ final class FileBytes: @unchecked Sendable {
         }
         guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0),
               base != UnsafeMutableRawPointer(bitPattern: -1) else {  // MAP_FAILED
-            throw ModelFileError(path: path, "cannot map \(size) bytes: \(FileBytes.lastError())")
+            throw FileError(path: path, "cannot map \(size) bytes: \(FileError.systemReason())")
         }
         bytes = UnsafeRawBufferPointer(start: base, count: size)
     }
@@ -57,10 +58,9 @@ final class FileBytes: @unchecked Sendable {
     /// `bytes[range]`, or an error naming `what` when the range is not inside the file.
     func slice(_ range: Range<Int>, _ what: @autoclosure () -> String) throws -> UnsafeRawBufferPointer {
         guard range.lowerBound >= 0, range.upperBound <= count else {
-            throw ModelFileError(path: path, "\(what()) (bytes \(range.lowerBound)..<\(range.upperBound)) lies outside the file (size \(count))")
+            throw FileError(path: path, "\(what()) (bytes \(range.lowerBound)..<\(range.upperBound)) lies outside the file (size \(count))")
         }
         return UnsafeRawBufferPointer(rebasing: bytes[range])
     }
 
-    static func lastError() -> String { String(cString: strerror(errno)) }
 }

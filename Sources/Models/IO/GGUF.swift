@@ -18,7 +18,7 @@ public struct GGUFTensorInfo: Sendable, Equatable {
 /// A GGUF model file (versions 2 and 3): metadata, tensor descriptions, and dequantization to Float32.
 ///
 /// The file is memory-mapped and validated when opened: every count, length, offset and dimension is
-/// checked against the file's size, so any problem is a `ModelFileError` and `tensor(_:)` cannot read out
+/// checked against the file's size, so any problem is a `FileError` and `tensor(_:)` cannot read out
 /// of bounds.
 public struct GGUFFile: Sendable {
     public let path: String
@@ -113,7 +113,7 @@ public struct GGUFFile: Sendable {
         // Two tensors sharing bytes is a broken or hostile file (llama.cpp's writer never does it).
         let sorted = tensors.compactMap { t in t.byteCount.flatMap { $0 > 0 ? (t, $0) : nil } }.sorted { $0.0.offset < $1.0.offset }
         for (a, b) in zip(sorted, sorted.dropFirst()) where a.0.offset + a.1 > b.0.offset {
-            throw ModelFileError(path: file.path, "tensors '\(a.0.name)' and '\(b.0.name)' overlap in the data section "
+            throw FileError(path: file.path, "tensors '\(a.0.name)' and '\(b.0.name)' overlap in the data section "
                                  + "(offsets \(a.0.offset) + \(a.1) bytes and \(b.0.offset))")
         }
 
@@ -129,11 +129,11 @@ public struct GGUFFile: Sendable {
 
     private static func validateRange(of t: GGUFTensorInfo, dataOffset: Int, alignment: Int, file: FileBytes) throws {
         guard t.offset % alignment == 0 else {
-            throw ModelFileError(path: file.path, "tensor '\(t.name)' offset \(t.offset) is not a multiple of the alignment \(alignment)")
+            throw FileError(path: file.path, "tensor '\(t.name)' offset \(t.offset) is not a multiple of the alignment \(alignment)")
         }
         let size = t.byteCount ?? 0
         guard let start = checkedSum(dataOffset, t.offset), let end = checkedSum(start, size), end <= file.count else {
-            throw ModelFileError(path: file.path, "tensor '\(t.name)' data [offset \(t.offset), \(size) bytes) lies outside the file (data section at \(dataOffset), file size \(file.count))")
+            throw FileError(path: file.path, "tensor '\(t.name)' data [offset \(t.offset), \(size) bytes) lies outside the file (data section at \(dataOffset), file size \(file.count))")
         }
     }
 
@@ -146,12 +146,12 @@ public struct GGUFFile: Sendable {
     ///
     /// Reads F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q4_K and Q6_K; other types throw.
     public func tensor(_ name: String) throws -> Tensor {
-        guard let t = info(name) else { throw ModelFileError(path: path, "missing tensor \(name)") }
+        guard let t = info(name) else { throw FileError(path: path, "missing tensor \(name)") }
         guard let byteCount = t.byteCount else {
-            throw ModelFileError(path: path, "unknown tensor type \(t.type.rawValue) for tensor \(name)")
+            throw FileError(path: path, "unknown tensor type \(t.type.rawValue) for tensor \(name)")
         }
         guard Dequantizer.supports(t.type) else {
-            throw ModelFileError(path: path, "tensor '\(name)' has type \(t.type), which remask cannot dequantize (it reads \(Dequantizer.supported.map(\.description).joined(separator: ", ")))")
+            throw FileError(path: path, "tensor '\(name)' has type \(t.type), which remask cannot dequantize (it reads \(Dequantizer.supported.map(\.description).joined(separator: ", ")))")
         }
         let start = dataOffset + t.offset  // validated when the file was opened
         let bytes = try file.slice(start..<(start + byteCount), "tensor '\(name)' data")

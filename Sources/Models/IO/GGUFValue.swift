@@ -1,3 +1,5 @@
+import Core
+
 /// One GGUF metadata value: the 13 value types of the format.
 public enum GGUFValue: Sendable, Equatable {
     case uint8(UInt8), int8(Int8), uint16(UInt16), int16(Int16), uint32(UInt32), int32(Int32)
@@ -131,12 +133,12 @@ public struct GGUFMetadata: Sendable {
     public subscript(key: String) -> GGUFValue? { values[key] }
 
     private func value(_ key: String) throws -> GGUFValue {
-        guard let v = values[key] else { throw ModelFileError(path: path, "missing metadata key '\(key)'") }
+        guard let v = values[key] else { throw FileError(path: path, "missing metadata key '\(key)'") }
         return v
     }
 
-    private func mistyped(_ key: String, _ v: GGUFValue, expected: String) -> ModelFileError {
-        ModelFileError(path: path, "metadata key '\(key)' is \(v.typeName), expected \(expected)")
+    private func mistyped(_ key: String, _ v: GGUFValue, expected: String) -> FileError {
+        FileError(path: path, "metadata key '\(key)' is \(v.typeName), expected \(expected)")
     }
 
     /// An integer value of any integer type.

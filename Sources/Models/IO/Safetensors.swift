@@ -92,7 +92,7 @@ public struct SafetensorsFile: Sendable {
 
     private static func validate(_ e: SafetensorsHeader.Entry, name: String, dataSize: Int,
                                  file: FileBytes) throws -> SafetensorsTensorInfo {
-        func fail(_ reason: String) -> ModelFileError { ModelFileError(path: file.path, "tensor '\(name)' \(reason)") }
+        func fail(_ reason: String) -> FileError { FileError(path: file.path, "tensor '\(name)' \(reason)") }
         guard let dtype = SafetensorsDType(rawValue: e.dtype) else { throw fail("has unknown dtype '\(e.dtype)'") }
         guard e.shape.allSatisfy({ $0 >= 0 }) else { throw fail("has a negative dimension in shape \(e.shape)") }
         guard e.data_offsets.count == 2 else { throw fail("needs data_offsets [begin, end], got \(e.data_offsets)") }
@@ -117,16 +117,16 @@ public struct SafetensorsFile: Sendable {
         var previous = "the start of the data section"
         for t in infos.sorted(by: { ($0.dataRange.lowerBound, $0.dataRange.upperBound) < ($1.dataRange.lowerBound, $1.dataRange.upperBound) }) {
             guard t.dataRange.lowerBound >= position else {
-                throw ModelFileError(path: file.path, "tensor '\(t.name)' (bytes \(t.dataRange)) overlaps \(previous)")
+                throw FileError(path: file.path, "tensor '\(t.name)' (bytes \(t.dataRange)) overlaps \(previous)")
             }
             guard t.dataRange.lowerBound == position else {
-                throw ModelFileError(path: file.path, "gap of \(t.dataRange.lowerBound - position) bytes between \(previous) and tensor '\(t.name)'")
+                throw FileError(path: file.path, "gap of \(t.dataRange.lowerBound - position) bytes between \(previous) and tensor '\(t.name)'")
             }
             position = t.dataRange.upperBound
             previous = "tensor '\(t.name)'"
         }
         guard position == dataSize else {
-            throw ModelFileError(path: file.path, "data section has \(dataSize - position) bytes after the last tensor")
+            throw FileError(path: file.path, "data section has \(dataSize - position) bytes after the last tensor")
         }
     }
 
@@ -135,9 +135,9 @@ public struct SafetensorsFile: Sendable {
 
     /// Tensor `name` converted to Float32, in its shape. Reads F32, F16 and BF16; other dtypes throw.
     public func tensor(_ name: String) throws -> Tensor {
-        guard let t = tensors[name] else { throw ModelFileError(path: path, "missing tensor \(name)") }
+        guard let t = tensors[name] else { throw FileError(path: path, "missing tensor \(name)") }
         guard let type = t.dtype.readableAs else {
-            throw ModelFileError(path: path, "tensor '\(name)' has dtype \(t.dtype.rawValue), which remask cannot read (it reads F32, F16 and BF16)")
+            throw FileError(path: path, "tensor '\(name)' has dtype \(t.dtype.rawValue), which remask cannot read (it reads F32, F16 and BF16)")
         }
         let range = (dataOffset + t.dataRange.lowerBound)..<(dataOffset + t.dataRange.upperBound)
         let bytes = try file.slice(range, "tensor '\(name)' data")

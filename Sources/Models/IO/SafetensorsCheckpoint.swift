@@ -39,12 +39,12 @@ public struct SafetensorsCheckpoint: Sendable {
         let file = try FileBytes(path: indexPath)
         struct Index: Decodable { let weight_map: [String: String] }
         guard let index = try? JSONDecoder().decode(Index.self, from: Data(file.bytes)) else {
-            throw ModelFileError(path: indexPath, "not a safetensors index: needs a weight_map of tensor names to file names")
+            throw FileError(path: indexPath, "not a safetensors index: needs a weight_map of tensor names to file names")
         }
         let folder = (indexPath as NSString).deletingLastPathComponent
         let fileNames = Set(index.weight_map.values).sorted()
         for name in fileNames where name.contains("/") || name.contains("\\") || name == ".." || name.isEmpty {
-            throw ModelFileError(path: indexPath, "shard '\(name)' is not a file name in the index's folder")
+            throw FileError(path: indexPath, "shard '\(name)' is not a file name in the index's folder")
         }
         let shards = try fileNames.map { try SafetensorsFile(path: (folder as NSString).appendingPathComponent($0)) }
         let shardIndex = Dictionary(uniqueKeysWithValues: fileNames.enumerated().map { ($1, $0) })
@@ -52,7 +52,7 @@ public struct SafetensorsCheckpoint: Sendable {
         for (tensor, fileName) in index.weight_map {
             let i = shardIndex[fileName]!
             guard shards[i].tensors[tensor] != nil else {
-                throw ModelFileError(path: indexPath, "shard '\(fileName)' has no tensor '\(tensor)', which the index lists")
+                throw FileError(path: indexPath, "shard '\(fileName)' has no tensor '\(tensor)', which the index lists")
             }
             shardOfTensor[tensor] = i
         }
@@ -71,7 +71,7 @@ public struct SafetensorsCheckpoint: Sendable {
     /// Tensor `name` converted to Float32, from whichever shard holds it.
     public func tensor(_ name: String) throws -> Tensor {
         guard let i = shardOfTensor[name] else {
-            throw ModelFileError(path: path, "missing tensor \(name)")
+            throw FileError(path: path, "missing tensor \(name)")
         }
         return try shards[i].tensor(name)
     }

@@ -1,10 +1,12 @@
+import Core
+
 extension DecoderConfig {
     /// Reads the model geometry from GGUF metadata (`general.architecture` `llama` or `stablelm`).
     public static func gguf(_ file: GGUFFile) throws -> DecoderConfig {
         let m = file.metadata
         let arch = try m.string("general.architecture")
         guard arch == "llama" || arch == "stablelm" else {
-            throw ModelFileError(path: file.path, "architecture \"\(arch)\" is not supported (llama, stablelm)")
+            throw FileError(path: file.path, "architecture \"\(arch)\" is not supported (llama, stablelm)")
         }
         func int(_ key: String) throws -> Int { try m.int("\(arch).\(key)") }
         let heads = try int("attention.head_count"), hidden = try int("embedding_length")
@@ -31,7 +33,7 @@ extension DecoderConfig {
                                qkLayerNorm: file.info("blk.0.attn_q_norm.weight") != nil,
                                tiedEmbeddings: tied, maxPositions: context)
         }
-        if let problem = config.validationError() { throw ModelFileError(path: file.path, problem) }
+        if let problem = config.validationError() { throw FileError(path: file.path, problem) }
         return config
     }
 }

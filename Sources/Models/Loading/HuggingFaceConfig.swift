@@ -1,14 +1,15 @@
 import Foundation
+import Core
 
 extension DecoderConfig {
     /// Reads a Hugging Face `config.json` (model types `llama`, `mistral`, `stablelm`). Every missing or
     /// unusable field is reported with the file and the key.
     public static func huggingFace(configAt path: String) throws -> DecoderConfig {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw ModelFileError(path: path, "cannot read the file")
+            throw FileError(path: path, "cannot read the file")
         }
         guard let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw ModelFileError(path: path, "not a JSON object")
+            throw FileError(path: path, "not a JSON object")
         }
         let rope = json["rope_parameters"] as? [String: Any] ?? [:]
         func number(_ key: String, in dict: [String: Any]? = nil) -> Double? {
@@ -17,23 +18,23 @@ extension DecoderConfig {
         func int(_ key: String, default fallback: Int? = nil) throws -> Int {
             if let v = number(key), v == v.rounded(), v >= 0, v < 1e9 { return Int(v) }
             if json[key] == nil || json[key] is NSNull, let fallback { return fallback }
-            throw ModelFileError(path: path, json[key] == nil ? "missing \"\(key)\"" : "\"\(key)\" is not a non-negative integer")
+            throw FileError(path: path, json[key] == nil ? "missing \"\(key)\"" : "\"\(key)\" is not a non-negative integer")
         }
         func bool(_ key: String, default fallback: Bool) -> Bool { (json[key] as? Bool) ?? fallback }
         let type = json["model_type"] as? String ?? "(missing)"
         if let act = json["hidden_act"] as? String, act != "silu" {
-            throw ModelFileError(path: path, "hidden_act \"\(act)\" is not supported (only silu / SwiGLU)")
+            throw FileError(path: path, "hidden_act \"\(act)\" is not supported (only silu / SwiGLU)")
         }
         // Settings that change the math and that remask does not implement are refused, not ignored.
         for (key, value) in [("rope_scaling", json["rope_scaling"]), ("rope_parameters", json["rope_parameters"])] {
             guard let scaling = value as? [String: Any] else { continue }
             let kind = scaling["rope_type"] as? String ?? scaling["type"] as? String ?? "default"
             if kind != "default" {
-                throw ModelFileError(path: path, "\(key) of type \"\(kind)\" is not supported (only plain rotary embeddings)")
+                throw FileError(path: path, "\(key) of type \"\(kind)\" is not supported (only plain rotary embeddings)")
             }
         }
         for key in ["attention_bias", "mlp_bias"] where bool(key, default: false) {
-            throw ModelFileError(path: path, "\(key): true is not supported (biases on these projections are not implemented)")
+            throw FileError(path: path, "\(key): true is not supported (biases on these projections are not implemented)")
         }
         let heads = try int("num_attention_heads"), hidden = try int("hidden_size")
         let kvHeads = try int("num_key_value_heads", default: heads)
@@ -57,9 +58,9 @@ extension DecoderConfig {
                                tiedEmbeddings: bool("tie_word_embeddings", default: false),
                                maxPositions: try int("max_position_embeddings", default: 4096))
         default:
-            throw ModelFileError(path: path, "model_type \"\(type)\" is not supported (llama, mistral, stablelm)")
+            throw FileError(path: path, "model_type \"\(type)\" is not supported (llama, mistral, stablelm)")
         }
-        if let problem = config.validationError() { throw ModelFileError(path: path, problem) }
+        if let problem = config.validationError() { throw FileError(path: path, problem) }
         return config
     }
 }

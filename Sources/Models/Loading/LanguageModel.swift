@@ -33,14 +33,14 @@ public struct LanguageModel: @unchecked Sendable {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             let hint = path == defaultPath ? " (fetch the default model with `bash scripts/fetch-model.sh`)" : ""
-            throw ModelFileError(path: path, "no such file or folder\(hint)")
+            throw FileError(path: path, "no such file or folder\(hint)")
         }
         return isDirectory.boolValue ? try loadHuggingFace(folder: path) : try loadGGUF(path)
     }
 
     /// The tokenizer, or an error naming the model when it has none.
     public func requireTokenizer() throws -> BPETokenizer {
-        guard let tokenizer else { throw ModelFileError(path: path, "the model has no tokenizer (tokenizer.json)") }
+        guard let tokenizer else { throw FileError(path: path, "the model has no tokenizer (tokenizer.json)") }
         return tokenizer
     }
 
@@ -57,12 +57,12 @@ public struct LanguageModel: @unchecked Sendable {
                 let stacked = try file.tensor(stack)
                 let hd = config.headDim
                 guard stacked.count >= (head + 1) * hd else {
-                    throw ModelFileError(path: path, "tensor \(stack) has \(stacked.count) values, too few for head \(head)")
+                    throw FileError(path: path, "tensor \(stack) has \(stacked.count) values, too few for head \(head)")
                 }
                 p.tensor.pointer.update(from: stacked.pointer + head * hd, count: hd)
                 continue
             }
-            guard let name = TensorNames.gguf(p.name) else { throw ModelFileError(path: path, "no GGUF name for parameter \(p.name)") }
+            guard let name = TensorNames.gguf(p.name) else { throw FileError(path: path, "no GGUF name for parameter \(p.name)") }
             used.insert(name)
             let t = try file.tensor(name)
             try checkShape(t.shape, p, name, path)
@@ -75,7 +75,7 @@ public struct LanguageModel: @unchecked Sendable {
             }
         }
         if let unused = file.tensors.first(where: { !used.contains($0.name) }) {
-            throw ModelFileError(path: path, "tensor \(unused.name) is not part of this \(config.family.rawValue) geometry; the model needs what remask does not implement")
+            throw FileError(path: path, "tensor \(unused.name) is not part of this \(config.family.rawValue) geometry; the model needs what remask does not implement")
         }
         let template = try? file.metadata.string("tokenizer.chat_template")
         let tokenizer = file.metadata.values["tokenizer.ggml.model"] == nil ? nil : try ggufTokenizer(file)
@@ -99,11 +99,11 @@ public struct LanguageModel: @unchecked Sendable {
         let m = file.metadata
         let kind = try m.string("tokenizer.ggml.model")
         guard kind == "gpt2" else {
-            throw ModelFileError(path: file.path, "tokenizer.ggml.model \"\(kind)\" is not supported (only gpt2 byte-level BPE)")
+            throw FileError(path: file.path, "tokenizer.ggml.model \"\(kind)\" is not supported (only gpt2 byte-level BPE)")
         }
         let pre = try m.ifPresent("tokenizer.ggml.pre", m.string) ?? "gpt2"
         guard let preTokenizer = PreTokenizer(ggufName: pre) else {
-            throw ModelFileError(path: file.path, "tokenizer.ggml.pre \"\(pre)\" is not supported")
+            throw FileError(path: file.path, "tokenizer.ggml.pre \"\(pre)\" is not supported")
         }
         func id(_ key: String) throws -> Int32? {
             try m.ifPresent(key, m.int).map { Int32(clamping: $0) }
@@ -117,7 +117,7 @@ public struct LanguageModel: @unchecked Sendable {
                                     addBOS: try m.ifPresent("tokenizer.ggml.add_bos_token", m.bool) ?? false,
                                     preTokenizer: preTokenizer)
         } catch let e as TokenizerError {
-            throw ModelFileError(path: file.path, "tokenizer: \(e)")
+            throw FileError(path: file.path, "tokenizer: \(e)")
         }
     }
 
@@ -130,7 +130,7 @@ public struct LanguageModel: @unchecked Sendable {
         try ModelSizeCheck.check(config, tensorShapes: checkpoint.tensorNames.compactMap { checkpoint.info($0)?.shape }, path: checkpoint.path)
         let model = CausalLM(config: config, seed: nil)
         for p in model.parameters.parameters {
-            guard checkpoint.info(p.name) != nil else { throw ModelFileError(path: checkpoint.path, "missing tensor \(p.name)") }
+            guard checkpoint.info(p.name) != nil else { throw FileError(path: checkpoint.path, "missing tensor \(p.name)") }
             let t = try checkpoint.tensor(p.name)
             try checkShape(t.shape, p, p.name, checkpoint.path)
             p.tensor.pointer.update(from: t.pointer, count: p.count)
@@ -138,13 +138,13 @@ public struct LanguageModel: @unchecked Sendable {
         // A tensor the model does not use means a geometry remask would get wrong (a bias, a rope table).
         let used = Set(model.parameters.parameters.map(\.name))
         if let unused = checkpoint.tensorNames.first(where: { !used.contains($0) && !Self.ignorableHuggingFaceTensor($0, config) }) {
-            throw ModelFileError(path: checkpoint.path, "tensor \(unused) is not part of this \(config.family.rawValue) geometry; the model needs what remask does not implement")
+            throw FileError(path: checkpoint.path, "tensor \(unused) is not part of this \(config.family.rawValue) geometry; the model needs what remask does not implement")
         }
         let tokenizerURL = dir.appendingPathComponent("tokenizer.json")
         var tokenizer: BPETokenizer?
         if FileManager.default.fileExists(atPath: tokenizerURL.path) {
             do { tokenizer = try BPETokenizer(tokenizerJSON: tokenizerURL) } catch let e as TokenizerError {
-                throw ModelFileError(path: tokenizerURL.path, "\(e)")
+                throw FileError(path: tokenizerURL.path, "\(e)")
             }
         }
         return LanguageModel(model: model, tokenizer: tokenizer, chatTemplate: huggingFaceChatTemplate(dir), path: folder)
@@ -160,7 +160,7 @@ public struct LanguageModel: @unchecked Sendable {
 
     private static func checkShape(_ shape: [Int], _ p: NN.Parameter, _ name: String, _ path: String) throws {
         guard shape == p.shape else {
-            throw ModelFileError(path: path, "tensor \(name) has shape \(shape), the model expects \(p.shape)")
+            throw FileError(path: path, "tensor \(name) has shape \(shape), the model expects \(p.shape)")
         }
     }
 }

@@ -25,13 +25,13 @@ extension LoRAAdapters {
     public func load(weightsAt path: String) throws {
         let file = try SafetensorsFile(path: path)
         for p in parameters.parameters {
-            guard let info = file.tensors[p.name] else { throw ModelFileError(path: path, "missing tensor \(p.name)") }
+            guard let info = file.tensors[p.name] else { throw FileError(path: path, "missing tensor \(p.name)") }
             guard info.shape == p.shape else {
-                throw ModelFileError(path: path, "tensor \(p.name) has shape \(info.shape), the adapters expect \(p.shape)")
+                throw FileError(path: path, "tensor \(p.name) has shape \(info.shape), the adapters expect \(p.shape)")
             }
         }
         if let extra = file.tensorNames.first(where: { parameters[$0] == nil }) {
-            throw ModelFileError(path: path, "unexpected tensor \(extra) (not an adapter of the configured targets \(config.orderedTargets.map(\.rawValue)) on this model)")
+            throw FileError(path: path, "unexpected tensor \(extra) (not an adapter of the configured targets \(config.orderedTargets.map(\.rawValue)) on this model)")
         }
         let values = try parameters.parameters.map { try file.tensor($0.name) }
         for (p, t) in zip(parameters.parameters, values) { p.tensor.pointer.update(from: t.pointer, count: p.count) }
@@ -45,7 +45,7 @@ extension CausalLM {
         let dir = URL(fileURLWithPath: folder)
         let configPath = dir.appendingPathComponent(LoRAAdapters.configFileName).path
         let (config, _) = try LoRAConfig.peft(configAt: configPath)
-        if let problem = trainableTokensProblem(config.trainableTokens) { throw ModelFileError(path: configPath, problem) }
+        if let problem = trainableTokensProblem(config.trainableTokens) { throw FileError(path: configPath, problem) }
         let adapters = attachLoRA(config)
         do {
             try adapters.load(weightsAt: dir.appendingPathComponent(LoRAAdapters.weightsFileName).path)
@@ -85,7 +85,7 @@ extension LoRAConfig {
 
     /// PEFT's `trainable_token_indices` read back: a list (the input embedding's tokens) or a dictionary whose
     /// keys name `embed_tokens` and `lm_head`.
-    private static func trainableTokens(_ value: Any?, fail: (String) -> ModelFileError) throws -> TrainableTokenIndices {
+    private static func trainableTokens(_ value: Any?, fail: (String) -> FileError) throws -> TrainableTokenIndices {
         func indices(_ v: Any) throws -> [Int] {
             guard let list = v as? [NSNumber], list.allSatisfy({ $0.doubleValue == $0.doubleValue.rounded() }) else {
                 throw fail("\"trainable_token_indices\" must list token indices")
@@ -120,11 +120,11 @@ extension LoRAConfig {
     /// implement (DoRA, rsLoRA, bias training, per-module ranks, layer subsets, extra trained modules) are
     /// reported, never ignored.
     public static func peft(configAt path: String) throws -> (config: LoRAConfig, baseModel: String?) {
-        guard let data = FileManager.default.contents(atPath: path) else { throw ModelFileError(path: path, "cannot read the file") }
+        guard let data = FileManager.default.contents(atPath: path) else { throw FileError(path: path, "cannot read the file") }
         guard let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw ModelFileError(path: path, "not a JSON object")
+            throw FileError(path: path, "not a JSON object")
         }
-        func fail(_ reason: String) -> ModelFileError { ModelFileError(path: path, reason) }
+        func fail(_ reason: String) -> FileError { FileError(path: path, reason) }
         func isSet(_ key: String) -> Bool {
             switch json[key] {
             case nil, is NSNull: false

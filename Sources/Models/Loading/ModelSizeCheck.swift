@@ -1,4 +1,5 @@
 import Foundation
+import Core
 
 /// Refuses a model file's geometry before anything is allocated: sizes in config.json or GGUF metadata are
 /// claims, and a hostile or broken file (a million layers in 3 MB) must not make remask allocate for them.
@@ -6,7 +7,7 @@ enum ModelSizeCheck {
     /// Throws unless the geometry's parameters fit the values the file's tensors hold and this machine's memory.
     static func check(_ config: DecoderConfig, tensorShapes: [[Int]], path: String) throws {
         guard let needed = config.checkedParameterCount else {
-            throw ModelFileError(path: path, "its sizes (vocab \(config.vocabSize), hidden \(config.hidden), layers \(config.layers), "
+            throw FileError(path: path, "its sizes (vocab \(config.vocabSize), hidden \(config.hidden), layers \(config.layers), "
                                  + "intermediate \(config.intermediate)) describe more parameters than can be counted")
         }
         let held = tensorShapes.reduce(0) { total, shape in
@@ -19,13 +20,13 @@ enum ModelSizeCheck {
         // A margin, so that a file short of a tensor or two still gets the loader's exact message (missing tensor,
         // wrong shape) after this; a geometry orders of magnitude beyond the file stops here.
         guard needed / 2 <= held / 1 + (1 << 20) else {
-            throw ModelFileError(path: path, "its sizes (vocab \(config.vocabSize), hidden \(config.hidden), layers \(config.layers), "
+            throw FileError(path: path, "its sizes (vocab \(config.vocabSize), hidden \(config.hidden), layers \(config.layers), "
                                  + "intermediate \(config.intermediate)) need \(needed) parameters, but its tensors hold only \(held) values")
         }
         let bytes = Double(needed) * Double(MemoryLayout<Float>.size)
         let physical = Double(ProcessInfo.processInfo.physicalMemory)
         guard bytes < physical else {
-            throw ModelFileError(path: path, String(format: "the model needs %.1f GB as float32, this machine has %.1f GB", bytes / 1e9, physical / 1e9))
+            throw FileError(path: path, String(format: "the model needs %.1f GB as float32, this machine has %.1f GB", bytes / 1e9, physical / 1e9))
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Models
+import Core
 
 /// Examples read from a JSONL file, and what was skipped.
 public struct DataFile: Sendable {
@@ -7,33 +8,33 @@ public struct DataFile: Sendable {
     /// Lines skipped as malformed (only with `skipBadLines`).
     public var skippedLines: Int
     /// The first few skipped lines' errors.
-    public var skipped: [DataError]
+    public var skipped: [FileError]
 }
 
 /// Reads training data: one JSON object per line, each a chat (`messages`), chain-of-thought
 /// (`prompt`, `rationale`, `answer`) or completion (`prompt`, `completion`) record, detected per line.
-/// Blank lines are ignored. A malformed line is a `DataError` naming the file, the line and the reason,
+/// Blank lines are ignored. A malformed line is a `FileError` naming the file, the line and the reason,
 /// or, with `skipBadLines`, is counted and skipped.
 public enum JSONLReader {
     /// How many skipped lines' errors a `DataFile` keeps.
     public static let keptErrors = 5
 
-    public static func read(_ path: String, skipBadLines: Bool = false) throws(DataError) -> DataFile {
+    public static func read(_ path: String, skipBadLines: Bool = false) throws(FileError) -> DataFile {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw DataError(file: path, FileManager.default.fileExists(atPath: path) ? "cannot read the file" : "no such file")
+            throw FileError(path: path, FileManager.default.fileExists(atPath: path) ? "cannot read the file" : "no such file")
         }
         return try parse(data, file: path, skipBadLines: skipBadLines)
     }
 
     /// Parses JSONL bytes; `file` names them in errors.
-    public static func parse(_ data: Data, file: String, skipBadLines: Bool = false) throws(DataError) -> DataFile {
+    public static func parse(_ data: Data, file: String, skipBadLines: Bool = false) throws(FileError) -> DataFile {
         var out = DataFile(examples: [], skippedLines: 0, skipped: [])
         for (lineNumber, line) in lines([UInt8](data)) {
             let location = SourceLocation(file: file, line: lineNumber)
             do {
                 out.examples.append(TrainingExample(try parseRecord(Data(line)), source: location))
             } catch {
-                let e = DataError(location, error.reason)
+                let e = FileError(location, error.reason)
                 guard skipBadLines else { throw e }
                 out.skippedLines += 1
                 if out.skipped.count < keptErrors { out.skipped.append(e) }
@@ -41,7 +42,7 @@ public enum JSONLReader {
         }
         if out.examples.isEmpty {
             let first = out.skipped.first.map { "; the first: \($0)" } ?? ""
-            throw DataError(file: file, out.skippedLines > 0 ? "no examples (\(out.skippedLines) bad lines skipped\(first))" : "no examples")
+            throw FileError(path: file, out.skippedLines > 0 ? "no examples (\(out.skippedLines) bad lines skipped\(first))" : "no examples")
         }
         return out
     }

@@ -1,4 +1,5 @@
 import Models
+import Core
 
 /// How examples become text.
 ///
@@ -22,7 +23,7 @@ public enum PromptFormat: Sendable {
     /// The model's own chat template, or an error naming the model when it has none.
     public static func modelTemplate(of lm: LanguageModel) throws -> PromptFormat {
         guard let source = lm.chatTemplate else {
-            throw DataError(file: lm.path, "the model has no chat template; use the seed format")
+            throw FileError(path: lm.path, "the model has no chat template; use the seed format")
         }
         return .chatTemplate(try ChatTemplate(source))
     }
@@ -61,7 +62,7 @@ public enum PromptFormat: Sendable {
     }
 
     /// The pieces of `example`. `bos`/`eos` are the tokenizer's BOS and EOS as text, for templates.
-    func pieces(_ example: TrainingExample, bos: String, eos: String) throws(DataError) -> [Piece] {
+    func pieces(_ example: TrainingExample, bos: String, eos: String) throws(FileError) -> [Piece] {
         switch self {
         case .seed: Self.seedPieces(example.kind)
         case .chatTemplate(let template): try Self.templatePieces(example, template, bos: bos, eos: eos)
@@ -105,15 +106,15 @@ public enum PromptFormat: Sendable {
     }
 
     private static func templatePieces(_ example: TrainingExample, _ template: ChatTemplate,
-                                       bos: String, eos: String) throws(DataError) -> [Piece] {
+                                       bos: String, eos: String) throws(FileError) -> [Piece] {
         let turns = conversation(example.kind)
         let messages = turns.map(\.message)
-        func render(_ count: Int, generationPrompt: Bool) throws(DataError) -> [UInt8] {
+        func render(_ count: Int, generationPrompt: Bool) throws(FileError) -> [UInt8] {
             do {
                 return Array(try template.render(messages: Array(messages.prefix(count)), addGenerationPrompt: generationPrompt,
                                                  bosToken: bos, eosToken: eos).utf8)
             } catch {
-                throw DataError(example.source, "chat template: \(error)")
+                throw FileError(example.source, "chat template: \(error)")
             }
         }
         let full = try render(messages.count, generationPrompt: false)
@@ -124,7 +125,7 @@ public enum PromptFormat: Sendable {
             let prompt = try render(i, generationPrompt: true)
             guard prompt.count >= cursor, full.starts(with: prompt),
                   let parts = matchParts(turn.parts, in: full[prompt.count...]) else {
-                throw DataError(example.source, "chat template: assistant message \(i) is not rendered right after its generation prompt")
+                throw FileError(example.source, "chat template: assistant message \(i) is not rendered right after its generation prompt")
             }
             out.append(.text(text(cursor..<prompt.count), .prompt))
             cursor = prompt.count

@@ -35,7 +35,7 @@ public struct TokenizedDataset: Sendable {
     /// Examples skipped because they could not be rendered (only with `skipBadExamples`), and the first few
     /// errors.
     public var skipped: Int
-    public var skippedErrors: [DataError]
+    public var skippedErrors: [FileError]
 
     /// One line for logs: `1000 examples, 12 truncated to 256 tokens, 1 dropped (no response left)`.
     public var summary: String {
@@ -61,15 +61,15 @@ public struct ExampleTokenizer: Sendable {
 
     /// Throws when the tokenizer has no EOS token, or lacks a tag of the format as a special token (add them
     /// with `LanguageModel.addingTokens(format.specialTokens)`).
-    public init(tokenizer: BPETokenizer, format: PromptFormat = .seed, maxLength: Int = 256) throws(DataError) {
-        guard maxLength >= 2 else { throw DataError(file: "tokenization", "the maximum length must be at least 2, got \(maxLength)") }
-        guard let eos = tokenizer.eosID else { throw DataError(file: "tokenization", "the tokenizer has no EOS token to end responses with") }
+    public init(tokenizer: BPETokenizer, format: PromptFormat = .seed, maxLength: Int = 256) throws(FileError) {
+        guard maxLength >= 2 else { throw FileError(path: "tokenization", "the maximum length must be at least 2, got \(maxLength)") }
+        guard let eos = tokenizer.eosID else { throw FileError(path: "tokenization", "the tokenizer has no EOS token to end responses with") }
         for tag in format.specialTokens {
             let special = tokenizer.id(of: tag).flatMap(tokenizer.tokenType).map {
                 $0 == BPETokenizer.TokenType.control.rawValue || $0 == BPETokenizer.TokenType.userDefined.rawValue
             } ?? false
             guard special else {
-                throw DataError(file: "tokenization", "the tokenizer has no special token \(tag); add the prompt format's tokens first")
+                throw FileError(path: "tokenization", "the tokenizer has no special token \(tag); add the prompt format's tokens first")
             }
         }
         self.tokenizer = tokenizer
@@ -80,7 +80,7 @@ public struct ExampleTokenizer: Sendable {
     }
 
     /// The whole example (not truncated).
-    public func encode(_ example: TrainingExample) throws(DataError) -> TokenizedExample {
+    public func encode(_ example: TrainingExample) throws(FileError) -> TokenizedExample {
         func text(_ id: Int32?) -> String { id.map { tokenizer.decode([$0]) } ?? "" }
         let pieces = try format.pieces(example, bos: text(tokenizer.bosID), eos: text(eos))
         var out = TokenizedExample(tokens: [], roles: [], source: example.source)
@@ -125,11 +125,11 @@ public struct ExampleTokenizer: Sendable {
 
     /// Tokenizes `examples` (in parallel), cutting each to `maxLength` tokens. A rendering error (a chat
     /// template that refuses a conversation) throws, or with `skipBadExamples` is counted.
-    public func tokenize(_ examples: [TrainingExample], skipBadExamples: Bool = false) throws(DataError) -> TokenizedDataset {
-        var results = [Result<TokenizedExample, DataError>?](repeating: nil, count: examples.count)
+    public func tokenize(_ examples: [TrainingExample], skipBadExamples: Bool = false) throws(FileError) -> TokenizedDataset {
+        var results = [Result<TokenizedExample, FileError>?](repeating: nil, count: examples.count)
         results.withUnsafeMutableBufferPointer { buffer in
             Parallel.forChunks(examples.count, minChunk: 32) { range in
-                for i in range { buffer[i] = Result { () throws(DataError) in try encode(examples[i]) } }
+                for i in range { buffer[i] = Result { () throws(FileError) in try encode(examples[i]) } }
             }
         }
         var out = TokenizedDataset(examples: [], maxLength: maxLength, truncated: 0, droppedWithoutLabels: 0,

@@ -1,5 +1,6 @@
 import Foundation
 import Yams
+import Core
 
 /// A config file (YAML, or JSON, which YAML reads too), parsed by Yams into a tree that keeps every value's
 /// line, and decoded into settings types with errors that name the file, the line and the key.
@@ -22,12 +23,12 @@ public struct ConfigDocument {
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
-            throw ConfigFileError(path: path, "cannot read the config file: \(error.localizedDescription)")
+            throw FileError(path: path, "cannot read the config file: \(error.localizedDescription)")
         }
         guard data.count <= Self.maxBytes else {
-            throw ConfigFileError(path: path, "is \(data.count) bytes; a config file may hold at most \(Self.maxBytes)")
+            throw FileError(path: path, "is \(data.count) bytes; a config file may hold at most \(Self.maxBytes)")
         }
-        guard let text = String(data: data, encoding: .utf8) else { throw ConfigFileError(path: path, "is not UTF-8 text") }
+        guard let text = String(data: data, encoding: .utf8) else { throw FileError(path: path, "is not UTF-8 text") }
         try self.init(text: text, path: path, shorthands: shorthands)
     }
 
@@ -45,7 +46,7 @@ public struct ConfigDocument {
             return
         }
         guard case .mapping = node else {
-            throw ConfigFileError(path: path, line: node.mark?.line, "must be a mapping of settings (key: value), not a single value or list")
+            throw FileError(path: path, line: node.mark?.line, "must be a mapping of settings (key: value), not a single value or list")
         }
         var budget = Self.maxNodes
         root = try Self.normalize(node, path: path, shorthands: shorthands, depth: 0, budget: &budget)
@@ -85,8 +86,8 @@ public struct ConfigDocument {
     }
 
     /// An error at `keys` under `node`, with its line.
-    public func error(at keys: [String], in node: Node? = nil, _ reason: String) -> ConfigFileError {
-        ConfigFileError(path: path, line: line(of: keys, in: node), reason)
+    public func error(at keys: [String], in node: Node? = nil, _ reason: String) -> FileError {
+        FileError(path: path, line: line(of: keys, in: node), reason)
     }
 
     /// Every value as a `key.path=value` line in file order (a list of values on one line, comma-separated):
@@ -130,7 +131,7 @@ public struct ConfigDocument {
     private static func normalize(_ node: Node, path: String, shorthands: [String: String], depth: Int, budget: inout Int) throws -> Node {
         budget -= 1
         guard budget >= 0, depth < 32 else {
-            throw ConfigFileError(path: path, line: node.mark?.line, "holds more than \(maxNodes) values or nests deeper than 32 levels")
+            throw FileError(path: path, line: node.mark?.line, "holds more than \(maxNodes) values or nests deeper than 32 levels")
         }
         switch node {
         case .scalar, .alias:
@@ -144,11 +145,11 @@ public struct ConfigDocument {
             var result = Node.Mapping([], mapping.tag, mapping.style, mapping.mark)
             for (key, value) in mapping {
                 guard let text = key.scalar?.string, !text.isEmpty else {
-                    throw ConfigFileError(path: path, line: key.mark?.line, "setting names must be plain text")
+                    throw FileError(path: path, line: key.mark?.line, "setting names must be plain text")
                 }
                 let parts = text.replacingOccurrences(of: "_", with: "-").split(separator: ".", omittingEmptySubsequences: false).map(String.init)
                 guard !parts.contains(where: \.isEmpty) else {
-                    throw ConfigFileError(path: path, line: key.mark?.line, "'\(text)' is not a setting name")
+                    throw FileError(path: path, line: key.mark?.line, "'\(text)' is not a setting name")
                 }
                 var nested = try normalize(value, path: path, shorthands: shorthands, depth: depth + 1, budget: &budget)
                 if let nameKey = shorthands[parts[parts.count - 1]], case .scalar = nested {
@@ -173,7 +174,7 @@ public struct ConfigDocument {
         }
         guard var inner = existing.mapping, let added = value.mapping else {
             let first = (mapping.first { $0.key.string == key }?.key.mark?.line).map { " (first set on line \($0))" } ?? ""
-            throw ConfigFileError(path: path, line: keyMark?.line, "'\(keyPath.joined(separator: "."))' is set twice\(first)")
+            throw FileError(path: path, line: keyMark?.line, "'\(keyPath.joined(separator: "."))' is set twice\(first)")
         }
         for (k, v) in added {
             guard let name = k.string else { continue }
@@ -187,19 +188,19 @@ public struct ConfigDocument {
 
     // MARK: - Errors
 
-    private static func syntaxError(_ error: YamlError, path: String) -> ConfigFileError {
+    private static func syntaxError(_ error: YamlError, path: String) -> FileError {
         switch error {
         case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _), let .composer(context, problem, mark, _):
-            return ConfigFileError(path: path, line: mark.line, "not valid YAML: \(context.map { "\($0.text) " } ?? "")\(problem)")
+            return FileError(path: path, line: mark.line, "not valid YAML: \(context.map { "\($0.text) " } ?? "")\(problem)")
         case let .duplicatedKeysInMapping(duplicates, context):
-            return ConfigFileError(path: path, line: context.mark.line,
+            return FileError(path: path, line: context.mark.line,
                                    "\(duplicates.map { "'\($0)'" }.joined(separator: ", ")) is set twice in one mapping")
         default:
-            return ConfigFileError(path: path, "not valid YAML: \(error)")
+            return FileError(path: path, "not valid YAML: \(error)")
         }
     }
 
-    private func describe(_ error: DecodingError, in node: Node, prefix: [String]) -> ConfigFileError {
+    private func describe(_ error: DecodingError, in node: Node, prefix: [String]) -> FileError {
         let (codingPath, reason): ([CodingKey], String) = switch error {
         case let .typeMismatch(type, context): (context.codingPath, "must be \(Self.expectation(type))")
         case let .valueNotFound(type, context): (context.codingPath, "must be \(Self.expectation(type))")
@@ -221,7 +222,7 @@ public struct ConfigDocument {
         let name = (prefix + keys).joined(separator: ".")
         let got = reason.hasPrefix("must be") && !reason.contains(", got") ? current?.scalar.map { ", got '\($0.string)'" } ?? "" : ""
         let line = current?.mark?.line ?? self.line(of: keys.filter { Int($0) == nil }, in: node)
-        return ConfigFileError(path: path, line: line, "'\(name)' \(reason)\(got)")
+        return FileError(path: path, line: line, "'\(name)' \(reason)\(got)")
     }
 
     private static func expectation(_ type: Any.Type) -> String {

@@ -31,7 +31,7 @@ public struct ArithmeticBenchmark: Sendable {
     public static func multipleChoice(_ problems: [ArithmeticProblem], seed: UInt64,
                                       choices: Int = 4) -> [ArithmeticMultipleChoice] {
         check((2...4).contains(choices), "ArithmeticBenchmark.multipleChoice: choices must be 2...4, got \(choices)")
-        var random = SyntheticRandom(seed: seed)
+        var random = SeededRandom(seed: seed)
         return problems.map { ArithmeticMultipleChoice($0, count: choices, random: &random) }
     }
 

@@ -1,3 +1,5 @@
+import Core
+
 /// A problem as a multiple-choice question: the right answer among plausible wrong ones, for measuring
 /// log-likelihood accuracy on the same problems the CoT data asks.
 public struct ArithmeticMultipleChoice: Sendable, Equatable {
@@ -10,7 +12,7 @@ public struct ArithmeticMultipleChoice: Sendable, Equatable {
     /// `problem` with `count - 1` distractors. Distractors come first from solving mistakes (stopping a step
     /// early, skipping a step, confusing + with - or * with /, using another step's quantity in the last step),
     /// then from small offsets (±1, ±2, ±10); all are positive, distinct and not the answer.
-    init(_ problem: ArithmeticProblem, count: Int, random: inout SyntheticRandom) {
+    init(_ problem: ArithmeticProblem, count: Int, random: inout SeededRandom) {
         let answer = Int(problem.answer)!
         var seen: Set<Int> = [answer]
         func fresh(_ values: [Int]) -> [Int] {

@@ -10,29 +10,29 @@ import Foundation
 public struct ArithmeticProblemGenerator {
     /// How many steps a problem takes, drawn uniformly.
     public let steps: ClosedRange<Int>
-    private var random: SyntheticRandom
+    private var random: SeededRandom
 
     /// `steps` must lie within 1...6 (a chain of days has seven entries).
     public init(seed: UInt64, steps: ClosedRange<Int> = 2...6) {
         check(steps.lowerBound >= 1 && steps.upperBound <= 6,
               "ArithmeticProblemGenerator: steps must lie within 1...6, got \(steps)")
         self.steps = steps
-        random = SyntheticRandom(seed: seed)
+        random = SeededRandom(seed: seed)
     }
 
     /// The next problem of the stream.
     public mutating func next() -> ArithmeticProblem {
-        let story = random.pick(StoryTemplate.catalog)
-        let stepCount = random.int(in: steps)
+        let story = random.nextElement(of: StoryTemplate.catalog)
+        let stepCount = random.nextInt(in: steps)
         let people = random.shuffled(Person.all)
         let hero = people[0]
-        var words = random.pick(story.variants) + hero.bindings + [("friend", people[1].name)]
+        var words = random.nextElement(of: story.variants) + hero.bindings + [("friend", people[1].name)]
         let entities = chain(story.entities, count: stepCount + 1, people: Array(people.dropFirst(2)))
         if let first = entities.first, let last = entities.last {
             words += [("first", first), ("last", last)]
         }
 
-        var value = random.int(in: story.start)
+        var value = random.nextInt(in: story.start)
         var prompt = [fill(story.opening, words + [("x", String(value))])]
         var rationale: [String] = []
         var computed: [ArithmeticStep] = []
@@ -90,8 +90,8 @@ public struct ArithmeticProblemGenerator {
         let fitting = story.steps.indices.filter { !operands(story.steps[$0].operation).isEmpty }
         check(!fitting.isEmpty, "ArithmeticProblemGenerator: no step fits \(value) in a story limited to \(story.limit)")
         let fresh = fitting.filter { !used[$0] }
-        let choice = random.pick(fresh.isEmpty ? fitting : fresh)
-        return (choice, random.pick(operands(story.steps[choice].operation)))
+        let choice = random.nextElement(of: fresh.isEmpty ? fitting : fresh)
+        return (choice, random.nextElement(of: operands(story.steps[choice].operation)))
     }
 
     /// Words for the step's operand: its digits and, for * and /, the words the templates use.

@@ -64,13 +64,13 @@ public struct ChainProblem: Sendable, Equatable {
 /// Draws chain problems from a seed.
 public struct ChainProblemGenerator {
     static let values = 2...99
-    private var random: SyntheticRandom
+    private var random: SeededRandom
     public let steps: ClosedRange<Int>
 
     /// `steps`: fewest and most steps, within 1…25 (the variables are the letters).
     public init(seed: UInt64, steps: ClosedRange<Int>) {
         check(steps.lowerBound >= 1 && steps.upperBound <= 25, "ChainProblemGenerator: steps must lie in 1...25, got \(steps)")
-        random = SyntheticRandom(seed: seed)
+        random = SeededRandom(seed: seed)
         self.steps = steps
     }
 
@@ -98,8 +98,8 @@ public struct ChainProblemGenerator {
     }
 
     public mutating func next() -> ChainProblem {
-        let count = random.int(in: steps)
-        let start = random.int(in: Self.values)
+        let count = random.nextInt(in: steps)
+        let start = random.nextInt(in: Self.values)
         var value = start
         var chain: [ChainStep] = []
         let letters = Array("abcdefghijklmnopqrstuvwxyz")
@@ -110,8 +110,8 @@ public struct ChainProblemGenerator {
             ].map { op, operands in
                 (op, operands.filter { op.apply(value, $0).map(Self.values.contains) ?? false })
             }.filter { !$0.1.isEmpty }
-            let (operation, operands) = random.pick(options)
-            let operand = random.pick(operands)
+            let (operation, operands) = random.nextElement(of: options)
+            let operand = random.nextElement(of: operands)
             let result = operation.apply(value, operand)!
             chain.append(ChainStep(variable: letters[i + 1], source: letters[i], operation: operation, operand: operand,
                                    left: value, result: result))
@@ -128,7 +128,7 @@ public struct ChainMultipleChoice: Sendable, Equatable {
     public let choices: [String]
     public let label: Int
 
-    init(_ problem: ChainProblem, count: Int, random: inout SyntheticRandom) {
+    init(_ problem: ChainProblem, count: Int, random: inout SeededRandom) {
         let answer = problem.steps.last!.result
         let digits = String(answer).count
         let pool = digits == 1 ? Array(1...9) : Array(10...99)
@@ -140,7 +140,7 @@ public struct ChainMultipleChoice: Sendable, Equatable {
         let planned = random.shuffled(fresh(mistakes))
         var distractors = Array(planned.prefix(count - 1))
         while distractors.count < count - 1 {
-            distractors += fresh([random.pick(pool)])
+            distractors += fresh([random.nextElement(of: pool)])
         }
         let choices = random.shuffled([answer] + distractors)
         question = problem.prompt
@@ -196,7 +196,7 @@ public struct ChainBenchmark: Sendable {
     /// `problems` as multiple-choice questions, distractors and order drawn from `seed`.
     public static func multipleChoice(_ problems: [ChainProblem], seed: UInt64, choices: Int) -> [ChainMultipleChoice] {
         check((2...4).contains(choices), "ChainBenchmark.multipleChoice: choices must be 2...4, got \(choices)")
-        var random = SyntheticRandom(seed: seed)
+        var random = SeededRandom(seed: seed)
         return problems.map { ChainMultipleChoice($0, count: choices, random: &random) }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Core
 import Models
 
 /// The sample data bundled in `data/sample`: chain-of-thought arithmetic problems from
@@ -23,7 +24,7 @@ public enum SampleData {
         let cotTrain = ArithmeticBenchmark.records(cot.train, idPrefix: "cot-train")
         let cotValidation = ArithmeticBenchmark.records(cot.validation, idPrefix: "cot-val")
 
-        var random = SyntheticRandom(seed: seed)
+        var random = SeededRandom(seed: seed)
         let chat = random.shuffled(SampleChat.conversations).map(record)
         let chatValidation = Array(chat.prefix(chatValidationCount))
         let chatTrain = Array(chat.dropFirst(chatValidationCount))

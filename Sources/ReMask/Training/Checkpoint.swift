@@ -20,37 +20,37 @@ public struct Checkpoint: Sendable {
     private let optimizer: SafetensorsFile
 
     /// Opens and validates the checkpoint folder at `url`: `trainer.json` must decode, both tensor files
-    /// must exist with the sizes it records, and their headers must be valid. Throws a `CheckpointError`
+    /// must exist with the sizes it records, and their headers must be valid. Throws a `FileError`
     /// naming the file and the problem.
     public init(at url: URL) throws {
         let manifestURL = url.appendingPathComponent(Self.stateFile)
         let manifestPath = manifestURL.path
         guard FileManager.default.fileExists(atPath: manifestPath) else {
-            throw CheckpointError(path: manifestPath, "is missing (not a complete checkpoint)")
+            throw FileError(path: manifestPath, "is missing (not a complete checkpoint)")
         }
         let manifest: Manifest
         do {
             manifest = try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: manifestURL))
         } catch {
-            throw CheckpointError(path: manifestPath, "is not a valid checkpoint description: \(Self.describe(error))")
+            throw FileError(path: manifestPath, "is not a valid checkpoint description: \(Self.describe(error))")
         }
         guard manifest.version == Self.formatVersion else {
-            throw CheckpointError(path: manifestPath, "has format version \(manifest.version); this remask reads version \(Self.formatVersion)")
+            throw FileError(path: manifestPath, "has format version \(manifest.version); this remask reads version \(Self.formatVersion)")
         }
         for name in [Self.modelFile, Self.optimizerFile] {
             let path = url.appendingPathComponent(name).path
             guard let expected = manifest.files[name] else {
-                throw CheckpointError(path: manifestPath, "does not record the size of \(name)")
+                throw FileError(path: manifestPath, "does not record the size of \(name)")
             }
             guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
                   let size = (attributes[.size] as? NSNumber)?.intValue else {
-                throw CheckpointError(path: path, "is missing")
+                throw FileError(path: path, "is missing")
             }
             guard size == expected else {
-                throw CheckpointError(path: path, "has \(size) bytes, but \(Self.stateFile) records \(expected) (truncated or replaced)")
+                throw FileError(path: path, "has \(size) bytes, but \(Self.stateFile) records \(expected) (truncated or replaced)")
             }
             if let recorded = manifest.hashes?[name], try ContentHash.of(file: path) != recorded {
-                throw CheckpointError(path: path, "does not match the checksum \(Self.stateFile) records (damaged)")
+                throw FileError(path: path, "does not match the checksum \(Self.stateFile) records (damaged)")
             }
         }
         self.url = url
@@ -79,13 +79,9 @@ public struct Checkpoint: Sendable {
             let path = folder.appendingPathComponent(name).path
             var writer = SafetensorsWriter(metadata: metadata)
             for t in tensors { writer.add(t.name, t.tensor) }
-            do {
-                try writer.write(to: path)
-                sizes[name] = try (FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue
-                hashes[name] = try ContentHash.of(file: path)
-            } catch let error as ModelFileError {
-                throw CheckpointError(path: error.path, error.reason)
-            }
+            try writer.write(to: path)
+            sizes[name] = try (FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue
+            hashes[name] = try ContentHash.of(file: path)
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -94,34 +90,27 @@ public struct Checkpoint: Sendable {
     }
 
     private static func open(_ url: URL) throws -> SafetensorsFile {
-        do {
-            let file = try SafetensorsFile(path: url.path)
-            if let bad = file.tensors.values.first(where: { $0.dtype != .f32 }) {
-                throw CheckpointError(path: url.path, "tensor '\(bad.name)' has dtype \(bad.dtype.rawValue); checkpoints hold F32 only")
-            }
-            return file
-        } catch let error as ModelFileError {
-            throw CheckpointError(path: error.path, error.reason)
+        let file = try SafetensorsFile(path: url.path)
+        if let bad = file.tensors.values.first(where: { $0.dtype != .f32 }) {
+            throw FileError(path: url.path, "tensor '\(bad.name)' has dtype \(bad.dtype.rawValue); checkpoints hold F32 only")
         }
+        return file
     }
 
     private static func restore(_ file: SafetensorsFile, into tensors: [CheckpointTensor]) throws {
         let wanted = Set(tensors.map(\.name))
         if let missing = tensors.first(where: { file.tensors[$0.name] == nil }) {
-            throw CheckpointError(path: file.path, "has no tensor '\(missing.name)' (saved by a run with a different model or setup?)")
+            throw FileError(path: file.path, "has no tensor '\(missing.name)' (saved by a run with a different model or setup?)")
         }
         if let extra = file.tensorNames.first(where: { !wanted.contains($0) }) {
-            throw CheckpointError(path: file.path, "holds tensor '\(extra)', which this run does not have (saved by a run with a different model or setup?)")
+            throw FileError(path: file.path, "holds tensor '\(extra)', which this run does not have (saved by a run with a different model or setup?)")
         }
         for t in tensors {
             let info = file.tensors[t.name]!
             guard info.shape == t.tensor.shape else {
-                throw CheckpointError(path: file.path, "tensor '\(t.name)' has shape \(info.shape), but this run's has shape \(t.tensor.shape)")
+                throw FileError(path: file.path, "tensor '\(t.name)' has shape \(info.shape), but this run's has shape \(t.tensor.shape)")
             }
-            let saved: Tensor
-            do { saved = try file.tensor(t.name) } catch let error as ModelFileError {
-                throw CheckpointError(path: error.path, error.reason)
-            }
+            let saved = try file.tensor(t.name)
             t.tensor.pointer.update(from: saved.pointer, count: saved.count)
         }
     }

@@ -121,7 +121,7 @@ public struct CheckpointDirectory: Sendable {
 
     private func rename(_ from: URL, _ to: URL) throws {
         guard Foundation.rename(from.path, to.path) == 0 else {
-            throw CheckpointError(path: to.path, "cannot rename \(from.lastPathComponent) into place: \(String(cString: strerror(errno)))")
+            throw FileError(path: to.path, "cannot rename \(from.lastPathComponent) into place: \(String(cString: strerror(errno)))")
         }
     }
 
@@ -129,10 +129,10 @@ public struct CheckpointDirectory: Sendable {
         try fileOperation(folder.path) { try FileManager.default.removeItem(at: folder) }
     }
 
-    /// Runs a FileManager call, reporting its failure as a `CheckpointError` on `path`.
+    /// Runs a FileManager call, reporting its failure as a `FileError` on `path`.
     private func fileOperation<T>(_ path: String, _ body: () throws -> T) throws -> T {
         do { return try body() } catch {
-            throw CheckpointError(path: path, (error as NSError).localizedFailureReason ?? error.localizedDescription)
+            throw FileError(path: path, (error as NSError).localizedFailureReason ?? error.localizedDescription)
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Core
 
 /// A 64-bit FNV-1a hash of a file's bytes, as 16 hex digits: cheap enough to take of every checkpoint and
 /// every input of a run, and enough to notice a changed file (it is not a defence against tampering).
@@ -8,7 +9,7 @@ public enum ContentHash {
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
         } catch {
-            throw TrainingFileError(path: path, "cannot read the file to hash it: \(error.localizedDescription)")
+            throw FileError(path: path, "cannot read the file to hash it: \(error.localizedDescription)")
         }
         return of(data)
     }

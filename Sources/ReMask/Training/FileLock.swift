@@ -1,4 +1,5 @@
 import Foundation
+import Core
 
 /// An exclusive advisory lock on a file (`flock`), held until `unlock()` or until the process ends — a
 /// killed process never leaves a stale lock behind. Separate processes use it to claim shared work.
@@ -15,7 +16,7 @@ public final class FileLock {
     /// Takes the lock, waiting while another process holds it.
     public static func lock(_ url: URL) throws -> FileLock {
         guard let lock = try take(url, waiting: true, holder: nil) else {
-            throw TrainingFileError(path: url.path, "cannot lock")  // a waiting take returns a lock or throws
+            throw FileError(path: url.path, "cannot lock")  // a waiting take returns a lock or throws
         }
         return lock
     }
@@ -23,7 +24,7 @@ public final class FileLock {
     private static func take(_ url: URL, waiting: Bool, holder: String?) throws -> FileLock? {
         let fd = open(url.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
-            throw TrainingFileError(path: url.path, "cannot open the lock file: \(TrainingFileError.systemReason())")
+            throw FileError(path: url.path, "cannot open the lock file: \(FileError.systemReason())")
         }
         var status: Int32
         repeat { status = flock(fd, waiting ? LOCK_EX : LOCK_EX | LOCK_NB) } while status != 0 && errno == EINTR
@@ -34,7 +35,7 @@ public final class FileLock {
         let reason = errno
         close(fd)
         guard reason == EWOULDBLOCK && !waiting else {
-            throw TrainingFileError(path: url.path, "cannot lock: \(String(cString: strerror(reason)))")
+            throw FileError(path: url.path, "cannot lock: \(String(cString: strerror(reason)))")
         }
         return nil
     }

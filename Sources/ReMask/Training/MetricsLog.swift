@@ -1,4 +1,5 @@
 import Foundation
+import Core
 
 /// `metrics.jsonl`: one `MetricsRow` per line, appended and written through to the file line by line, so
 /// the log is current while training runs and complete up to the last line if the process dies.
@@ -16,7 +17,7 @@ public final class MetricsLog {
         let kept = try step.map { try Self.lines(of: url, upTo: $0) } ?? []
         try AtomicFile.write(Data(kept.map { $0 + "\n" }.joined().utf8), to: url)
         fd = open(url.path, O_WRONLY | O_APPEND | O_CLOEXEC)
-        guard fd >= 0 else { throw TrainingFileError(path: url.path, "cannot open for appending: \(TrainingFileError.systemReason())") }
+        guard fd >= 0 else { throw FileError(path: url.path, "cannot open for appending: \(FileError.systemReason())") }
     }
 
     deinit { close(fd) }
@@ -40,7 +41,7 @@ public final class MetricsLog {
     private static func parsedLines(of url: URL) throws -> [(text: String, row: MetricsRow)] {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
-            throw TrainingFileError(path: url.path, "cannot read: \(error.localizedDescription)")
+            throw FileError(path: url.path, "cannot read: \(error.localizedDescription)")
         }
         let text = String(decoding: data, as: UTF8.self)
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
@@ -51,7 +52,7 @@ public final class MetricsLog {
                 out.append((String(line), try decoder.decode(MetricsRow.self, from: Data(line.utf8))))
             } catch {
                 if i == lines.count - 1 { break }  // a line cut short by a crash: no newline after it
-                throw TrainingFileError(path: url.path, "line \(i + 1) is not a metrics row: \(line.prefix(80))")
+                throw FileError(path: url.path, "line \(i + 1) is not a metrics row: \(line.prefix(80))")
             }
         }
         return out

@@ -1,4 +1,5 @@
 import Foundation
+import Core
 
 /// What a command may write over, so that nothing a user owns is destroyed: an output is never one of the
 /// command's own inputs (or a folder holding one), never "" or the root folder; an existing file is replaced,
@@ -19,11 +20,11 @@ public enum OutputPolicy {
         let fm = FileManager.default
         var isFolder: ObjCBool = false
         if fm.fileExists(atPath: url.path, isDirectory: &isFolder) {
-            guard isFolder.boolValue else { throw TrainingFileError(path: url.path, "\(flag) is a file, not a folder") }
+            guard isFolder.boolValue else { throw FileError(path: url.path, "\(flag) is a file, not a folder") }
             let contents = try fm.contentsOfDirectory(atPath: url.path).filter { $0 != marker && $0 != lockName }
             let marked = fm.fileExists(atPath: url.appendingPathComponent(marker).path)
             if !contents.isEmpty && !overwrite && !marked && !isRemaskFolder(contents) {
-                throw TrainingFileError(path: url.path, "\(flag) is a folder remask did not create and it is not empty "
+                throw FileError(path: url.path, "\(flag) is a folder remask did not create and it is not empty "
                     + "(\(contents.sorted().prefix(3).joined(separator: ", "))\(contents.count > 3 ? ", …" : "")); choose an empty or new folder, "
                     + "or add --overwrite to write into it")
             }
@@ -37,7 +38,7 @@ public enum OutputPolicy {
         let lockURL = url.appendingPathComponent(lockName)
         guard let held = try FileLock.tryLock(lockURL, holder: "pid \(getpid()), \(command), since \(ISO8601DateFormatter().string(from: Date()))") else {
             let holder = (try? String(contentsOf: lockURL, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-            throw TrainingFileError(path: url.path, "is in use by another remask run (\(holder.isEmpty ? "holder unknown" : holder)); "
+            throw FileError(path: url.path, "is in use by another remask run (\(holder.isEmpty ? "holder unknown" : holder)); "
                                     + "wait for it to finish, or choose another \(flag)")
         }
         return held
@@ -49,15 +50,15 @@ public enum OutputPolicy {
         let url = try checkPath(path, inputs: inputs, flag: flag)
         var isFolder: ObjCBool = false
         if FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) {
-            if isFolder.boolValue { throw TrainingFileError(path: url.path, "\(flag) is a folder, not a file") }
-            if !overwrite { throw TrainingFileError(path: url.path, "\(flag) exists; add --overwrite to replace it") }
+            if isFolder.boolValue { throw FileError(path: url.path, "\(flag) is a folder, not a file") }
+            if !overwrite { throw FileError(path: url.path, "\(flag) exists; add --overwrite to replace it") }
         }
         let folder = url.deletingLastPathComponent().path
         guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
-            throw TrainingFileError(path: url.path, "cannot write \(flag): no such folder \(folder)")
+            throw FileError(path: url.path, "cannot write \(flag): no such folder \(folder)")
         }
         guard FileManager.default.isWritableFile(atPath: folder) else {
-            throw TrainingFileError(path: url.path, "cannot write \(flag): the folder \(folder) is not writable")
+            throw FileError(path: url.path, "cannot write \(flag): the folder \(folder) is not writable")
         }
     }
 
@@ -65,18 +66,18 @@ public enum OutputPolicy {
     /// or a folder an input lies in. Symbolic links are resolved, so another name for an input is caught too.
     static func checkPath(_ path: String, inputs: [String], flag: String) throws -> URL {
         guard !path.trimmingCharacters(in: .whitespaces).isEmpty else {
-            throw TrainingFileError(path: path, "\(flag) is empty; name an output")
+            throw FileError(path: path, "\(flag) is empty; name an output")
         }
         let url = URL(fileURLWithPath: path).standardizedFileURL
         let resolved = url.resolvingSymlinksInPath().path
-        guard resolved != "/" else { throw TrainingFileError(path: path, "\(flag) is the root folder; name an output") }
+        guard resolved != "/" else { throw FileError(path: path, "\(flag) is the root folder; name an output") }
         for input in inputs where !input.isEmpty {
             let other = URL(fileURLWithPath: input).standardizedFileURL.resolvingSymlinksInPath().path
             if other == resolved {
-                throw TrainingFileError(path: url.path, "\(flag) is one of this command's inputs (\(input)); write the output elsewhere")
+                throw FileError(path: url.path, "\(flag) is one of this command's inputs (\(input)); write the output elsewhere")
             }
             if other.hasPrefix(resolved.hasSuffix("/") ? resolved : resolved + "/") {
-                throw TrainingFileError(path: url.path, "\(flag) holds one of this command's inputs (\(input)); write the output elsewhere")
+                throw FileError(path: url.path, "\(flag) holds one of this command's inputs (\(input)); write the output elsewhere")
             }
         }
         return url

@@ -28,10 +28,10 @@ struct TrainingData {
             examples = examples.indices.filter { !heldOut.contains($0) }.map { examples[$0] }
         }
         if let limit = settings.data.valLimit, held.count > limit { held = Array(held.prefix(limit)) }
-        guard !examples.isEmpty else { throw DataError(file: settings.data.train, "no training examples") }
+        guard !examples.isEmpty else { throw FileError(path: settings.data.train, "no training examples") }
         let train = try encoder.tokenize(examples, skipBadExamples: settings.data.skipBadLines)
         let validation = held.isEmpty ? nil : try encoder.tokenize(held, skipBadExamples: settings.data.skipBadLines)
-        guard !train.examples.isEmpty else { throw DataError(file: settings.data.train, "no training example has a label after tokenizing") }
+        guard !train.examples.isEmpty else { throw FileError(path: settings.data.train, "no training example has a label after tokenizing") }
         return TrainingData(train: train, validation: validation, skippedLines: skipped)
     }
 }
