@@ -54,11 +54,13 @@ let package = Package(
             "Core", "NN", "Models", "ReMask", "Evaluation", "Study", "Bench",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: fast),
-        .testTarget(name: "CoreTests", dependencies: ["Core"]),
-        .testTarget(name: "NNTests", dependencies: ["Core", "NN", "Models", "Bench"]),
-        .testTarget(name: "ModelsTests", dependencies: ["Core", "NN", "Models"]),
-        .testTarget(name: "ReMaskTests", dependencies: ["Core", "NN", "Models", "ReMask"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Core", "Models", "ReMask", "Evaluation"]),
-        .testTarget(name: "StudyTests", dependencies: ["Core", "Models", "ReMask", "Evaluation", "Study", .product(name: "Yams", package: "Yams")]),
+        // Helpers every test target shares: scratch folders, fixtures, and one way to run a subprocess.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "CoreTests", dependencies: ["Core", "TestSupport"]),
+        .testTarget(name: "NNTests", dependencies: ["TestSupport", "Core", "NN", "Models", "Bench"]),
+        .testTarget(name: "ModelsTests", dependencies: ["TestSupport", "Core", "NN", "Models"]),
+        .testTarget(name: "ReMaskTests", dependencies: ["TestSupport", "Core", "NN", "Models", "ReMask"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["TestSupport", "Core", "Models", "ReMask", "Evaluation"]),
+        .testTarget(name: "StudyTests", dependencies: ["TestSupport", "Core", "Models", "ReMask", "Evaluation", "Study", .product(name: "Yams", package: "Yams")]),
     ]
 )

@@ -81,10 +81,10 @@ public enum Evaluator {
                 let numeric = items.allSatisfy { $0.answer.wholeMatch(of: /\s*-?[$0-9.,]*[0-9][$0-9.,]*\s*/) != nil }
                 report = try generative(lm.model, tokenizer, limited(items, options.limit), options, style: nil, numeric: numeric, progress: progress)
             }
-            details += [("data", .text(options.dataFile!)), ("chat_template", .text(options.chatTemplate ? "yes" : "no"))]
+            details += [("data", .text(try requireFile(options))), ("chat_template", .text(options.chatTemplate ? "yes" : "no"))]
         case .perplexity:
             report = try perplexity(lm.model, tokenizer, limited(try UserTaskFile.documents(try requireFile(options)), options.limit), options, progress: progress)
-            details += [("data", .text(options.dataFile!)), ("window", .count(options.window))]
+            details += [("data", .text(try requireFile(options))), ("window", .count(options.window))]
         }
         report.task = options.task.rawValue
         let seconds = Date().timeIntervalSince(start)

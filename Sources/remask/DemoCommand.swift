@@ -21,7 +21,7 @@ struct DemoCommand: ParsableCommand {
     func run() throws {
         let untrained = TinyDemo.train(steps: 0, seed: seed)
         print("before training: \(TinyDemo.complete(untrained.model, prompt, count: 24).debugDescription)")
-        let bar = ProgressBar(total: steps, label: "training")
+        let bar = ProgressLine("training", total: steps)
         let start = Date()
         let run = TinyDemo.train(steps: steps, seed: seed) { step, loss in bar.update(step + 1, "loss \(String(format: "%.3f", loss))") }
         bar.finish()

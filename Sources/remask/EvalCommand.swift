@@ -81,9 +81,9 @@ struct EvalCommand: ParsableCommand {
         settings.dataFile = data
         settings.dataDirectory = dataDirectory
         settings.window = window
-        var bar: ProgressBar?
+        var bar: ProgressLine?
         let report = try Evaluator.run(lm, settings) { done, total, status in
-            if bar == nil { bar = ProgressBar(total: total, label: task.rawValue) }
+            if bar == nil { bar = ProgressLine(task.rawValue, total: total) }
             bar?.update(done, status)
         }
         bar?.finish()

@@ -62,13 +62,13 @@ struct StudyCommand: ParsableCommand {
         do {
             let study = try StudyConfig(path: config)
             let folder = URL(fileURLWithPath: out ?? "studies/\(study.name)")
-            var bars: [String: ProgressBar] = [:]
+            var bars: [String: ProgressLine] = [:]
             let prefix = worker.map { "[job \($0)] " } ?? ""
             let log: (String) -> Void = { Log.info(prefix + $0) }
             let runner = StudyRunner(study, folder: folder, log: log) {
                 label, done, total, status in
                 guard worker == nil else { return }  // jobs share the terminal: their logs only
-                let bar = bars[label] ?? ProgressBar(total: total, label: label)
+                let bar = bars[label] ?? ProgressLine(label, total: total)
                 bars[label] = bar
                 bar.update(done, status)
                 if done >= total { bar.finish() }

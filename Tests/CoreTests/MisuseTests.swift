@@ -1,6 +1,7 @@
 import XCTest
 import Foundation
 import Core
+import TestSupport
 
 /// API misuse stops with a message naming the op and the shapes. Each case runs in a child process (this
 /// test binary re-run with one case selected), because the check ends the process by design.
@@ -31,21 +32,10 @@ final class MisuseTests: XCTestCase {
             return
         }
         for (name, (expected, _)) in Self.cases.sorted(by: { $0.key < $1.key }) {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-            process.arguments = ["CoreTests.MisuseTests/testMisuseStopsWithAClearMessage"]
-            var env = ProcessInfo.processInfo.environment
-            env["REMASK_MISUSE_CASE"] = name
-            env["SWIFT_BACKTRACE"] = "enable=no"
-            process.environment = env
-            let errPipe = Pipe()
-            process.standardError = errPipe
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
-            let stderr = String(decoding: errPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            XCTAssertNotEqual(process.terminationStatus, 0, "\(name): the process should stop")
-            XCTAssertTrue(stderr.contains("remask: " + expected), "\(name): expected “\(expected)” in:\n\(stderr.prefix(600))")
+            let r = try Subprocess.run(URL(fileURLWithPath: CommandLine.arguments[0]), ["CoreTests.MisuseTests/testMisuseStopsWithAClearMessage"],
+                                       environment: ["REMASK_MISUSE_CASE": name, "SWIFT_BACKTRACE": "enable=no"])
+            XCTAssertNotEqual(r.status, 0, "\(name): the process should stop")
+            XCTAssertTrue(r.stderr.contains("remask: " + expected), "\(name): expected “\(expected)” in:\n\(r.stderr.prefix(600))")
         }
     }
 }

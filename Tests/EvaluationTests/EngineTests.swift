@@ -2,10 +2,11 @@ import XCTest
 import Core
 import Models
 @testable import Evaluation
+import TestSupport
 
 /// The evaluation engines against direct computation: a tiny random model with SmolLM2's tokenizer.
 final class EngineTests: XCTestCase {
-    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures")
+    static let fixtures = fixturesDirectory
     static let tokenizer = try! BPETokenizer(tokenizerJSON: fixtures.appendingPathComponent("smollm2-tokenizer/tokenizer.json"))
     static let model: CausalLM = {
         let m = CausalLM(config: .llama(vocabSize: 49152, hidden: 16, layers: 2, heads: 4, kvHeads: 2, intermediate: 24), seed: 3)

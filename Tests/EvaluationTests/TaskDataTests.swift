@@ -1,6 +1,7 @@
 import XCTest
 import ReMask
 @testable import Evaluation
+import TestSupport
 
 final class TaskDataTests: XCTestCase {
     var folder: URL!
@@ -20,12 +21,7 @@ final class TaskDataTests: XCTestCase {
     }
 
     func gzip(_ path: String) throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["gzip", "-f", path]
-        try p.run()
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 0)
+        XCTAssertEqual(try Subprocess.run(URL(fileURLWithPath: "/usr/bin/env"), ["gzip", "-f", path]).status, 0)
     }
 
     func arcLine(_ id: String, _ docID: Int, idx: Int, gold: Int = 1) -> String {

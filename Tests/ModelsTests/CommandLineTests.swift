@@ -1,31 +1,11 @@
 import XCTest
 import Foundation
+import TestSupport
 
 /// The `remask` executable (built beside the test bundle) on bad input: one clear message, non-zero exit.
 final class CommandLineTests: XCTestCase {
-    func run(_ args: [String], stdin: String? = nil, environment: [String: String] = [:]) throws
-        -> (status: Int32, stdout: String, stderr: String) {
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("remask")
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary.path), "remask not built beside the tests")
-        let p = Process()
-        p.executableURL = binary
-        p.arguments = args
-        p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        // Output goes to files, not pipes: a pipe read one after the other deadlocks once the unread one fills.
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("remask-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let outURL = folder.appendingPathComponent("stdout"), errURL = folder.appendingPathComponent("stderr")
-        for url in [outURL, errURL] { _ = FileManager.default.createFile(atPath: url.path, contents: nil) }
-        let input = Pipe()
-        p.standardOutput = try FileHandle(forWritingTo: outURL)
-        p.standardError = try FileHandle(forWritingTo: errURL)
-        p.standardInput = input
-        try p.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try input.fileHandleForWriting.close()
-        p.waitUntilExit()
-        return (p.terminationStatus, try String(contentsOf: outURL, encoding: .utf8), try String(contentsOf: errURL, encoding: .utf8))
+    func run(_ args: [String], stdin: String? = nil, environment: [String: String] = [:]) throws -> ProcessOutput {
+        try Subprocess.run(Subprocess.remask(), args, stdin: stdin, environment: environment)
     }
 
     func testMissingModelFile() throws {
@@ -55,14 +35,8 @@ final class CommandLineTests: XCTestCase {
 
         let shell = try run(["info", "--shell"], environment: ["OPENBLAS_CORETYPE": hostile])
         XCTAssertEqual(shell.status, 0, shell.stderr)
-        let bash = Process(), out = Pipe()
-        bash.executableURL = URL(fileURLWithPath: "/bin/bash")
-        bash.arguments = ["-c", shell.stdout + "\nprintf %s \"$OPENBLAS_CORETYPE\""]
-        bash.standardOutput = out
-        try bash.run()
-        let readBack = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        bash.waitUntilExit()
-        XCTAssertEqual(readBack, hostile)
+        let readBack = try Subprocess.run(URL(fileURLWithPath: "/bin/bash"), ["-c", shell.stdout + "\nprintf %s \"$OPENBLAS_CORETYPE\""])
+        XCTAssertEqual(readBack.stdout, hostile)
     }
 
     func testGarbageModelFile() throws {
@@ -127,7 +101,7 @@ final class CommandLineTests: XCTestCase {
 
     /// A Hugging Face folder with the tiny Llama's weights and SmolLM2's tokenizer (whose ids outrun the tiny vocabulary).
     func tinyModelWithTokenizer() throws -> URL {
-        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures")
+        let fixtures = fixturesDirectory
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("evalmodel-\(UUID())")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         for (dir, name) in [("tiny-llama", "config.json"), ("tiny-llama", "model.safetensors"), ("smollm2-tokenizer", "tokenizer.json")] {
@@ -137,7 +111,7 @@ final class CommandLineTests: XCTestCase {
     }
 
     func testEvalErrors() throws {
-        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures")
+        let fixtures = fixturesDirectory
         let model = try tinyModelWithTokenizer()
         defer { try? FileManager.default.removeItem(at: model) }
         let bad = model.appendingPathComponent("bad.jsonl")

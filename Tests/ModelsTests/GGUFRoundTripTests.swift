@@ -2,6 +2,7 @@ import Core
 import Foundation
 import Models
 import XCTest
+import TestSupport
 
 final class GGUFRoundTripTests: XCTestCase {
     private static let everyValueType: [String: GGUFValue] = [
@@ -23,7 +24,7 @@ final class GGUFRoundTripTests: XCTestCase {
         var writer = GGUFWriter()
         for (key, value) in Self.everyValueType.sorted(by: { $0.key < $1.key }) { writer.set(key, value) }
         writer.set("t.u8", .uint8(201))  // replaces the earlier value
-        let path = try temporaryFolder() + "/meta.gguf"
+        let path = try makeScratchFolder().path + "/meta.gguf"
         try writer.write(to: path)
 
         let file = try GGUFFile(path: path)
@@ -37,7 +38,7 @@ final class GGUFRoundTripTests: XCTestCase {
     func testTypedAccessorsConvertAndNameTheKeyInErrors() throws {
         var writer = GGUFWriter()
         for (key, value) in Self.everyValueType.sorted(by: { $0.key < $1.key }) { writer.set(key, value) }
-        let path = try temporaryFolder() + "/meta.gguf"
+        let path = try makeScratchFolder().path + "/meta.gguf"
         try writer.write(to: path)
         let m = try GGUFFile(path: path).metadata
 
@@ -78,7 +79,7 @@ final class GGUFRoundTripTests: XCTestCase {
         writer.add("b", b, as: .f16)
         writer.add("c", c, as: .f32)
         writer.add("q", q, as: .q8_0)
-        let path = try temporaryFolder() + "/t.gguf"
+        let path = try makeScratchFolder().path + "/t.gguf"
         try writer.write(to: path)
 
         let file = try GGUFFile(path: path)
@@ -107,7 +108,7 @@ final class GGUFRoundTripTests: XCTestCase {
     func testQ8_0OfAnAllZeroBlockIsZero() throws {
         var writer = GGUFWriter()
         writer.add("z", Tensor.zeros([32]), as: .q8_0)
-        let path = try temporaryFolder() + "/z.gguf"
+        let path = try makeScratchFolder().path + "/z.gguf"
         try writer.write(to: path)
         XCTAssertEqual(try GGUFFile(path: path).tensor("z").values, [Float](repeating: 0, count: 32))
     }
@@ -116,7 +117,7 @@ final class GGUFRoundTripTests: XCTestCase {
         var writer = GGUFWriter(alignment: 64)
         writer.add("x", Tensor([1, 2, 3], shape: [3]))
         writer.add("y", Tensor([4, 5], shape: [1, 2]), as: .f16)
-        let path = try temporaryFolder() + "/aligned.gguf"
+        let path = try makeScratchFolder().path + "/aligned.gguf"
         try writer.write(to: path)
         let file = try GGUFFile(path: path)
         XCTAssertEqual(file.alignment, 64)
@@ -132,7 +133,7 @@ final class GGUFRoundTripTests: XCTestCase {
     }
 
     func testWritingReplacesTheFileAndLeavesNoTemporaryFiles() throws {
-        let folder = try temporaryFolder()
+        let folder = try makeScratchFolder().path
         let path = folder + "/m.gguf"
         for value in [1, 2] as [Float] {
             var writer = GGUFWriter()

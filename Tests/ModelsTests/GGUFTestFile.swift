@@ -85,12 +85,3 @@ struct GGUFTestFile {
     private func padded(_ n: Int) -> Int { (n + alignment - 1) / alignment * alignment }
 }
 
-extension XCTestCase {
-    /// A fresh temporary folder, removed when the test ends.
-    func temporaryFolder() throws -> String {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("remask-io-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
-        return folder.path
-    }
-}

@@ -2,6 +2,7 @@ import Foundation
 import Models
 import XCTest
 import Core
+import TestSupport
 
 /// Malformed and hostile headers, each rejected with a `FileError` that says what is wrong.
 final class GGUFValidationTests: XCTestCase {
@@ -45,7 +46,7 @@ final class GGUFValidationTests: XCTestCase {
     }
 
     func testFoldersAndEmptyFilesAreRejected() throws {
-        let folder = try temporaryFolder()
+        let folder = try makeScratchFolder().path
         XCTAssertThrowsError(try GGUFFile(path: folder)) { error in
             XCTAssertTrue("\(error)".contains("not a regular file"), "\(error)")
         }

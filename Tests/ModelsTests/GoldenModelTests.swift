@@ -2,13 +2,13 @@ import XCTest
 import Foundation
 import Core
 import Models
+import TestSupport
 
 /// Model outputs against golden values from transformers (`tools/make_fixtures.py`, fixtures in
 /// `Tests/Fixtures`): SmolLM2-135M-Instruct from its GGUF, and tiny random Llama / StableLM models from
 /// safetensors.
 final class GoldenModelTests: XCTestCase {
-    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures")
+    static let fixtures = fixturesDirectory
 
     static func json(_ name: String) throws -> [String: Any] {
         let data = try Data(contentsOf: fixtures.appendingPathComponent(name))

@@ -2,6 +2,7 @@ import Core
 import Foundation
 import Models
 import XCTest
+import TestSupport
 
 /// A safetensors file from a raw JSON header and data bytes.
 func safetensorsBytes(header: String, data: [UInt8]) -> [UInt8] {
@@ -18,7 +19,7 @@ final class SafetensorsTests: XCTestCase {
         writer.add("model.b", b, as: .f16)
         writer.add("model.a", a)
         writer.add("model.c", c, as: .bf16)
-        let path = try temporaryFolder() + "/model.safetensors"
+        let path = try makeScratchFolder().path + "/model.safetensors"
         try writer.write(to: path)
 
         let file = try SafetensorsFile(path: path)
@@ -42,7 +43,7 @@ final class SafetensorsTests: XCTestCase {
         var writer = SafetensorsWriter(metadata: ["k": "v"])
         writer.add("z", Tensor([1, 2, 3], shape: [3]))
         writer.add("a", Tensor([4], shape: [1]))
-        let path = try temporaryFolder() + "/m.safetensors"
+        let path = try makeScratchFolder().path + "/m.safetensors"
         try writer.write(to: path)
         let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
         let length = Int(bytes[0..<8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
@@ -58,7 +59,7 @@ final class SafetensorsTests: XCTestCase {
         var writer = SafetensorsWriter()
         writer.add("empty", Tensor([], shape: [0, 3]))
         writer.add("scalar", Tensor(scalar: 2.5))
-        let path = try temporaryFolder() + "/m.safetensors"
+        let path = try makeScratchFolder().path + "/m.safetensors"
         try writer.write(to: path)
         let file = try SafetensorsFile(path: path)
         XCTAssertEqual(try file.tensor("empty").shape, [0, 3])
@@ -67,7 +68,7 @@ final class SafetensorsTests: XCTestCase {
     }
 
     func testShardedCheckpointOpensEveryShard() throws {
-        let folder = try temporaryFolder()
+        let folder = try makeScratchFolder().path
         var first = SafetensorsWriter(), second = SafetensorsWriter()
         first.add("embed", Tensor([1, 2], shape: [2]))
         first.add("unlisted", Tensor([9], shape: [1]))
@@ -91,7 +92,7 @@ final class SafetensorsTests: XCTestCase {
     }
 
     func testSingleFileCheckpoint() throws {
-        let folder = try temporaryFolder()
+        let folder = try makeScratchFolder().path
         var writer = SafetensorsWriter()
         writer.add("w", Tensor([7], shape: [1]))
         try writer.write(to: folder + "/model.safetensors")
@@ -100,7 +101,7 @@ final class SafetensorsTests: XCTestCase {
     }
 
     func testBadIndexesAreRejected() throws {
-        let folder = try temporaryFolder()
+        let folder = try makeScratchFolder().path
         var writer = SafetensorsWriter()
         writer.add("w", Tensor([7], shape: [1]))
         try writer.write(to: folder + "/a.safetensors")

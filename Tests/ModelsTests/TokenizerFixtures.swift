@@ -1,5 +1,6 @@
 import Foundation
 import Models
+import TestSupport
 
 /// The SmolLM2 golden fixtures (`Tests/Fixtures/smollm2-tokenizer/`, `Tests/Fixtures/tokenize_smollm2.json`),
 /// loaded once for all tokenizer tests.
@@ -15,8 +16,7 @@ enum TokenizerFixtures {
         var cases: [Case]
     }
 
-    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures")
+    static let directory = fixturesDirectory
 
     static let smolLM2: Result<BPETokenizer, any Error> = Result {
         try BPETokenizer(tokenizerJSON: directory.appendingPathComponent("smollm2-tokenizer/tokenizer.json"))

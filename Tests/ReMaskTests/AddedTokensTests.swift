@@ -3,6 +3,7 @@ import Foundation
 import Core
 import Models
 @testable import ReMask
+import TestSupport
 
 final class AddedTokensTests: XCTestCase {
     let tags = PromptFormat.seed.specialTokens + [MaskTokens.maskToken]

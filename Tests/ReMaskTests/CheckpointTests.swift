@@ -3,6 +3,7 @@ import Foundation
 import NN
 import ReMask
 import XCTest
+import TestSupport
 
 final class CheckpointTests: XCTestCase {
     /// A small allocated store, an optimizer-like flat buffer and a trainer state at `step`.

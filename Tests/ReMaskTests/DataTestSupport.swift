@@ -2,6 +2,7 @@ import Foundation
 import Core
 import Models
 @testable import ReMask
+import TestSupport
 
 /// Shared inputs for the data and masking tests.
 enum DataFixtures {

@@ -2,8 +2,10 @@ import Foundation
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
+import Core
 @testable import ReMask
 import XCTest
+import TestSupport
 
 final class MetricsAndPlotTests: XCTestCase {
     private func row(_ step: Int, loss: Double, split: MetricsRow.Split = .train) -> MetricsRow {
@@ -111,8 +113,9 @@ final class MetricsAndPlotTests: XCTestCase {
         XCTAssertEqual(LossCurvePlot.ticks(0...1), [0, 0.2, 0.4, 0.6, 0.8, 1])
         XCTAssertEqual(LossCurvePlot.ticks(1...400), [100, 200, 300, 400])
         XCTAssertEqual(LossCurvePlot.ticks(-0.13...0.12), [-0.1, -0.05, 0, 0.05, 0.1])
-        XCTAssertEqual(TrainingProgress.line(step: 120, total: 400, values: [("loss", 2.31449), ("div", 0.1)], tokensPerSecond: 812.4, eta: 185),
+        XCTAssertEqual(ProgressLine.text("train", done: 120, total: 400, status: "loss 2.3145 div 0.1000 | 812 tok/s", eta: 185),
                        "train ██████░░░░░░░░░░░░░░ 120/400 30% loss 2.3145 div 0.1000 | 812 tok/s | ETA 3:05")
-        XCTAssertEqual(TrainingProgress.clock(3725), "1:02:05")
+        XCTAssertEqual(ProgressLine.clock(3725), "1:02:05")
+        XCTAssertEqual(ProgressLine.text("eval", done: 0, total: 8, status: "", eta: nil), "eval ░░░░░░░░░░░░░░░░░░░░ 0/8 0% | ETA --:--")
     }
 }

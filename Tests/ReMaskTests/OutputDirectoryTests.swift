@@ -2,6 +2,7 @@ import Foundation
 import ReMask
 import Core
 import XCTest
+import TestSupport
 
 final class OutputDirectoryTests: XCTestCase {
     func testCreatesNestedFoldersAndLeavesNoProbe() throws {

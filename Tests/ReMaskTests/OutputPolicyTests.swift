@@ -1,6 +1,7 @@
 import Foundation
 import ReMask
 import XCTest
+import TestSupport
 
 /// Nothing a user owns is written over: outputs that are inputs, "" and "/", non-empty folders remask did not
 /// create and existing files are refused (the last two unless `overwrite`); a folder in use is locked and the

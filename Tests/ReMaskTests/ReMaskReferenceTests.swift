@@ -2,6 +2,7 @@ import XCTest
 import Core
 import Models
 @testable import ReMask
+import TestSupport
 
 /// remask's objectives against PyTorch: `tools/make_remask_fixture.py` computes every objective's loss, its
 /// parts and the gradient of every parameter of the tiny Llama fixture for a fixed mask; remask reads the same

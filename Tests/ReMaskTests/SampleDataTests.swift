@@ -3,6 +3,7 @@ import Foundation
 import Core
 @testable import Models
 @testable import ReMask
+import TestSupport
 
 /// The data path on the default model's tokenizer and the sample data: read, add the tags, tokenize, batch, mask.
 final class SampleDataTests: XCTestCase {

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import ReMask
+import TestSupport
 
 final class SyntheticDataTests: XCTestCase {
     private let sampleFolder = repositoryRoot.appendingPathComponent("data/sample")

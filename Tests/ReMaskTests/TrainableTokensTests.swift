@@ -4,6 +4,7 @@ import Core
 import NN
 import Models
 @testable import ReMask
+import TestSupport
 
 /// Under LoRA the rows of the tokens a run adds (`<|answer|>`, `[mask]`…) are trained with the adapters, saved
 /// in checkpoints and `adapter/`, and merged into the written model; nothing else of the vocabulary tables

@@ -4,6 +4,7 @@ import Core
 import NN
 import Models
 @testable import ReMask
+import TestSupport
 
 /// The trainer end to end on a tiny model with SmolLM2's tokenizer: resume, Ctrl-C, non-finite losses, bad
 /// output folders and bad data.

@@ -4,18 +4,13 @@ import XCTest
 @testable import Models
 @testable import ReMask
 @testable import Study
+import TestSupport
 
 /// `ChainScorer` on tiny from-scratch models: an untrained one (every score a share, the generation log's
 /// fields), and one that has memorized a single problem, where teacher forcing must find every step right —
 /// and, on copies of the problem with one stated value changed, exactly the step spans that differ wrong.
 final class ChainScorerTests: XCTestCase {
     static let spec = ScratchModelSpec(hidden: 16, layers: 1, heads: 2, kvHeads: 2, intermediate: 32, merges: 20)
-
-    func temporaryFolder() -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("remask-scorer-\(UUID().uuidString)")
-        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
-        return url
-    }
 
     func texts(_ problems: [ChainProblem]) -> [String] { problems.map { "\($0.prompt)\n\($0.rationale)\n\($0.answer)" } }
 
@@ -32,7 +27,7 @@ final class ChainScorerTests: XCTestCase {
 
     func testUntrainedModelScoresAreSharesAndTheLogHasSteps() throws {
         let b = ChainBenchmark.splits(seed: 2, test: 7, validation: 1, train: 1, steps: 1...4, base: 30, baseSteps: 1...4)
-        let path = try scratchModel(b.base, folder: temporaryFolder())
+        let path = try scratchModel(b.base, folder: scratchURL())
         var stages: Set<String> = []
         let (scores, log) = try scorer(path, batchSize: 3, maxNewTokens: 12).score(b.test, idPrefix: "x") { stage, done, total, _ in
             stages.insert(stage)
@@ -84,7 +79,7 @@ final class ChainScorerTests: XCTestCase {
     func testMemorizedProblemIsRightTeacherForcedAndFreeRunning() throws {
         var generator = ChainProblemGenerator(seed: 11, steps: 3...3)
         let problem = generator.next()
-        let folder = temporaryFolder()
+        let folder = scratchURL()
         let initial = try scratchModel([problem], folder: folder.appendingPathComponent("init"))
         let data = folder.appendingPathComponent("data.jsonl")
         try ChainBenchmark.jsonLines([problem], idPrefix: "p").write(to: data, atomically: true, encoding: .utf8)

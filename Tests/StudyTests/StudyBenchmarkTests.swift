@@ -3,17 +3,12 @@ import XCTest
 import Yams
 @testable import ReMask
 @testable import Study
+import TestSupport
 
 /// The chain benchmark: splits, files, answers recomputed independently, spans, multiple choice.
 final class StudyBenchmarkTests: XCTestCase {
     func splits(seed: UInt64 = 31, train: Int = 150, base: Int = 200, steps: ClosedRange<Int> = 2...6) -> ChainBenchmark {
         ChainBenchmark.splits(seed: seed, test: 60, validation: 30, train: train, steps: steps, base: base, baseValidation: 20, baseSteps: 1...4)
-    }
-
-    func temporaryFolder() -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("remask-study-\(UUID().uuidString)")
-        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
-        return url
     }
 
     func allJSONL(_ b: ChainBenchmark) -> [String] {
@@ -249,8 +244,8 @@ final class StudyBenchmarkTests: XCTestCase {
     func testStudyBenchmarkFiles() throws {
         let spec = ChainBenchmarkSpec(seed: 4, test: 20, validation: 10, train: 30, steps: 2...4, base: 40, baseValidation: 10, baseSteps: 1...2, choices: 4)
         let regimes = [StudyConfig.Regime(name: "small", problems: 5, layer: [:]), StudyConfig.Regime(name: "all", problems: 30, layer: [:])]
-        let a = try StudyBenchmark(spec, regimes: regimes, folder: temporaryFolder())
-        let b = try StudyBenchmark(spec, regimes: regimes, folder: temporaryFolder())
+        let a = try StudyBenchmark(spec, regimes: regimes, folder: scratchURL())
+        let b = try StudyBenchmark(spec, regimes: regimes, folder: scratchURL())
         let names = ["test.jsonl", "val.jsonl", "base.jsonl", "test-mc.jsonl", "train-small.jsonl", "train-all.jsonl"]
         for name in names {
             let bytes = try Data(contentsOf: a.folder.appendingPathComponent(name))

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import ReMask
+import TestSupport
 
 /// `remask study` end to end (the executable built beside the tests, e.g. `.build/release/remask` next to the
 /// release test bundle): the shipped configs check out, a tiny study runs, resumes without recomputing
@@ -9,41 +10,17 @@ import ReMask
 final class StudyCommandTests: XCTestCase {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    func run(_ args: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+    func run(_ args: [String]) throws -> ProcessOutput {
         try start(args)()
     }
 
-    /// Starts `remask <args>`; the returned function waits for it and gives its status and output.
-    func start(_ args: [String]) throws -> () throws -> (status: Int32, stdout: String, stderr: String) {
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("remask")
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary.path), "remask not built beside the tests")
-        let p = Process()
-        p.executableURL = binary
-        p.arguments = args
-        p.currentDirectoryURL = Self.root
-        // Files rather than pipes: a long study writes more than a pipe buffers.
-        let folder = temporaryFolder()
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let outURL = folder.appendingPathComponent("stdout"), errURL = folder.appendingPathComponent("stderr")
-        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        p.standardOutput = try FileHandle(forWritingTo: outURL)
-        p.standardError = try FileHandle(forWritingTo: errURL)
-        try p.run()
-        return {
-            p.waitUntilExit()
-            return (p.terminationStatus, try String(contentsOf: outURL, encoding: .utf8), try String(contentsOf: errURL, encoding: .utf8))
-        }
-    }
-
-    func temporaryFolder() -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("remask-study-\(UUID().uuidString)")
-        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
-        return url
+    /// Starts `remask <args>` in the repository's root; the returned function waits for it and gives its output.
+    func start(_ args: [String]) throws -> () throws -> ProcessOutput {
+        try Subprocess.start(Subprocess.remask(), args, directory: Self.root)
     }
 
     func writeConfig(_ text: String) throws -> String {
-        let folder = temporaryFolder()
+        let folder = scratchURL()
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let path = folder.appendingPathComponent("tiny.yaml").path
         try text.write(toFile: path, atomically: true, encoding: .utf8)
@@ -119,7 +96,7 @@ final class StudyCommandTests: XCTestCase {
             .filter { $0.hasPrefix("study-") && ($0.hasSuffix(".yaml") || $0.hasSuffix(".yml") || $0.hasSuffix(".json")) }.sorted()
         XCTAssertFalse(configs.isEmpty, "no configs/study-*.yaml")
         for name in configs {
-            let out = temporaryFolder()
+            let out = scratchURL()
             let r = try run(["study", "--config", "configs/" + name, "--out", out.path, "--dry-run"])
             XCTAssertEqual(r.status, 0, "configs/\(name): \(r.stderr)")
             XCTAssertTrue(r.stdout.contains("training runs into \(out.path)"), "configs/\(name): \(r.stdout)")
@@ -130,7 +107,7 @@ final class StudyCommandTests: XCTestCase {
 
     func testTinyStudyRunsResumesAndReproduces() throws {
         let config = try writeConfig(Self.tiny)
-        let a = temporaryFolder(), b = temporaryFolder()
+        let a = scratchURL(), b = scratchURL()
         // The same study in two fresh folders at once (the second must reproduce the first exactly).
         let firstRun = try start(["study", "--config", config, "--out", a.path])
         let freshRun = try start(["study", "--config", config, "--out", b.path])
@@ -244,7 +221,7 @@ final class StudyCommandTests: XCTestCase {
     /// the same results. A cell whose lock another process holds is left to it, and the study says it is unfinished.
     func testJobsShareTheGridAndLeaveClaimedCells() throws {
         let config = try writeConfig(Self.tiny)
-        let a = temporaryFolder(), b = temporaryFolder()
+        let a = scratchURL(), b = scratchURL()
         let first = try run(["study", "--config", config, "--out", a.path, "--jobs", "2", "--threads", "2"])
         XCTAssertEqual(first.status, 0, first.stderr)
         XCTAssertTrue(first.stderr.contains("running the cells in 2 processes of 1 thread each"), first.stderr)
@@ -257,7 +234,7 @@ final class StudyCommandTests: XCTestCase {
         XCTAssertEqual(second.status, 0, second.stderr)
         XCTAssertEqual(try reproducible(b), try reproducible(a))
 
-        let c = temporaryFolder()
+        let c = scratchURL()
         try FileManager.default.createDirectory(at: c.appendingPathComponent("locks"), withIntermediateDirectories: true)
         try Data().write(to: c.appendingPathComponent(OutputPolicy.marker))  // a folder remask made, as another job would have
         let held = try XCTUnwrap(FileLock.tryLock(c.appendingPathComponent("locks/runs_small_sft_seed-1.lock")))
@@ -274,7 +251,7 @@ final class StudyCommandTests: XCTestCase {
     func testFailedGateRunsNoCell() throws {
         let text = Self.tiny.replacingOccurrences(of: "gate-lookup: 0\n", with: "gate-lookup: 1.0\n") + "base.optimizer.max-steps: 1\n"
         let config = try writeConfig(text)
-        let out = temporaryFolder()
+        let out = scratchURL()
         let r = try run(["study", "--config", config, "--out", out.path])
         XCTAssertNotEqual(r.status, 0)
         XCTAssertTrue(r.stderr.contains("the base model failed the gate"), r.stderr)
@@ -296,7 +273,7 @@ final class StudyCommandTests: XCTestCase {
 
     func testBadTrainingSettingFailsBeforeAnyRun() throws {
         let config = try writeConfig(Self.tiny.replacingOccurrences(of: "train.optimizer.learning-rate: 1e-3", with: "train.optimizer.learning-rate: -1"))
-        let out = temporaryFolder()
+        let out = scratchURL()
         let r = try run(["study", "--config", config, "--out", out.path])
         XCTAssertNotEqual(r.status, 0)
         XCTAssertTrue(r.stderr.contains("--learning-rate / optimizer.learning-rate: must be positive, got -1"), r.stderr)

@@ -104,7 +104,7 @@ extension LoRAConfig {
                 default: throw fail("trainable tokens of module \"\(name)\" are not supported (embed_tokens, lm_head)")
                 }
             }
-        default: tokens.embedding = try indices(value!)
+        case let value?: tokens.embedding = try indices(value)
         }
         if let problem = tokens.validationError() { throw fail(problem) }
         return tokens
@@ -112,7 +112,7 @@ extension LoRAConfig {
 
     /// A Float as the JSON number it prints as (16 rather than 16.0, 0.05 rather than 0.0500000007).
     private static func jsonNumber(_ x: Float) -> NSNumber {
-        x == x.rounded() && abs(x) < 1e9 ? NSNumber(value: Int(x)) : NSNumber(value: Double("\(x)")!)
+        x == x.rounded() && abs(x) < 1e9 ? NSNumber(value: Int(x)) : NSNumber(value: Double("\(x)") ?? Double(x))
     }
 
     /// Reads PEFT's `adapter_config.json`: a LoRA adapter on q/k/v/o/gate/up/down projections (a list of

@@ -34,7 +34,7 @@ extension Trainer {
         InterruptSignal.install()
         defer { InterruptSignal.uninstall() }
         adapters?.isTraining = true
-        let progress = TrainingProgress(totalSteps: totalSteps, firstStep: state.step)
+        let progress = ProgressLine("train", total: totalSteps, first: state.step)
         let clock = Date()
         let startElapsed = state.elapsedSeconds, startTokens = state.tokensSeen
         var plan = planner.plan(epoch: state.epoch)
@@ -83,7 +83,8 @@ extension Trainer {
                                           ceFull: sums.ceFull.value, ceMasked: sums.ceMasked.value,
                                           divergence: sums.divergence.value, gradNorm: Double(gradNorm),
                                           tokens: state.tokensSeen, tokensPerSecond: rate, elapsedSeconds: state.elapsedSeconds))
-            progress.update(step: state.step, values: sums.display, tokensPerSecond: rate)
+            progress.update(state.step, sums.display.map { "\($0.0) \(String(format: "%.4f", $0.1))" }.joined(separator: " ")
+                            + String(format: " | %.0f tok/s", rate))
             onStep?(state.step)
 
             if settings.run.evalEvery > 0 && state.step % settings.run.evalEvery == 0 && state.step < totalSteps, let v = validationLoss() {
