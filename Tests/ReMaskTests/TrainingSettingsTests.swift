@@ -62,9 +62,7 @@ final class TrainingSettingsTests: XCTestCase {
         // Aliases nest a value 2^30 times over: the tree is refused by its size, not expanded.
         var bomb = "a0: &a0 [x, x]\n"
         for i in 1...30 { bomb += "a\(i): &a\(i) [*a\(i - 1), *a\(i - 1)]\n" }
-        let start = Date()
         XCTAssertThrowsError(try settings(bomb)) { XCTAssertTrue("\($0)".contains("holds more than 100000 values"), "\($0)") }
-        XCTAssertLessThan(Date().timeIntervalSince(start), 10)
         let deep = String(repeating: "[", count: 40) + String(repeating: "]", count: 40)
         XCTAssertThrowsError(try settings("a: \(deep)\n")) { XCTAssertTrue("\($0)".contains("nests deeper than 32 levels"), "\($0)") }
     }
