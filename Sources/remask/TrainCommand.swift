@@ -28,7 +28,8 @@ struct TrainCommand: ParsableCommand {
 
             Every setting can also come from --config FILE (YAML or JSON) in six groups, data, objective, masking, \
             optimizer, lora and run, as docs/config.md lists them (optimizer: {learning-rate: 3e-4}, or \
-            optimizer.learning-rate: 3e-4); flags on the command line win. The output folder receives checkpoints/, \
+            optimizer.learning-rate: 3e-4); flags on the command line win. The output folder receives settings.yaml (the \
+            settings used, a config file that runs it again), checkpoints/, \
             metrics.jsonl, loss.svg and the trained model (config.json, model.safetensors, tokenizer files), which \
             remask generate, chat, score and export load; with LoRA also adapter/ (PEFT format). Ctrl-C saves a \
             checkpoint; run the same command with --resume to continue bit-identically.
@@ -43,6 +44,8 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup(title: "Optimizer") var optimizer: OptimizerOptions
     @OptionGroup(title: "LoRA") var lora: LoRAOptions
     @OptionGroup(title: "Run") var runOptions: RunOptions
+    @Flag(name: .customLong("print-settings"), help: "Print the settings the run would use, as a config file, and exit (the run also writes them to --out as settings.yaml).")
+    var printSettings = false
 
     func validate() throws {
         _ = try settings()
@@ -72,6 +75,10 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         let settings = try settings()
+        if printSettings {
+            print(try settings.yaml(), terminator: "")
+            return
+        }
         if let threads = settings.run.threads { Parallel.threads = threads }
         let samples = settings.run.samples, sampleTokens = settings.run.sampleTokens
         let trainer: Trainer

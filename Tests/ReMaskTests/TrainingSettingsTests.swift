@@ -89,6 +89,25 @@ final class TrainingSettingsTests: XCTestCase {
         XCTAssertNil(s.clipNorm, "0 means no clipping")
     }
 
+    func testSettingsWrittenAsYAMLReadBackTheSame() throws {
+        var s = TrainingSettings(data: "a b.jsonl", out: "runs/x", objective: .maskedThought)
+        s.optimizer.learningRate = 3e-4
+        s.optimizer.lilith.eps = 1e-7
+        s.masking.preset = .remaskCoT
+        s.masking.replacement = .randomToken
+        s.lora.rank = 8
+        s.lora.targets = [.q, .down]
+        s.data.valLimit = 12
+        s.run.seed = 42
+        let text = try s.yaml()
+        XCTAssertTrue(text.contains("learning-rate: "), text)
+        XCTAssertEqual(try settings(text), s)
+        XCTAssertEqual(try settings(TrainingSettings().yaml()), TrainingSettings())
+        // Text that YAML would read as another type stays text.
+        let tricky = TrainingSettings(data: "true", out: "0.5")
+        XCTAssertEqual(try settings(tricky.yaml()), tricky)
+    }
+
     func testFingerprintHoldsWhatDecidesTheNumbersByKey() {
         var a = TrainingSettings(data: "a.jsonl", out: "one")
         var b = a

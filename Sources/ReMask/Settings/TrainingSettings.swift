@@ -1,5 +1,6 @@
 import Foundation
 import NN
+import Yams
 
 /// Everything a training run reads, in one Codable value grouped as a config file writes it: `data`,
 /// `objective`, `masking`, `optimizer`, `lora`, `run`. `remask train` fills it from a config file and then its
@@ -68,6 +69,24 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
         } catch {
             throw SettingsError(flag: "masking", key: "masking", error.description)
         }
+    }
+
+    /// The settings as a config file (`remask train --config` reads it back to the same settings).
+    public func yaml() throws -> String {
+        // Through JSON, whose encoder writes each Float as its shortest decimal (0.1, not 1.00000001490116e-1);
+        // keys sorted, values in YAML's plain style wherever that reads back the same.
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        guard let node = try Yams.compose(yaml: String(decoding: try encoder.encode(self), as: UTF8.self)) else { return "" }
+        func plain(_ node: Node) -> Node {
+            switch node {
+            case .scalar(let s): .scalar(Node.Scalar(s.string, s.tag, .any))
+            case .mapping(let m): .mapping(Node.Mapping(m.map { (plain($0.key), plain($0.value)) }))
+            case .sequence(let q): .sequence(Node.Sequence(q.map(plain)))
+            case .alias: node
+            }
+        }
+        return "# remask train settings (docs/config.md)\n" + (try Yams.serialize(node: plain(node)))
     }
 
     /// The adapters' configuration, or nil for full fine-tuning.

@@ -18,6 +18,8 @@ extension Trainer {
     /// Ctrl-C, and `TrainingError.nonFinite` (saving nothing) when the loss or gradient stops being finite.
     public func run() throws -> TrainingSummary {
         var state = try startingState()
+        // The run's settings as a config file: what produced this folder, and a way to run it again.
+        try AtomicFile.write(Data(settings.yaml().utf8), to: output.appendingPathComponent("settings.yaml"))
         let metricsURL = output.appendingPathComponent("metrics.jsonl")
         let metrics = try MetricsLog(url: metricsURL, resumingFrom: settings.run.resume ? state.step : nil)
         var masking = state.randomStates["masking"] ?? SeededRandom(seed: settings.run.seed &+ 0x6D61_736B)
