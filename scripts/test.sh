@@ -8,3 +8,5 @@ swift build -c release --build-tests -Xswiftc -enable-testing
 # The test runner loads OpenBLAS too: give it the kernels remask picks (see `remask info`).
 eval "$(.build/release/remask info --shell)"
 swift test -c release --skip-build --disable-swift-testing -Xswiftc -enable-testing
+# Every parser of user input under the fuzzer, a bounded time per target (scripts/fuzz.sh; docs/fuzzing.md).
+REMASK_FUZZ_SECONDS=${REMASK_FUZZ_SECONDS:-15} bash scripts/fuzz.sh

@@ -8,6 +8,20 @@ final class CommandLineTests: XCTestCase {
         try Subprocess.run(Subprocess.remask(), args, stdin: stdin, environment: environment)
     }
 
+    /// The fuzzer's fallback harness (scripts/fuzz.sh without libFuzzer) runs every target from its seeds.
+    func testFuzzHarnessRunsEveryTargetFromItsSeeds() throws {
+        let binary = try Subprocess.remask().deletingLastPathComponent().appendingPathComponent("remask-fuzz")
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary.path), "remask-fuzz not built beside the tests")
+        for target in ["gguf", "safetensors", "tokenizer", "jsonl", "eval", "config", "study", "template"] {
+            let r = try Subprocess.run(binary, [target, "--runs", "200", "--seed", "3"], directory: repositoryRoot)
+            XCTAssertEqual(r.status, 0, "\(target): \(r.stderr)")
+            XCTAssertTrue(r.stdout.contains("\(target): 200 runs") && r.stdout.contains("no crash"), "\(target): \(r.stdout)")
+        }
+        let usage = try Subprocess.run(binary, ["nope"], directory: repositoryRoot)
+        XCTAssertNotEqual(usage.status, 0)
+        XCTAssertTrue(usage.stderr.contains("usage: remask-fuzz"), usage.stderr)
+    }
+
     func testMissingModelFile() throws {
         let r = try run(["score", "--model", "/nonexistent/m.gguf", "--text", "hi"])
         XCTAssertNotEqual(r.status, 0)
