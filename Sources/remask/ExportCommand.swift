@@ -13,18 +13,19 @@ struct ExportCommand: ParsableCommand {
         discussion: """
             safetensors: OUT is a folder with config.json, model.safetensors, tokenizer.json and tokenizer_config.json \
             (transformers' from_pretrained loads it). gguf: OUT is one file with metadata, tokenizer and chat template \
-            (llama.cpp's layout). Norms and biases stay f32 in GGUF whatever --dtype says.
+            (llama.cpp's layout). Norms and biases stay f32 in GGUF whatever --dtype says; the quantized types are ggml's \
+            reference quantizers, bit for bit (every matrix in the one type, as llama-quantize --pure).
             """)
 
     @OptionGroup var options: ModelOptions
     @Option(help: "Output folder (safetensors) or file (gguf).") var out: String
     @Option(help: "safetensors or gguf.") var format: ModelExport.Format
-    @Option(help: "f32, f16, or q8_0 (gguf only).") var dtype: ModelExport.DType = .f32
+    @Option(help: "f32, f16, or (gguf only) q8_0, q4_0 or q4_1.") var dtype: ModelExport.DType = .f32
     @Flag(help: "Replace an existing --out file, or write into a non-empty folder remask did not create (never over the input model).")
     var overwrite = false
 
     func validate() throws {
-        if format == .safetensors && dtype == .q8_0 { throw ValidationError("--dtype q8_0 needs --format gguf") }
+        if format == .safetensors && dtype.isQuantized { throw ValidationError("--dtype \(dtype.rawValue) needs --format gguf") }
     }
 
     func run() throws {

@@ -1,7 +1,7 @@
 import XCTest
 import Foundation
 import Core
-import Models
+@testable import Models
 
 /// load → export (each format, f32) → load gives identical log-probabilities.
 final class ExportTests: XCTestCase {
@@ -36,5 +36,36 @@ final class ExportTests: XCTestCase {
         try XCTSkipUnless(FileManager.default.fileExists(atPath: path), "default model missing: bash scripts/fetch-model.sh")
         let lm = try LanguageModel.load(path)
         try roundTrip(lm, ids: lm.tokenizer!.encode("The capital of France is Paris."))
+    }
+
+    /// A quantized GGUF export holds each matrix as its reference quantization: loading it back gives exactly the
+    /// dequantized blocks (norms stay f32), and llama.cpp's file type is recorded.
+    func testQuantizedExportsHoldTheReferenceBlocks() throws {
+        let lm = try LanguageModel.load(GoldenModelTests.fixtures.appendingPathComponent("tiny-llama").path)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("remask-export-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let want = GoldenModelTests.logprobs(lm.model, [1, 5, 9, 33, 2, 70, 12]).compactMap { $0 }
+        for (dtype, fileType) in [(ModelExport.DType.q8_0, 7), (.q4_0, 2), (.q4_1, 3)] {
+            let out = dir.appendingPathComponent("m-\(dtype.rawValue).gguf").path
+            try ModelExport.export(lm, to: out, format: .gguf, dtype: dtype)
+            let file = try GGUFFile(path: out)
+            XCTAssertEqual(try file.metadata.int("general.file_type"), fileType)
+            let back = try LanguageModel.load(out)
+            for p in lm.model.parameters.parameters where p.shape.count == 2 && !TensorNames.isPermuted(p.name) {
+                let expected = p.tensor.values.withUnsafeBufferPointer { values in
+                    let blocks = Quantizer.quantize(values, as: dtype.ggmlType)
+                    var out = [Float](repeating: 0, count: values.count)
+                    blocks.withUnsafeBytes { Dequantizer.run(dtype.ggmlType, from: $0, into: &out, count: values.count) }
+                    return out
+                }
+                XCTAssertEqual(back.model.parameters[p.name]?.tensor.values, expected, "\(dtype): \(p.name)")
+            }
+            // The model still predicts: log-probabilities move by quantization's error, not more (this random
+            // 32-wide model is far more sensitive to 4 bits than a trained one).
+            let got = GoldenModelTests.logprobs(back.model, [1, 5, 9, 33, 2, 70, 12]).compactMap { $0 }
+            let drift = zip(got, want).map { abs($0 - $1) }.max() ?? .infinity
+            XCTAssertLessThan(drift, dtype == .q8_0 ? 0.05 : 1, "\(dtype)")
+        }
     }
 }

@@ -1,6 +1,6 @@
 import Core
 
-/// Builds a GGUF version 3 file: metadata in the order set, then tensors stored as F32, F16 or Q8_0.
+/// Builds a GGUF version 3 file: metadata in the order set, then tensors stored as F32, F16, Q8_0, Q4_0 or Q4_1.
 ///
 /// Shapes are given row-major and written innermost first, as the format requires. Misuse (a duplicate
 /// tensor name, an unsupported type) stops with a message; only I/O problems throw.
@@ -8,7 +8,7 @@ public struct GGUFWriter {
     private var metadata: [(key: String, value: GGUFValue)] = []
     private var tensors: [(name: String, tensor: Tensor, type: GGMLType)] = []
 
-    public static let writableTypes: [GGMLType] = [.f32, .f16, .q8_0]
+    public static let writableTypes: [GGMLType] = [.f32, .f16] + Quantizer.types
 
     /// A writer whose data section and tensors are aligned to `alignment` bytes, recorded as
     /// `general.alignment` when it is not GGUF's default of 32.
@@ -36,7 +36,7 @@ public struct GGUFWriter {
         }
     }
 
-    /// Adds a tensor, stored as `type` (F32, F16 or Q8_0). Its values are read when the file is written.
+    /// Adds a tensor, stored as `type` (F32, F16, or a `Quantizer` type). Its values are read when the file is written.
     public mutating func add(_ name: String, _ tensor: Tensor, as type: GGMLType = .f32) {
         check(!tensors.contains { $0.name == name }, "GGUFWriter: duplicate tensor '\(name)'")
         check(name.utf8.count < 64, "GGUFWriter: tensor name '\(name)' is longer than ggml's 63 bytes")
@@ -77,7 +77,7 @@ public struct GGUFWriter {
                 switch t.type {
                 case .f32: try out.append(t.tensor, as: .f32)
                 case .f16: try out.append(t.tensor, as: .f16)
-                default: try out.appendQ8_0(t.tensor, name: t.name)
+                default: try out.appendQuantized(t.tensor, as: t.type, name: t.name)
                 }
                 try out.pad(toMultipleOf: alignment)
             }
@@ -132,29 +132,11 @@ extension ByteSink {
         }
     }
 
-    /// Q8_0 as ggml's `quantize_row_q8_0_ref`: per block of 32, d = max|x| / 127 stored as f16, and
-    /// q = round(x / d) computed with the unrounded d.
-    fileprivate mutating func appendQ8_0(_ tensor: Tensor, name: String) throws {
+    /// A tensor in a quantized type (`Quantizer`); every value must be finite.
+    fileprivate mutating func appendQuantized(_ tensor: Tensor, as type: GGMLType, name: String) throws {
         try withContiguousValues(tensor) { x in
-            var block = [UInt8](repeating: 0, count: 34)
-            for start in stride(from: 0, to: x.count, by: 32) {
-                var amax: Float = 0
-                for j in 0..<32 {
-                    let v = x[start + j]
-                    check(v.isFinite, "GGUFWriter: tensor '\(name)' holds \(v), which Q8_0 cannot store")
-                    amax = max(amax, abs(v))
-                }
-                let d = amax / 127
-                // 1/d overflows only when d is far below f16's range and stores as 0, so q does not matter.
-                let id: Float = (1 / d).isFinite ? 1 / d : 0
-                let dBits = floatToHalf(d)
-                block[0] = UInt8(truncatingIfNeeded: dBits)
-                block[1] = UInt8(truncatingIfNeeded: dBits >> 8)
-                for j in 0..<32 {
-                    block[2 + j] = UInt8(bitPattern: Int8(max(-127, min(127, (x[start + j] * id).rounded()))))
-                }
-                try block.withUnsafeBytes { try append($0) }
-            }
+            check(x.allSatisfy(\.isFinite), "GGUFWriter: tensor '\(name)' holds a value that \(type) cannot store")
+            try Quantizer.quantize(x, as: type).withUnsafeBytes { try append($0) }
         }
     }
 }

@@ -10,7 +10,34 @@ public struct ExportError: Error, CustomStringConvertible, Sendable {
 /// Writes a model back out in the formats other tools load.
 public enum ModelExport {
     public enum Format: String, CaseIterable, Sendable { case safetensors, gguf }
-    public enum DType: String, CaseIterable, Sendable { case f32, f16, q8_0 }
+    public enum DType: String, CaseIterable, Sendable {
+        case f32, f16, q8_0, q4_0, q4_1
+
+        /// The GGML type of the model's matrices.
+        var ggmlType: GGMLType {
+            switch self {
+            case .f32: .f32
+            case .f16: .f16
+            case .q8_0: .q8_0
+            case .q4_0: .q4_0
+            case .q4_1: .q4_1
+            }
+        }
+
+        /// llama.cpp's `general.file_type` (`LLAMA_FTYPE_MOSTLY_*`).
+        var fileType: UInt32 {
+            switch self {
+            case .f32: 0
+            case .f16: 1
+            case .q4_0: 2
+            case .q4_1: 3
+            case .q8_0: 7
+            }
+        }
+
+        /// A GGUF block type (safetensors cannot hold it).
+        public var isQuantized: Bool { self != .f32 && self != .f16 }
+    }
 
     /// Exports `lm` to `out`: a Hugging Face folder (`config.json`, `model.safetensors`, tokenizer files) or a
     /// GGUF file (metadata, tokenizer, chat template; q/k rows permuted as llama.cpp expects). Every file is
@@ -27,7 +54,7 @@ public enum ModelExport {
         switch dtype {
         case .f32: st = .f32
         case .f16: st = .f16
-        case .q8_0: throw ExportError("safetensors holds f32 or f16; q8_0 is for --format gguf")
+        case .q8_0, .q4_0, .q4_1: throw ExportError("safetensors holds f32 or f16; \(dtype.rawValue) is for --format gguf")
         }
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let dir = URL(fileURLWithPath: folder)
@@ -77,7 +104,7 @@ public enum ModelExport {
         var w = GGUFWriter()
         w.set("general.architecture", .string(arch))
         w.set("general.name", .string((lm.path as NSString).lastPathComponent))
-        w.set("general.file_type", .uint32(dtype == .f32 ? 0 : dtype == .f16 ? 1 : 7))
+        w.set("general.file_type", .uint32(dtype.fileType))
         w.set("general.quantization_version", .uint32(2))
         w.set("\(arch).vocab_size", .uint32(UInt32(c.vocabSize)))
         w.set("\(arch).context_length", .uint32(UInt32(c.maxPositions)))
@@ -95,7 +122,7 @@ public enum ModelExport {
             if c.parallelResidual { throw ExportError("GGUF has no StableLM variant with a parallel residual") }
         }
         if let t = lm.tokenizer { TokenizerExport.ggufMetadata(t, chatTemplate: lm.chatTemplate, into: &w) }
-        let type: GGMLType = dtype == .f32 ? .f32 : dtype == .f16 ? .f16 : .q8_0
+        let type = dtype.ggmlType
         var stacked: [String: [Float]] = [:]
         for p in lm.model.parameters.parameters {
             if let (name, _) = LanguageModel.perHeadNorm(p.name) {
@@ -110,8 +137,9 @@ public enum ModelExport {
                                   headDim: c.headDim, rowWidth: p.shape.count == 2 ? p.shape[1] : 1, toHuggingFace: false)
                 t = permuted
             }
-            // Vectors (norms, biases) stay f32, as llama.cpp keeps them; q8_0 needs rows of 32.
-            let rowOK = p.shape.count == 2 && (type != .q8_0 || p.shape[1] % 32 == 0)
+            // Vectors (norms, biases) stay f32, as llama.cpp keeps them; quantized types need rows of 32. Every
+            // matrix takes the one type (llama-quantize's --pure: no Q6_K output layer).
+            let rowOK = p.shape.count == 2 && (!dtype.isQuantized || p.shape[1] % 32 == 0)
             w.add(name, t, as: rowOK ? type : .f32)
         }
         for (name, values) in stacked.sorted(by: { $0.key < $1.key }) {
