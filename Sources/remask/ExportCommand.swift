@@ -14,7 +14,7 @@ struct ExportCommand: ParsableCommand {
             safetensors: OUT is a folder with config.json, model.safetensors, tokenizer.json and tokenizer_config.json \
             (transformers' from_pretrained loads it). gguf: OUT is one file with metadata, tokenizer and chat template \
             (llama.cpp's layout). Norms and biases stay f32 in GGUF whatever --dtype says; the quantized types are ggml's \
-            reference quantizers, bit for bit (every matrix in the one type, as llama-quantize --pure).
+            reference quantizers, bit for bit; with q4_0 and q4_1 the embedding and output matrices take q8_0.
             """)
 
     @OptionGroup var options: ModelOptions
