@@ -20,7 +20,7 @@ metrics = json.load(open(report))
 print(f"| {dtype} | {os.path.getsize(path) / 2**20:.1f} | {metrics['perplexity']:.3f} | {metrics['bits_per_byte']:.4f} |")
 PY
     if python3 -c "import llama_cpp" 2>/dev/null; then
-        python3 - "$out/m-$dtype.gguf" <<'PY'
+        python3 - "$out/m-$dtype.gguf" 2>/dev/null <<'PY'
 import sys
 from llama_cpp import Llama
 llm = Llama(model_path=sys.argv[1], n_threads=2, verbose=False)
