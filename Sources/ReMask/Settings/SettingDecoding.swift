@@ -21,12 +21,6 @@ extension SettingChoice {
 
     /// The names, comma-separated, for messages.
     public static var names: String { allCases.map(\.rawValue).joined(separator: ", ") }
-
-    /// The value named `name`, or a `SettingsError` for the setting listing the names.
-    public static func named(_ name: String, flag: String, key: String) throws(SettingsError) -> Self {
-        guard let value = Self(rawValue: name) else { throw SettingsError(flag: flag, key: key, "must be one of \(names), got '\(name)'") }
-        return value
-    }
 }
 
 /// A coding key that takes any name: lists the keys a mapping really has.
