@@ -109,7 +109,7 @@ public enum Evaluator {
 
     // MARK: - Multiple choice
 
-    public static func multipleChoice(_ model: CausalLM, _ tokenizer: BPETokenizer, _ items: [MultipleChoiceItem], _ options: EvalOptions,
+    public static func multipleChoice(_ model: any InferenceModel, _ tokenizer: BPETokenizer, _ items: [MultipleChoiceItem], _ options: EvalOptions,
                                progress: (Int, Int, String) -> Void) throws -> EvalReport {
         guard !items.isEmpty else { throw EvaluationError("no items to score") }
         let scorer = ChoiceScorer(model: model, tokenizer: tokenizer, batchSize: options.batchSize)
@@ -150,7 +150,7 @@ public enum Evaluator {
     /// Greedy generation scored by answer extraction: `style` harness reads `#### N` (strict) and the last
     /// number (flexible); remask reads the line after `<|answer|>`; nil (a user's file) compares the whole
     /// output (exact_match) and, for numeric answers, the last number too.
-    static func generative(_ model: CausalLM, _ tokenizer: BPETokenizer, _ items: [GenerativeItem], _ options: EvalOptions,
+    static func generative(_ model: any InferenceModel, _ tokenizer: BPETokenizer, _ items: [GenerativeItem], _ options: EvalOptions,
                            style: PromptStyle?, numeric: Bool, progress: (Int, Int, String) -> Void) throws -> EvalReport {
         guard !items.isEmpty else { throw EvaluationError("no items to score") }
         let generator = BatchGenerator(model: model, tokenizer: tokenizer, batchSize: options.batchSize, maxNewTokens: options.maxNewTokens)
@@ -192,7 +192,7 @@ public enum Evaluator {
 
     // MARK: - Perplexity
 
-    static func perplexity(_ model: CausalLM, _ tokenizer: BPETokenizer, _ documents: [(id: String, text: String)], _ options: EvalOptions,
+    static func perplexity(_ model: any InferenceModel, _ tokenizer: BPETokenizer, _ documents: [(id: String, text: String)], _ options: EvalOptions,
                            progress: (Int, Int, String) -> Void) throws -> EvalReport {
         guard !documents.isEmpty else { throw EvaluationError("no documents to score") }
         let scorer = PerplexityScorer(model: model, tokenizer: tokenizer, window: options.window)

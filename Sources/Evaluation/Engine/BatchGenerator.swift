@@ -5,14 +5,14 @@ import Models
 /// and a finished sequence's slot goes to the next prompt at once (its prompt is prefilled in the same model
 /// call as the others' next tokens). The few-shot prefix most prompts share is computed once.
 public struct BatchGenerator {
-    public let model: CausalLM
+    public let model: any InferenceModel
     public let tokenizer: BPETokenizer
     public var batchSize: Int
     public var maxNewTokens: Int
     /// Tokens that end a sequence (not included in the output).
     public var stopTokens: Set<Int32>
 
-    public init(model: CausalLM, tokenizer: BPETokenizer, batchSize: Int, maxNewTokens: Int) {
+    public init(model: any InferenceModel, tokenizer: BPETokenizer, batchSize: Int, maxNewTokens: Int) {
         self.model = model
         self.tokenizer = tokenizer
         self.batchSize = max(1, batchSize)

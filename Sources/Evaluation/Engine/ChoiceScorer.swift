@@ -7,11 +7,11 @@ import Models
 /// from the item's cache, so a context is never recomputed per choice. Items are scored `batchSize` at a time
 /// in one model call for the contexts and one for all their choices.
 public struct ChoiceScorer {
-    public let model: CausalLM
+    public let model: any InferenceModel
     public let tokenizer: BPETokenizer
     public var batchSize: Int
 
-    public init(model: CausalLM, tokenizer: BPETokenizer, batchSize: Int) {
+    public init(model: any InferenceModel, tokenizer: BPETokenizer, batchSize: Int) {
         self.model = model
         self.tokenizer = tokenizer
         self.batchSize = max(1, batchSize)

@@ -6,12 +6,12 @@ import Models
 /// consecutive windows, each predicting its tokens from the window's earlier ones; a document's first
 /// token has no context and is not scored. Windows are batched up to `tokensPerCall` tokens per model call.
 public struct PerplexityScorer {
-    public let model: CausalLM
+    public let model: any InferenceModel
     public let tokenizer: BPETokenizer
     public var window: Int
     public var tokensPerCall: Int
 
-    public init(model: CausalLM, tokenizer: BPETokenizer, window: Int, tokensPerCall: Int = 2048) {
+    public init(model: any InferenceModel, tokenizer: BPETokenizer, window: Int, tokensPerCall: Int = 2048) {
         self.model = model
         self.tokenizer = tokenizer
         self.window = max(1, window)

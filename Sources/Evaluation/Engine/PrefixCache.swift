@@ -10,7 +10,7 @@ struct PrefixCache {
 
     /// Fills a cache with the most common few-shot prefix of `items` (by count; ties: the first seen),
     /// tokenized on its own. Items without one give no cache.
-    init(model: CausalLM, tokens: ModelTokens, items: [(id: String, fewShot: String)]) throws(EvaluationError) {
+    init(model: any InferenceModel, tokens: ModelTokens, items: [(id: String, fewShot: String)]) throws(EvaluationError) {
         var counts: [String: Int] = [:]
         var best: (text: String, id: String)?
         for item in items where !item.fewShot.isEmpty {
@@ -29,7 +29,7 @@ struct PrefixCache {
 
     /// A cache for `sequence`, continuing the prefix where they agree (at most `limit` tokens), with room for
     /// the rest of `sequence` plus `extra` tokens; and how many of `sequence`'s tokens it already holds.
-    func cache(for sequence: [Int32], limit: Int, extra: Int, model: CausalLM) -> (cache: KVCache, reused: Int) {
+    func cache(for sequence: [Int32], limit: Int, extra: Int, model: any InferenceModel) -> (cache: KVCache, reused: Int) {
         var shared = 0
         let n = min(limit, tokens.count, sequence.count)
         while shared < n && tokens[shared] == sequence[shared] { shared += 1 }

@@ -108,24 +108,16 @@ public final class CausalLM: @unchecked Sendable {
     }
 }
 
-extension CausalLM {
+extension CausalLM: InferenceModel {
     /// A cache sized for this model.
     public func makeCache(capacity: Int) -> KVCache {
         KVCache(layers: config.layers, capacity: capacity, kvHeads: config.kvHeads, headDim: config.headDim)
     }
 
-    /// Which rows' next-token logits `extend` returns.
-    public enum ExtendLogits: Sendable {
-        /// After each sequence's last new token: [sequences, vocab].
-        case lastRow
-        /// After every new token, sequences one after the other: [total new tokens, vocab].
-        case allRows
-    }
-
     /// Inference step for several sequences at once: appends `tokens[i]` to sequence i (whose past is in
     /// `caches[i]`) and returns the next-token logits `logits` asks for.
     /// All rows share each layer's GEMMs; attention runs per sequence against its own cache.
-    public func extend(_ tokens: [[Int32]], caches: [KVCache], logits: ExtendLogits = .lastRow) -> Tensor {
+    public func extend(_ tokens: [[Int32]], caches: [KVCache], logits: ExtendLogits) -> Tensor {
         Autograd.withNoGrad {
             let x = hidden(extending: tokens, caches: caches)
             if logits == .allRows { return project(norm(x)) }

@@ -3,8 +3,12 @@ public enum ChatSession {
     /// Renders `messages` with the model's chat template and the assistant turn opened. Models without a
     /// template get ChatML (`<|im_start|>role\n…<|im_end|>`).
     public static func render(_ lm: LanguageModel, _ messages: [ChatMessage]) throws -> String {
-        let tokenizer = try lm.requireTokenizer()
-        let template = try ChatTemplate(lm.chatTemplate ?? chatML)
+        try render(messages, tokenizer: try lm.requireTokenizer(), template: lm.chatTemplate)
+    }
+
+    /// Renders `messages` with `template` (ChatML when nil) and the assistant turn opened.
+    public static func render(_ messages: [ChatMessage], tokenizer: BPETokenizer, template source: String?) throws -> String {
+        let template = try ChatTemplate(source ?? chatML)
         func token(_ id: Int32?) -> String { id.map { tokenizer.decode([$0]) } ?? "" }
         return try template.render(messages: messages, addGenerationPrompt: true,
                                    bosToken: token(tokenizer.bosID), eosToken: token(tokenizer.eosID))

@@ -10,12 +10,12 @@ public enum StopReason: String, Sendable {
 /// Batched autoregressive generation with KV caches. Prompts of different lengths are prefilled together in
 /// one pass (each against its own cache), then every unfinished sequence advances one token per step.
 public struct Generator {
-    public let model: CausalLM
+    public let model: any InferenceModel
     public var stopTokens: Set<Int32>
     /// Decodes generated ids to text for stop-string checks; nil disables stop strings.
     public var decode: (([Int32]) -> String)?
 
-    public init(model: CausalLM, stopTokens: Set<Int32> = [], decode: (([Int32]) -> String)? = nil) {
+    public init(model: any InferenceModel, stopTokens: Set<Int32> = [], decode: (([Int32]) -> String)? = nil) {
         self.model = model
         self.stopTokens = stopTokens
         self.decode = decode

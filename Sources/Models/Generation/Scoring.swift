@@ -10,8 +10,8 @@ public enum Scoring {
         public var next: [(id: Int32, logprob: Float)]
     }
 
-    public static func logprobs(_ model: CausalLM, _ ids: [Int32], top: Int) -> Result {
-        let logits = Autograd.withNoGrad { model.logits(ids, batch: 1, length: ids.count) }
+    public static func logprobs(_ model: any InferenceModel, _ ids: [Int32], top: Int) -> Result {
+        let logits = model.extend([ids], caches: [model.makeCache(capacity: ids.count)], logits: .allRows)
         let v = model.config.vocabSize
         var lps: [Float?] = [nil]
         var lastRow: [Float] = []

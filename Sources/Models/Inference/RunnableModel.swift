@@ -1,0 +1,46 @@
+import Foundation
+import Core
+
+/// A model ready to run, not to train: the network behind `InferenceModel`, its tokenizer and chat template.
+/// A GGUF file keeps its quantized blocks in memory (`QuantizedCausalLM`) unless Float32 weights are asked
+/// for; a Hugging Face folder, or a model with LoRA adapters attached, runs as a Float32 `CausalLM`.
+public struct RunnableModel: @unchecked Sendable {
+    public let engine: any InferenceModel
+    /// nil when the source has no tokenizer (a bare safetensors folder).
+    public let tokenizer: BPETokenizer?
+    public let chatTemplate: String?
+    /// Where it came from.
+    public let path: String
+
+    /// How the weights are held in memory.
+    public enum Weights: String, Sendable, CaseIterable {
+        /// As the file stores them (GGUF blocks; Float32 for safetensors).
+        case stored
+        /// Dequantized to Float32, as training holds them.
+        case float32
+    }
+
+    public init(engine: any InferenceModel, tokenizer: BPETokenizer?, chatTemplate: String?, path: String) {
+        self.engine = engine
+        self.tokenizer = tokenizer
+        self.chatTemplate = chatTemplate
+        self.path = path
+    }
+
+    public init(_ lm: LanguageModel) {
+        self.init(engine: lm.model, tokenizer: lm.tokenizer, chatTemplate: lm.chatTemplate, path: lm.path)
+    }
+
+    /// Loads a GGUF file or a Hugging Face folder, with the LoRA adapters saved in `adapter` attached.
+    public static func load(_ path: String, adapter: String? = nil, weights: Weights = .stored) throws -> RunnableModel {
+        let lm = try LanguageModel.load(path)
+        if let adapter { _ = try lm.model.attachLoRA(folder: adapter) }
+        return RunnableModel(lm)
+    }
+
+    /// The tokenizer, or an error naming the model when it has none.
+    public func requireTokenizer() throws -> BPETokenizer {
+        guard let tokenizer else { throw FileError(path: path, "the model has no tokenizer (tokenizer.json)") }
+        return tokenizer
+    }
+}
