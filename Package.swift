@@ -42,7 +42,9 @@ let package = Package(
     targets: [
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
-        .target(name: "Core", dependencies: ["COpenBLAS"], swiftSettings: fast),
+        // C micro-kernels for quantized dot products (AVX2 chosen at run time; Swift fallbacks in Core).
+        .target(name: "CQuant", cSettings: [.unsafeFlags(["-O3"])]),
+        .target(name: "Core", dependencies: ["COpenBLAS", "CQuant"], swiftSettings: fast),
         .target(name: "NN", dependencies: ["Core"], swiftSettings: fast),
         .target(name: "Models", dependencies: ["Core", "NN"], swiftSettings: fast),
         .target(name: "ReMask", dependencies: ["Core", "NN", "Models", .product(name: "Yams", package: "Yams")], swiftSettings: fast),
