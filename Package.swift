@@ -38,6 +38,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         // Config files: YAML with nested keys and line numbers in errors.
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        // `remask serve`: the OpenAI-compatible HTTP server.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        // Already under Hummingbird; named for graceful shutdown (ServiceGroup) and the server's log level.
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
     ],
     targets: [
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
@@ -51,9 +56,13 @@ let package = Package(
         .target(name: "Evaluation", dependencies: ["Core", "Models", "ReMask"], swiftSettings: fast),
         .target(name: "Study", dependencies: ["Core", "NN", "Models", "ReMask", "Evaluation", .product(name: "Yams", package: "Yams")],
                 swiftSettings: fast),
+        .target(name: "Serve", dependencies: ["Core", "Models", .product(name: "Hummingbird", package: "hummingbird"),
+                                              .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                                              .product(name: "Logging", package: "swift-log")],
+                swiftSettings: fast),
         .target(name: "Bench", dependencies: ["Core", "NN", "Models", "ReMask", "COpenBLAS"], swiftSettings: fast),
         .executableTarget(name: "remask", dependencies: [
-            "Core", "NN", "Models", "ReMask", "Evaluation", "Study", "Bench",
+            "Core", "NN", "Models", "ReMask", "Evaluation", "Study", "Bench", "Serve",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: fast),
         // Fuzzing of every parser of user input (scripts/fuzz.sh): libFuzzer with -DLIBFUZZER, else a seeded mutation harness.
@@ -65,6 +74,8 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["TestSupport", "Core", "NN", "Models"]),
         .testTarget(name: "ReMaskTests", dependencies: ["TestSupport", "Core", "NN", "Models", "ReMask"]),
         .testTarget(name: "EvaluationTests", dependencies: ["TestSupport", "Core", "Models", "ReMask", "Evaluation"]),
+        .testTarget(name: "ServeTests", dependencies: ["TestSupport", "Core", "Models", "Serve",
+                                                       .product(name: "Hummingbird", package: "hummingbird")]),
         .testTarget(name: "StudyTests", dependencies: ["TestSupport", "Core", "Models", "ReMask", "Evaluation", "Study", .product(name: "Yams", package: "Yams")]),
     ]
 )
