@@ -152,13 +152,14 @@ public enum Benchmarks {
 extension Benchmarks {
     /// Prompt processing and greedy generation with KV caches: `batch` prompts of `promptLength` tokens
     /// prefilled together, then `newTokens` decode steps. Two rows: prefill-bN and generate-bN.
-    public static func generation(_ s: BenchSettings, batch: Int, promptLength: Int, newTokens: Int,
-                                  progress: (String) -> Void) -> [BenchResult] {
+    /// Prefill and greedy decoding at `batch` sequences, on `model` (default: random weights of the geometry).
+    public static func generation(_ s: BenchSettings, model given: (any InferenceModel)? = nil, batch: Int, promptLength: Int,
+                                  newTokens: Int, progress: (String) -> Void) -> [BenchResult] {
         progress("generate b\(batch): building model")
         PeakMemory.reset()
-        let model = CausalLM(config: s.config, seed: s.seed)
+        let model = given ?? CausalLM(config: s.config, seed: s.seed)
         var rng = SeededRandom(seed: s.seed &+ 2)
-        let prompts = (0..<batch).map { _ in (0..<promptLength).map { _ in Int32(rng.nextInt(below: s.config.vocabSize)) } }
+        let prompts = (0..<batch).map { _ in (0..<promptLength).map { _ in Int32(rng.nextInt(below: model.config.vocabSize)) } }
         var prefill: [Double] = [], decode: [Double] = []
         progress("generate b\(batch): timing")
         for rep in 0..<(s.warmup + s.repetitions) {
@@ -167,7 +168,7 @@ extension Benchmarks {
             var logits = model.extend(prompts, caches: caches)
             let t1 = DispatchTime.now().uptimeNanoseconds
             for _ in 0..<newTokens {
-                let v = s.config.vocabSize
+                let v = model.config.vocabSize
                 let next = (0..<batch).map { row in [Int32(argmax(logits.pointer + row * v, v))] }
                 logits = model.extend(next, caches: caches)
             }

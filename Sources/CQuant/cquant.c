@@ -1,10 +1,222 @@
 #include "cquant.h"
+#include <string.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define AVX2 __attribute__((target("avx2,fma,f16c")))
 
 int cq_has_avx2(void) {
-#if defined(__x86_64__)
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
-#else
-    return 0;
-#endif
 }
+
+static inline AVX2 float half(const uint8_t *p) {
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return _cvtsh_ss(h);
+}
+
+static inline AVX2 float hsum(__m256 v) {
+    __m128 r = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    r = _mm_add_ps(r, _mm_movehl_ps(r, r));
+    r = _mm_add_ss(r, _mm_movehdup_ps(r));
+    return _mm_cvtss_f32(r);
+}
+
+/// Σ w·x over 32 pairs as 8 int32 lanes: w as two halves of 16 int16 (weights 0–15, 16–31), x a block's codes.
+static inline AVX2 __m256i dot32(__m256i w_lo, __m256i w_hi, const int16_t *x) {
+    return _mm256_add_epi32(_mm256_madd_epi16(w_lo, _mm256_loadu_si256((const __m256i *)x)),
+                            _mm256_madd_epi16(w_hi, _mm256_loadu_si256((const __m256i *)(x + 16))));
+}
+
+/// The 16 low and 16 high nibbles of 16 bytes, widened to int16 (ggml's block order: low nibbles first).
+static inline AVX2 void nibbles16(const uint8_t *p, __m256i *lo, __m256i *hi) {
+    const __m128i m4 = _mm_set1_epi8(0x0F);
+    __m128i t = _mm_loadu_si128((const __m128i *)p);
+    *lo = _mm256_cvtepu8_epi16(_mm_and_si128(t, m4));
+    *hi = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(t, 4), m4));
+}
+
+/// Up to four activation rows share each decoded weight block.
+#define TILE 4
+
+/// The loop every 32-weight format shares: DECODE sets w_lo, w_hi (int16 weights) and d (the block scale)
+/// from `blk`; MIN adds the per-block minimum term (Q4_1) to mins[a] given activation block y.
+#define GEMM_32(name, block_bytes, DECODE, MIN)                                                                   \
+    AVX2 void name(const uint8_t *w, size_t row_bytes, int rows, int n, const cq_block_q16 *x, int nx, float *out, \
+                   size_t out_stride) {                                                                           \
+        const int blocks = n / 32;                                                                                \
+        for (int r = 0; r < rows; r++) {                                                                          \
+            const uint8_t *row = w + r * row_bytes;                                                               \
+            for (int a0 = 0; a0 < nx; a0 += TILE) {                                                               \
+                int na = nx - a0 < TILE ? nx - a0 : TILE;                                                         \
+                __m256 acc[TILE] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()}; \
+                float mins[TILE] = {0, 0, 0, 0};                                                                  \
+                for (int b = 0; b < blocks; b++) {                                                                \
+                    const uint8_t *blk = row + (block_bytes) * b;                                                 \
+                    __m256i w_lo, w_hi;                                                                           \
+                    float d;                                                                                      \
+                    DECODE                                                                                        \
+                    for (int a = 0; a < na; a++) {                                                                \
+                        const cq_block_q16 *y = x + (size_t)(a0 + a) * blocks + b;                                \
+                        __m256 p = _mm256_cvtepi32_ps(dot32(w_lo, w_hi, y->qs));                                  \
+                        acc[a] = _mm256_fmadd_ps(_mm256_set1_ps(d * y->d), p, acc[a]);                            \
+                        MIN                                                                                       \
+                    }                                                                                             \
+                }                                                                                                 \
+                for (int a = 0; a < na; a++) out[(size_t)(a0 + a) * out_stride + r] = hsum(acc[a]) + mins[a];     \
+            }                                                                                                     \
+        }                                                                                                         \
+    }
+
+/// Q4_0: f16 d, 16 bytes of nibbles; weight = d · (q − 8).
+GEMM_32(cq_gemm_q4_0, 18,
+        d = half(blk); nibbles16(blk + 2, &w_lo, &w_hi);
+        w_lo = _mm256_sub_epi16(w_lo, _mm256_set1_epi16(8)); w_hi = _mm256_sub_epi16(w_hi, _mm256_set1_epi16(8));, )
+
+/// Q4_1: f16 d, f16 m, 16 bytes of nibbles; weight = d · q + m.
+GEMM_32(cq_gemm_q4_1, 20,
+        d = half(blk); float m = half(blk + 2); nibbles16(blk + 4, &w_lo, &w_hi);,
+        mins[a] += m * (y->s[0] + y->s[1]);)
+
+/// Q8_0: f16 d, 32 int8; weight = d · q.
+GEMM_32(cq_gemm_q8_0, 34,
+        d = half(blk); __m256i q = _mm256_loadu_si256((const __m256i *)(blk + 2));
+        w_lo = _mm256_cvtepi8_epi16(_mm256_castsi256_si128(q)); w_hi = _mm256_cvtepi8_epi16(_mm256_extracti128_si256(q, 1));, )
+
+/// Q4_K's 6-bit scale and minimum of sub-block j (ggml's get_scale_min_k4).
+static inline void scale_min_k4(int j, const uint8_t *q, int *d, int *m) {
+    if (j < 4) {
+        *d = q[j] & 63;
+        *m = q[j + 4] & 63;
+    } else {
+        *d = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
+        *m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+    }
+}
+
+/// Q4_K, 256 weights in 144 bytes: f16 d, f16 dmin, 12 bytes of 6-bit scales and minimums, 128 bytes of
+/// nibbles (each 32 bytes hold sub-block 2j in the low nibbles and 2j+1 in the high ones); a weight of
+/// sub-block j is d · scale_j · q − dmin · min_j. Each sub-block lines up with one activation block.
+AVX2 void cq_gemm_q4_K(const uint8_t *w, size_t row_bytes, int rows, int n, const cq_block_q16 *x, int nx, float *out, size_t out_stride) {
+    const int blocks = n / 256;
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    for (int r = 0; r < rows; r++) {
+        const uint8_t *row = w + r * row_bytes;
+        for (int a = 0; a < nx; a++) {
+            const cq_block_q16 *ya = x + (size_t)a * (n / 32);
+            __m256 acc = _mm256_setzero_ps();
+            float mins = 0;
+            for (int b = 0; b < blocks; b++) {
+                const uint8_t *blk = row + 144 * b;
+                const cq_block_q16 *y = ya + 8 * b;
+                float d = half(blk), dmin = half(blk + 2);
+                const uint8_t *scales = blk + 4, *qs = blk + 16;
+                for (int j = 0; j < 4; j++) {
+                    __m256i packed = _mm256_loadu_si256((const __m256i *)(qs + 32 * j));
+                    __m256i q[2] = {_mm256_and_si256(packed, m4), _mm256_and_si256(_mm256_srli_epi16(packed, 4), m4)};
+                    for (int h = 0; h < 2; h++) {
+                        int sc, m;
+                        scale_min_k4(2 * j + h, scales, &sc, &m);
+                        const cq_block_q16 *yb = y + 2 * j + h;
+                        __m256i w_lo = _mm256_cvtepu8_epi16(_mm256_castsi256_si128(q[h]));
+                        __m256i w_hi = _mm256_cvtepu8_epi16(_mm256_extracti128_si256(q[h], 1));
+                        __m256 p = _mm256_cvtepi32_ps(dot32(w_lo, w_hi, yb->qs));
+                        acc = _mm256_fmadd_ps(_mm256_set1_ps(d * (float)sc * yb->d), p, acc);
+                        mins += dmin * (float)m * (yb->s[0] + yb->s[1]);
+                    }
+                }
+            }
+            out[(size_t)a * out_stride + r] = hsum(acc) - mins;
+        }
+    }
+}
+
+/// Q6_K, 256 weights in 210 bytes: 128 bytes of low nibbles, 64 of high 2-bit pairs, 16 int8 scales (one per
+/// 16 weights), f16 d; a weight is d · scale · (q − 32) with q in 0…63.
+AVX2 void cq_gemm_q6_K(const uint8_t *w, size_t row_bytes, int rows, int n, const cq_block_q16 *x, int nx, float *out, size_t out_stride) {
+    const int blocks = n / 256;
+    const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(3);
+    for (int r = 0; r < rows; r++) {
+        const uint8_t *row = w + r * row_bytes;
+        for (int a = 0; a < nx; a++) {
+            const cq_block_q16 *ya = x + (size_t)a * (n / 32);
+            __m256 acc = _mm256_setzero_ps();
+            float shift = 0;  // the −32 of every weight: Σ d · 32 · scale · Σx
+            for (int b = 0; b < blocks; b++) {
+                const uint8_t *blk = row + 210 * b;
+                const uint8_t *ql = blk, *qh = blk + 128;
+                const int8_t *sc = (const int8_t *)(blk + 192);
+                float d = half(blk + 208);
+                for (int c = 0; c < 2; c++) {
+                    __m256i l0 = _mm256_loadu_si256((const __m256i *)(ql + 64 * c));
+                    __m256i l1 = _mm256_loadu_si256((const __m256i *)(ql + 64 * c + 32));
+                    __m256i hb = _mm256_loadu_si256((const __m256i *)(qh + 32 * c));
+                    __m256i q[4];
+                    q[0] = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_slli_epi16(_mm256_and_si256(hb, m2), 4));
+                    q[1] = _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2), m2), 4));
+                    q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 4), m2), 4));
+                    q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 6), m2), 4));
+                    for (int k = 0; k < 4; k++) {
+                        const int8_t *s = sc + 8 * c + 2 * k;
+                        const cq_block_q16 *yb = ya + 8 * b + 4 * c + k;
+                        __m256i w_lo = _mm256_cvtepu8_epi16(_mm256_castsi256_si128(q[k]));
+                        __m256i w_hi = _mm256_cvtepu8_epi16(_mm256_extracti128_si256(q[k], 1));
+                        __m256 p_lo = _mm256_cvtepi32_ps(_mm256_madd_epi16(w_lo, _mm256_loadu_si256((const __m256i *)yb->qs)));
+                        __m256 p_hi = _mm256_cvtepi32_ps(_mm256_madd_epi16(w_hi, _mm256_loadu_si256((const __m256i *)(yb->qs + 16))));
+                        float dd = d * yb->d;
+                        acc = _mm256_fmadd_ps(_mm256_set1_ps(dd * (float)s[0]), p_lo, acc);
+                        acc = _mm256_fmadd_ps(_mm256_set1_ps(dd * (float)s[1]), p_hi, acc);
+                        shift += d * 32.0f * ((float)s[0] * yb->s[0] + (float)s[1] * yb->s[1]);
+                    }
+                }
+            }
+            out[(size_t)a * out_stride + r] = hsum(acc) - shift;
+        }
+    }
+}
+
+static inline AVX2 __m256 load_f16(const uint8_t *p) { return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p)); }
+static inline AVX2 __m256 load_bf16(const uint8_t *p) {
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)p)), 16));
+}
+static inline AVX2 __m256 load_f32(const uint8_t *p) { return _mm256_loadu_ps((const float *)p); }
+
+/// Unquantized rows (n a multiple of 8) against Float32 activations; `load8` converts 8 stored values.
+#define GEMM_FLOAT(name, load8, elem)                                                                          \
+    AVX2 void name(const uint8_t *w, size_t row_bytes, int rows, int n, const float *x, int nx, float *out,     \
+                   size_t out_stride) {                                                                         \
+        for (int r = 0; r < rows; r++) {                                                                        \
+            const uint8_t *row = w + r * row_bytes;                                                             \
+            for (int a = 0; a < nx; a++) {                                                                      \
+                const float *xa = x + (size_t)a * n;                                                            \
+                __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();                                  \
+                int i = 0;                                                                                      \
+                for (; i + 16 <= n; i += 16) {                                                                  \
+                    acc0 = _mm256_fmadd_ps(load8(row + (size_t)i * elem), _mm256_loadu_ps(xa + i), acc0);       \
+                    acc1 = _mm256_fmadd_ps(load8(row + (size_t)(i + 8) * elem), _mm256_loadu_ps(xa + i + 8), acc1); \
+                }                                                                                               \
+                if (i < n) acc0 = _mm256_fmadd_ps(load8(row + (size_t)i * elem), _mm256_loadu_ps(xa + i), acc0); \
+                out[(size_t)a * out_stride + r] = hsum(_mm256_add_ps(acc0, acc1));                              \
+            }                                                                                                   \
+        }                                                                                                       \
+    }
+
+GEMM_FLOAT(cq_gemm_f16, load_f16, 2)
+GEMM_FLOAT(cq_gemm_bf16, load_bf16, 2)
+GEMM_FLOAT(cq_gemm_f32, load_f32, 4)
+
+#else  // not x86-64: the Swift kernels run instead, and these are never called.
+
+int cq_has_avx2(void) { return 0; }
+void cq_gemm_q4_0(const uint8_t *w, size_t rb, int rows, int n, const cq_block_q16 *x, int nx, float *out, size_t os) {}
+void cq_gemm_q4_1(const uint8_t *w, size_t rb, int rows, int n, const cq_block_q16 *x, int nx, float *out, size_t os) {}
+void cq_gemm_q8_0(const uint8_t *w, size_t rb, int rows, int n, const cq_block_q16 *x, int nx, float *out, size_t os) {}
+void cq_gemm_q4_K(const uint8_t *w, size_t rb, int rows, int n, const cq_block_q16 *x, int nx, float *out, size_t os) {}
+void cq_gemm_q6_K(const uint8_t *w, size_t rb, int rows, int n, const cq_block_q16 *x, int nx, float *out, size_t os) {}
+void cq_gemm_f16(const uint8_t *w, size_t rb, int rows, int n, const float *x, int nx, float *out, size_t os) {}
+void cq_gemm_bf16(const uint8_t *w, size_t rb, int rows, int n, const float *x, int nx, float *out, size_t os) {}
+void cq_gemm_f32(const uint8_t *w, size_t rb, int rows, int n, const float *x, int nx, float *out, size_t os) {}
+
+#endif

@@ -45,6 +45,12 @@ public enum Evaluator {
     /// `progress(done, total, status)` is called as items finish.
     public static func run(_ lm: LanguageModel, _ options: EvalOptions,
                            progress: @escaping (Int, Int, String) -> Void = { _, _, _ in }) throws -> EvalReport {
+        try run(RunnableModel(lm), options, progress: progress)
+    }
+
+    /// `progress(done, total, status)` is called as items finish.
+    public static func run(_ lm: RunnableModel, _ options: EvalOptions,
+                           progress: @escaping (Int, Int, String) -> Void = { _, _, _ in }) throws -> EvalReport {
         let tokenizer = try lm.requireTokenizer()
         let shots = options.shots ?? options.task.defaultShots
         guard shots >= 0 else { throw EvaluationError("--shots cannot be negative") }
@@ -60,14 +66,14 @@ public enum Evaluator {
             let questions = try data.arc(options.task == .arcChallenge ? "arc_challenge" : "arc_easy")
             let items = limited(TaskPrompts.arc(questions, shots: shots, source: options.fewShotSource, seed: options.seed), options.limit)
             details += fewShotDetails(shots, options)
-            report = try multipleChoice(lm.model, tokenizer, items, options, progress: progress)
+            report = try multipleChoice(lm.engine, tokenizer, items, options, progress: progress)
         case .gsm8k:
             let problems = try data.gsm8k()
             let eot = tokenizer.eosID.map { tokenizer.decode([$0]) } ?? ""
             let items = limited(TaskPrompts.gsm8k(problems, shots: shots, source: options.fewShotSource, seed: options.seed,
                                                   style: options.style, endOfTurn: eot), options.limit)
             details += fewShotDetails(shots, options) + [("format", .text(options.style.rawValue)), ("max_new_tokens", .count(options.maxNewTokens))]
-            report = try generative(lm.model, tokenizer, items, options, style: options.style, numeric: true, progress: progress)
+            report = try generative(lm.engine, tokenizer, items, options, style: options.style, numeric: true, progress: progress)
         case .jsonl:
             func chat(_ prompt: String) throws -> String {
                 options.chatTemplate ? try ChatSession.render(lm, [ChatMessage(role: "user", content: prompt)]) : prompt
@@ -75,15 +81,15 @@ public enum Evaluator {
             switch try UserTaskFile.read(try requireFile(options)) {
             case .multipleChoice(var items):
                 for i in items.indices { items[i].query = try chat(items[i].query) }
-                report = try multipleChoice(lm.model, tokenizer, limited(items, options.limit), options, progress: progress)
+                report = try multipleChoice(lm.engine, tokenizer, limited(items, options.limit), options, progress: progress)
             case .generative(var items):
                 for i in items.indices { items[i].query = try chat(items[i].query) }
                 let numeric = items.allSatisfy { $0.answer.wholeMatch(of: /\s*-?[$0-9.,]*[0-9][$0-9.,]*\s*/) != nil }
-                report = try generative(lm.model, tokenizer, limited(items, options.limit), options, style: nil, numeric: numeric, progress: progress)
+                report = try generative(lm.engine, tokenizer, limited(items, options.limit), options, style: nil, numeric: numeric, progress: progress)
             }
             details += [("data", .text(try requireFile(options))), ("chat_template", .text(options.chatTemplate ? "yes" : "no"))]
         case .perplexity:
-            report = try perplexity(lm.model, tokenizer, limited(try UserTaskFile.documents(try requireFile(options)), options.limit), options, progress: progress)
+            report = try perplexity(lm.engine, tokenizer, limited(try UserTaskFile.documents(try requireFile(options)), options.limit), options, progress: progress)
             details += [("data", .text(try requireFile(options))), ("window", .count(options.window))]
         }
         report.task = options.task.rawValue

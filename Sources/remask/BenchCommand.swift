@@ -34,6 +34,11 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Seed for weights and tokens.") var seed: UInt64 = 0
     @Option(name: .customLong("prompt-length"), help: "Prompt tokens per sequence (generate).") var promptLength = 128
     @Option(name: .customLong("new-tokens"), help: "Generated tokens per sequence (generate).") var newTokens = 64
+    @Option(help: ArgumentHelp("Run the generate benchmark on this GGUF file or Hugging Face folder instead of random weights.",
+                               valueName: "path"))
+    var model: String?
+    @OptionGroup var inference: InferenceOptions
+    @Option(help: "Batch sizes for the generate benchmark, comma-separated.") var generateBatches = "1,8"
     @Flag(help: "Print one JSON array instead of a table.") var json = false
 
     func validate() throws {
@@ -45,6 +50,9 @@ struct BenchCommand: ParsableCommand {
         if warmup < 0 { throw ValidationError("--warmup cannot be negative") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if let problem = config.validationError() { throw ValidationError("invalid model shape: \(problem)") }
+        if generateBatches.split(separator: ",").contains(where: { (Int($0) ?? 0) < 1 }) {
+            throw ValidationError("--generate-batches takes positive integers separated by commas, got '\(generateBatches)'")
+        }
         let known: Set<String> = ["gemm", "forward", "sft", "objectives", "generate", "tokenize"]
         for name in only.split(separator: ",") where !known.contains(String(name)) {
             throw ValidationError("unknown benchmark '\(name)'; choose from \(known.sorted().joined(separator: ", "))")
@@ -69,8 +77,10 @@ struct BenchCommand: ParsableCommand {
         if selected.contains("sft") { results.append(Benchmarks.sft(settings, progress: progress)) }
         if selected.contains("objectives") { results += Benchmarks.objectives(settings, progress: progress) }
         if selected.contains("generate") {
-            for b in [1, 8] {
-                results += Benchmarks.generation(settings, batch: b, promptLength: promptLength, newTokens: newTokens, progress: progress)
+            let real = try model.map { try RunnableModel.load($0, weights: inference.weights).engine }
+            for b in generateBatches.split(separator: ",").compactMap({ Int($0) }) {
+                results += Benchmarks.generation(settings, model: real, batch: b, promptLength: promptLength, newTokens: newTokens,
+                                                 progress: progress)
             }
         }
         if selected.contains("tokenize") {

@@ -9,13 +9,14 @@ struct ChatCommand: ParsableCommand {
         discussion: "Type a message and press Enter. /reset starts over, /quit (or end of input) leaves.")
 
     @OptionGroup var options: ModelOptions
+    @OptionGroup var inference: InferenceOptions
     @OptionGroup var flags: SamplingFlags
     @Option(help: "A system message to start the conversation with.") var system: String?
 
     func run() throws {
-        let lm = try options.load()
+        let lm = try options.loadRunnable(inference)
         let tokenizer = try lm.requireTokenizer()
-        let generator = Generator(model: lm.model, stopTokens: ChatSession.stopTokens(tokenizer), decode: { tokenizer.decode($0) })
+        let generator = Generator(model: lm.engine, stopTokens: ChatSession.stopTokens(tokenizer), decode: { tokenizer.decode($0) })
         let start: [ChatMessage] = system.map { [ChatMessage(role: "system", content: $0)] } ?? []
         var messages = start
         var turn: UInt64 = 0

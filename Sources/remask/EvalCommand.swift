@@ -27,6 +27,7 @@ struct EvalCommand: ParsableCommand {
             """)
 
     @OptionGroup var options: ModelOptions
+    @OptionGroup var inference: InferenceOptions
     @Option(help: "gsm8k, arc-challenge, arc-easy, perplexity or jsonl.") var task: EvalTaskName
     @Option(help: "Few-shot examples (default: gsm8k 5, arc 25).") var shots: Int?
     @Option(help: "Score only the first N items.") var limit: Int?
@@ -68,7 +69,7 @@ struct EvalCommand: ParsableCommand {
         for (url, flag) in [(outURL, "--out"), (logURL, "--log")] {
             if let url { try OutputPolicy.checkFile(url.path, inputs: inputs, overwrite: overwrite, flag: flag) }
         }
-        let lm = try options.load()
+        let lm = try options.loadRunnable(inference)
         var settings = EvalOptions(task: task)
         settings.shots = shots
         settings.limit = limit

@@ -31,23 +31,26 @@ struct GenerateCommand: ParsableCommand {
             """)
 
     @OptionGroup var options: ModelOptions
+    @OptionGroup var inference: InferenceOptions
     @Option(name: .customLong("prompt"), help: "The prompt (repeatable for a batch; default: standard input).") var prompts: [String] = []
     @OptionGroup var flags: SamplingFlags
     @Flag(help: "Wrap the prompt in the model's chat template as a user message.") var chat = false
 
     func run() throws {
-        let lm = try options.load()
+        let lm = try options.loadRunnable(inference)
         let tokenizer = try lm.requireTokenizer()
         let texts = prompts.isEmpty ? [textArgumentOrStandardInput(nil)] : prompts
-        let rendered = try texts.map { chat ? try ChatSession.render(lm, [ChatMessage(role: "user", content: $0)]) : $0 }
+        let rendered = try texts.map {
+            chat ? try ChatSession.render([ChatMessage(role: "user", content: $0)], tokenizer: tokenizer, template: lm.chatTemplate) : $0
+        }
         let ids = rendered.map { tokenizer.encode($0, addSpecial: true) }
         if let empty = ids.firstIndex(where: \.isEmpty) { throw ValidationError("prompt \(empty + 1) has no tokens") }
-        let context = lm.model.config.maxPositions
+        let context = lm.engine.config.maxPositions
         if let long = ids.firstIndex(where: { $0.count + flags.maxTokens > context }) {
             throw ValidationError("prompt \(long + 1) has \(ids[long].count) tokens; with up to \(flags.maxTokens) new ones (--max-tokens) "
                                   + "that is more than the model's context of \(context)")
         }
-        let generator = Generator(model: lm.model, stopTokens: ChatSession.stopTokens(tokenizer), decode: { tokenizer.decode($0) })
+        let generator = Generator(model: lm.engine, stopTokens: ChatSession.stopTokens(tokenizer), decode: { tokenizer.decode($0) })
         let start = Date()
         var streamer = StreamingDecoder(tokenizer: tokenizer, skipSpecial: true)
         let single = texts.count == 1

@@ -28,6 +28,30 @@ struct ModelOptions: ParsableArguments {
     }
 }
 
+/// `--weights`, for the commands that only run a model (generate, chat, eval, score).
+struct InferenceOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("How weights are held: stored (a GGUF file's quantized blocks as they are, multiplied without dequantizing) or float32 (dequantized, as training holds them).",
+                               valueName: "stored|float32"))
+    var weights: RunnableModel.Weights = .stored
+}
+
+extension RunnableModel.Weights: ExpressibleByArgument {}
+
+extension ModelOptions {
+    /// Loads the model for inference only, reporting progress on standard error.
+    func loadRunnable(_ inference: InferenceOptions, adapter: String? = nil) throws -> RunnableModel {
+        if let threads { Parallel.threads = threads }
+        let path = model ?? LanguageModel.defaultPath
+        let start = Date()
+        let runnable = try RunnableModel.load(path, adapter: adapter, weights: inference.weights)
+        let c = runnable.engine.config
+        Log.info(String(format: "loaded %@ (%@, %.1fM parameters, %d layers, %@ weights) in %.1f s", (path as NSString).lastPathComponent,
+                        c.family.rawValue, Double(c.parameterCount) / 1e6, c.layers, runnable.weightsDescription,
+                        Date().timeIntervalSince(start)))
+        return runnable
+    }
+}
+
 /// Messages for people on standard error, so standard output stays clean for results.
 enum Log {
     static func info(_ message: String) {

@@ -13,20 +13,21 @@ struct ScoreCommand: ParsableCommand {
             """)
 
     @OptionGroup var options: ModelOptions
+    @OptionGroup var inference: InferenceOptions
     @Option(help: "The text (default: standard input).") var text: String?
     @Option(help: "How many next tokens to list.") var top = 10
 
     func validate() throws { if top < 0 { throw ValidationError("--top cannot be negative") } }
 
     func run() throws {
-        let lm = try options.load()
+        let lm = try options.loadRunnable(inference)
         let ids = try lm.requireTokenizer().encode(textArgumentOrStandardInput(text))
         guard !ids.isEmpty else { throw ValidationError("the text has no tokens") }
-        let context = lm.model.config.maxPositions
+        let context = lm.engine.config.maxPositions
         guard ids.count <= context else {
             throw ValidationError("the text has \(ids.count) tokens, more than the model's context of \(context); score a shorter text")
         }
-        let scores = Scoring.logprobs(lm.model, ids, top: top)
+        let scores = Scoring.logprobs(lm.engine, ids, top: top)
         struct Output: Encodable {
             let tokens: [Int32]
             let logprobs: [Float?]

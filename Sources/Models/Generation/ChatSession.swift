@@ -6,6 +6,11 @@ public enum ChatSession {
         try render(messages, tokenizer: try lm.requireTokenizer(), template: lm.chatTemplate)
     }
 
+    /// Renders `messages` with the model's chat template and the assistant turn opened.
+    public static func render(_ lm: RunnableModel, _ messages: [ChatMessage]) throws -> String {
+        try render(messages, tokenizer: try lm.requireTokenizer(), template: lm.chatTemplate)
+    }
+
     /// Renders `messages` with `template` (ChatML when nil) and the assistant turn opened.
     public static func render(_ messages: [ChatMessage], tokenizer: BPETokenizer, template source: String?) throws -> String {
         let template = try ChatTemplate(source ?? chatML)

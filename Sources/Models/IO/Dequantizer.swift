@@ -16,7 +16,7 @@ enum Dequantizer {
 
     static func supports(_ type: GGMLType) -> Bool { kernel(for: type) != nil }
 
-    private static func kernel(for type: GGMLType) -> Kernel? {
+    static func kernel(for type: GGMLType) -> Kernel? {
         switch type {
         case .f32: f32
         case .f16: f16

@@ -142,6 +142,17 @@ public struct GGUFFile: Sendable {
         tensorIndex[name].map { tensors[$0] }
     }
 
+    /// Tensor `name` as the file stores it: its description and its bytes, which stay mapped as long as
+    /// `owner` lives.
+    public func storedTensor(_ name: String) throws -> (info: GGUFTensorInfo, bytes: UnsafeRawBufferPointer, owner: AnyObject) {
+        guard let t = info(name) else { throw FileError(path: path, "missing tensor \(name)") }
+        guard let byteCount = t.byteCount else {
+            throw FileError(path: path, "unknown tensor type \(t.type.rawValue) for tensor \(name)")
+        }
+        let start = dataOffset + t.offset  // validated when the file was opened
+        return (t, try file.slice(start..<(start + byteCount), "tensor '\(name)' data"), file)
+    }
+
     /// Tensor `name` dequantized to Float32, in its row-major shape.
     ///
     /// Reads F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q4_K and Q6_K; other types throw.

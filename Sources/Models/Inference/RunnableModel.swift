@@ -33,9 +33,22 @@ public struct RunnableModel: @unchecked Sendable {
 
     /// Loads a GGUF file or a Hugging Face folder, with the LoRA adapters saved in `adapter` attached.
     public static func load(_ path: String, adapter: String? = nil, weights: Weights = .stored) throws -> RunnableModel {
+        var isDirectory: ObjCBool = false
+        if weights == .stored, adapter == nil, FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue {
+            let file = try GGUFFile(path: path)
+            let tokenizer = file.metadata.values["tokenizer.ggml.model"] == nil ? nil : try LanguageModel.ggufTokenizer(file)
+            return RunnableModel(engine: try QuantizedCausalLM.load(file), tokenizer: tokenizer,
+                                 chatTemplate: try? file.metadata.string("tokenizer.chat_template"), path: path)
+        }
         let lm = try LanguageModel.load(path)
         if let adapter { _ = try lm.model.attachLoRA(folder: adapter) }
         return RunnableModel(lm)
+    }
+
+    /// "quantized (Q4_1, Q8_0)" or "float32", for logs.
+    public var weightsDescription: String {
+        guard let q = engine as? QuantizedCausalLM else { return "float32" }
+        return "stored: " + q.formats.map(\.rawValue).joined(separator: ", ")
     }
 
     /// The tokenizer, or an error naming the model when it has none.

@@ -1,0 +1,123 @@
+import CQuant
+import COpenBLAS
+
+/// y = x Wᵀ for weights kept in their storage format: the activations are quantized once per call (16-bit
+/// blocks for quantized weights), then worker threads split the weight rows between them, so each weight
+/// byte is read once per call however many activation rows there are.
+public enum QuantizedMatMul {
+    /// Whether CQuant's AVX2 kernels run; false runs the portable Swift kernels (the only ones off x86-64).
+    nonisolated(unsafe) public static var useCKernels: Bool = cq_has_avx2() != 0
+
+    /// Multiplies `count` rows of `x` (each `columns` floats, `xStride` apart) by every matrix in `weights`
+    /// (all with `columns` columns), writing matrix j's outputs at columns `offset_j ..< offset_j + rows_j` of
+    /// `out` (rows `outStride` apart), where offsets follow the order of `weights`. Several matrices in one call
+    /// (q, k and v; gate and up) share the quantized activations and one parallel region.
+    public static func multiply(_ x: UnsafePointer<Float>, count: Int, columns: Int, xStride: Int,
+                                by weights: [QuantizedMatrix], into out: UnsafeMutablePointer<Float>, outStride: Int,
+                                scratch: QuantizedScratch) {
+        guard count > 0, !weights.isEmpty else { return }
+        if count >= blasRows, weights.allSatisfy({ $0.dequantize != nil }) {
+            multiplyDequantized(x, count: count, columns: columns, xStride: xStride, by: weights, into: out, outStride: outStride)
+            return
+        }
+        var offsets: [Int] = []
+        var total = 0
+        for w in weights {
+            check(w.columns == columns, "QuantizedMatMul: a [\(w.rows), \(w.columns)] matrix cannot take rows of \(columns)")
+            offsets.append(total)
+            total += w.rows
+        }
+        check(total <= outStride, "QuantizedMatMul: \(total) outputs do not fit rows of \(outStride)")
+        // Quantize the activations once for each format the matrices need.
+        var activations: [ActivationFormat: UnsafeRawPointer] = [:]
+        for format in Set(weights.map(\.format.activation)) {
+            let buffer = scratch.buffer(format, bytes: count * format.rowBytes(columns))
+            if format == .float && xStride == columns {
+                activations[format] = UnsafeRawPointer(x)
+                continue
+            }
+            ActivationQuantizer.rows(x, count: count, n: columns, stride: xStride, format: format, into: buffer)
+            activations[format] = UnsafeRawPointer(buffer)
+        }
+        // Weight rows in chunks of 16 keep each thread's slice of a matrix contiguous.
+        let minChunk = max(16, 4096 / max(1, count * columns / 64))
+        Parallel.forChunks(total, minChunk: minChunk) { range in
+            for (j, w) in weights.enumerated() {
+                let lo = max(range.lowerBound, offsets[j]), hi = min(range.upperBound, offsets[j] + w.rows)
+                guard lo < hi else { continue }
+                let first = lo - offsets[j]
+                run(w, rows: first..<(first + hi - lo), x: activations[w.format.activation]!, count: count,
+                    out: out + lo, outStride: outStride)
+            }
+        }
+    }
+
+    /// From this many activation rows on, tiles of weight rows are dequantized and multiplied with OpenBLAS:
+    /// converting a weight costs less than the many multiplications it then takes part in, and OpenBLAS's
+    /// float kernels outrun the integer ones once each weight meets this many activations.
+    nonisolated(unsafe) public static var blasRows = 12
+
+    /// Weight rows per dequantized tile (a tile of the widest SmolLM2 matrix is 192 KB, within L2).
+    static let tileRows = 32
+
+    private static func multiplyDequantized(_ x: UnsafePointer<Float>, count: Int, columns: Int, xStride: Int,
+                                            by weights: [QuantizedMatrix], into out: UnsafeMutablePointer<Float>, outStride: Int) {
+        var tiles: [(matrix: QuantizedMatrix, rows: Range<Int>, column: Int)] = []
+        var column = 0
+        for w in weights {
+            for start in stride(from: 0, to: w.rows, by: tileRows) { tiles.append((w, start..<min(w.rows, start + tileRows), column + start)) }
+            column += w.rows
+        }
+        Parallel.forChunks(tiles.count) { range in
+            let buffer = Storage(uninitializedCount: tileRows * columns)
+            for (w, rows, column) in tiles[range] {
+                w.dequantize!(w.row(rows.lowerBound), buffer.pointer, rows.count * columns / w.format.blockElements)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, blasint(count), blasint(rows.count), blasint(columns), 1,
+                            x, blasint(xStride), buffer.pointer, blasint(columns), 0, out + column, blasint(outStride))
+            }
+        }
+    }
+
+    /// Rows `rows` of `w` against `count` prepared activation rows; out[a · outStride + r − rows.lowerBound].
+    static func run(_ w: QuantizedMatrix, rows: Range<Int>, x: UnsafeRawPointer, count: Int,
+                    out: UnsafeMutablePointer<Float>, outStride: Int) {
+        let base = w.row(rows.lowerBound).assumingMemoryBound(to: UInt8.self)
+        let n = w.columns, r = Int32(rows.count), nx = Int32(count)
+        guard useCKernels && n % 8 == 0 else {
+            QuantizedKernels.kernel(w.format)(UnsafeRawPointer(base), w.rowBytes, rows.count, n, x, count, out, outStride)
+            return
+        }
+        let q = x.assumingMemoryBound(to: cq_block_q16.self), f = x.assumingMemoryBound(to: Float.self)
+        switch w.format {
+        case .q4_0: cq_gemm_q4_0(base, w.rowBytes, r, Int32(n), q, nx, out, outStride)
+        case .q4_1: cq_gemm_q4_1(base, w.rowBytes, r, Int32(n), q, nx, out, outStride)
+        case .q8_0: cq_gemm_q8_0(base, w.rowBytes, r, Int32(n), q, nx, out, outStride)
+        case .q4_K: cq_gemm_q4_K(base, w.rowBytes, r, Int32(n), q, nx, out, outStride)
+        case .q6_K: cq_gemm_q6_K(base, w.rowBytes, r, Int32(n), q, nx, out, outStride)
+        case .f16: cq_gemm_f16(base, w.rowBytes, r, Int32(n), f, nx, out, outStride)
+        case .bf16: cq_gemm_bf16(base, w.rowBytes, r, Int32(n), f, nx, out, outStride)
+        case .f32: cq_gemm_f32(base, w.rowBytes, r, Int32(n), f, nx, out, outStride)
+        }
+    }
+}
+
+/// Buffers for quantized activations, kept between calls so the decode loop allocates nothing. One per
+/// caller thread (a model's forward pass owns one).
+public final class QuantizedScratch: @unchecked Sendable {
+    private var buffers: [ActivationFormat: (pointer: UnsafeMutableRawPointer, bytes: Int)] = [:]
+
+    public init() {}
+
+    deinit {
+        for b in buffers.values { b.pointer.deallocate() }
+    }
+
+    func buffer(_ format: ActivationFormat, bytes: Int) -> UnsafeMutableRawPointer {
+        if let b = buffers[format], b.bytes >= bytes { return b.pointer }
+        buffers[format]?.pointer.deallocate()
+        let size = max(bytes, 4096)
+        let p = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
+        buffers[format] = (p, size)
+        return p
+    }
+}

@@ -1,0 +1,158 @@
+import Core
+
+/// A decoder for inference whose weight matrices stay as the GGUF file stores them (memory-mapped blocks:
+/// Q4_0, Q4_1, Q8_0, Q4_K, Q6_K, F16, BF16, F32), multiplied by `QuantizedMatMul` without dequantizing.
+/// It computes what `CausalLM` computes, with the activations rounded to 8 bits per block before each
+/// product with quantized weights (as llama.cpp does). Norms and biases are Float32.
+public final class QuantizedCausalLM: InferenceModel, @unchecked Sendable {
+    public let config: DecoderConfig
+    let embedding: QuantizedMatrix
+    let layers: [Layer]
+    let norm: NormWeights
+    let output: QuantizedMatrix
+    private let attentionShape: AttentionShape
+    /// Quantized activations, reused by every call (calls are not concurrent: the engine is single-threaded).
+    private let scratch = QuantizedScratch()
+
+    struct NormWeights {
+        let weight: Tensor
+        let bias: Tensor?
+        let layerNorm: Bool
+        let eps: Float
+
+        func callAsFunction(_ x: Tensor) -> Tensor {
+            layerNorm ? x.layerNorm(weight: weight, bias: bias, eps: eps) : x.rmsNorm(weight: weight, eps: eps)
+        }
+    }
+
+    struct Layer {
+        let inputNorm: NormWeights
+        /// nil with a parallel residual.
+        let postAttentionNorm: NormWeights?
+        let qkv: [QuantizedMatrix]
+        let qkvBias: Tensor?
+        /// StableLM's per-head q/k LayerNorm weights, [heads · headDim] and [kvHeads · headDim].
+        let qNorm: Tensor?, kNorm: Tensor?
+        let o: QuantizedMatrix
+        let gateUp: [QuantizedMatrix]
+        let down: QuantizedMatrix
+    }
+
+    init(config: DecoderConfig, embedding: QuantizedMatrix, layers: [Layer], norm: NormWeights,
+         output: QuantizedMatrix) {
+        self.config = config
+        self.embedding = embedding
+        self.layers = layers
+        self.norm = norm
+        self.output = output
+        attentionShape = AttentionShape(batch: 1, length: 1, heads: config.heads, kvHeads: config.kvHeads, headDim: config.headDim,
+                                        rotaryDim: config.rotaryDim, ropeBase: config.ropeBase)
+    }
+
+    /// The storage formats of the weight matrices, most common first.
+    public var formats: [QuantFormat] {
+        var counts: [QuantFormat: Int] = [:]
+        for m in [embedding, output] + layers.flatMap({ $0.qkv + $0.gateUp + [$0.o, $0.down] }) { counts[m.format, default: 0] += 1 }
+        return counts.keys.sorted { counts[$0]! > counts[$1]! || (counts[$0]! == counts[$1]! && $0.rawValue < $1.rawValue) }
+    }
+
+    /// Bytes of weights held (mapped or copied).
+    public var weightBytes: Int {
+        layers.reduce(embedding.byteCount + (output === embedding ? 0 : output.byteCount)) { sum, l in
+            sum + (l.qkv + l.gateUp + [l.o, l.down]).reduce(0) { $0 + $1.byteCount }
+        }
+    }
+
+    public func makeCache(capacity: Int) -> KVCache {
+        KVCache(layers: config.layers, capacity: capacity, kvHeads: config.kvHeads, headDim: config.headDim)
+    }
+
+    public func extend(_ tokens: [[Int32]], caches: [KVCache], logits: ExtendLogits) -> Tensor {
+        Autograd.withNoGrad {
+            let x = hidden(extending: tokens, caches: caches)
+            switch logits {
+            case .allRows: return linear(norm(x), [output])
+            case .lastRow:
+                let last = Tensor(uninitialized: [tokens.count, config.hidden])
+                var end = 0
+                for (i, t) in tokens.enumerated() {
+                    end += t.count
+                    (last.pointer + i * config.hidden).update(from: x.pointer + (end - 1) * config.hidden, count: config.hidden)
+                }
+                return linear(norm(last), [output])
+            }
+        }
+    }
+
+    public func fill(_ tokens: [[Int32]], caches: [KVCache]) {
+        Autograd.withNoGrad { _ = hidden(extending: tokens, caches: caches) }
+    }
+
+    /// x Wᵀ for the matrices `weights` side by side (one parallel region), plus `bias`.
+    private func linear(_ x: Tensor, _ weights: [QuantizedMatrix], bias: Tensor? = nil) -> Tensor {
+        let x = x.contiguous()
+        let rows = x.shape[0], width = weights.reduce(0) { $0 + $1.rows }
+        let out = Tensor(uninitialized: [rows, width])
+        QuantizedMatMul.multiply(x.pointer, count: rows, columns: x.shape[1], xStride: x.shape[1], by: weights,
+                                 into: out.pointer, outStride: width, scratch: scratch)
+        if let bias {
+            for r in 0..<rows { vectorAdd(out.pointer + r * width, bias.pointer, width) }
+        }
+        return out
+    }
+
+    private func embed(_ ids: [Int32]) -> Tensor {
+        let out = Tensor(uninitialized: [ids.count, config.hidden])
+        for (i, id) in ids.enumerated() {
+            check(id >= 0 && Int(id) < config.vocabSize, "QuantizedCausalLM: token id \(id) outside the vocabulary of \(config.vocabSize)")
+            Dequantizer.run(GGMLType(embedding.format), from: UnsafeRawBufferPointer(start: embedding.row(Int(id)), count: embedding.rowBytes),
+                            into: out.pointer + i * config.hidden, count: config.hidden)
+        }
+        return out
+    }
+
+    /// The final hidden states (before the output norm) of the new tokens, after writing them into the caches.
+    private func hidden(extending tokens: [[Int32]], caches: [KVCache]) -> Tensor {
+        check(tokens.count == caches.count && !tokens.isEmpty, "QuantizedCausalLM.extend: \(tokens.count) token lists for \(caches.count) caches")
+        var segments: [(rows: Range<Int>, cache: KVCache)] = []
+        var start = 0
+        for (t, c) in zip(tokens, caches) {
+            check(!t.isEmpty, "QuantizedCausalLM.extend: empty token list")
+            segments.append((start..<start + t.count, c))
+            start += t.count
+        }
+        var x = embed(tokens.flatMap { $0 })
+        for (index, layer) in layers.enumerated() {
+            let h = layer.inputNorm(x)
+            let qkv = normalizedHeads(linear(h, layer.qkv, bias: layer.qkvBias), layer)
+            let a = linear(qkv.cachedSelfAttention(attentionShape, segments: segments, layer: index), [layer.o])
+            if let post = layer.postAttentionNorm {
+                x = x + a
+                x = x + linear(linear(post(x), layer.gateUp).swiglu(), [layer.down])
+            } else {
+                x = x + a + linear(linear(h, layer.gateUp).swiglu(), [layer.down])
+            }
+        }
+        for (t, c) in zip(tokens, caches) { c.advance(by: t.count) }
+        return x
+    }
+
+    /// StableLM's per-head LayerNorm of queries and keys (as `SelfAttention.qkv`); other models pass through.
+    private func normalizedHeads(_ packed: Tensor, _ layer: Layer) -> Tensor {
+        guard let qNorm = layer.qNorm, let kNorm = layer.kNorm else { return packed }
+        let hd = config.headDim, qw = config.heads * hd, kw = config.kvHeads * hd
+        let ones = Tensor.full([hd], 1)
+        func perHead(_ part: Tensor, _ weight: Tensor) -> Tensor {
+            let rows = part.shape[0], width = part.shape[1]
+            return part.reshaped([-1, hd]).layerNorm(weight: ones, bias: nil, eps: config.normEps).reshaped([rows, width]) * weight
+        }
+        return Tensor.concatenateLastAxis([perHead(packed.sliceLastAxis(0..<qw), qNorm),
+                                           perHead(packed.sliceLastAxis(qw..<qw + kw), kNorm),
+                                           packed.sliceLastAxis(qw + kw..<qw + 2 * kw)])
+    }
+}
+
+@inline(__always)
+private func vectorAdd(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int) {
+    for i in 0..<n { y[i] += x[i] }
+}
