@@ -46,15 +46,16 @@ final class ExportTests: XCTestCase {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let want = GoldenModelTests.logprobs(lm.model, [1, 5, 9, 33, 2, 70, 12]).compactMap { $0 }
-        for (dtype, fileType) in [(ModelExport.DType.q8_0, 7), (.q4_0, 2), (.q4_1, 3)] {
+        let hasOutput = lm.model.parameters.parameters.contains { $0.name == "lm_head.weight" }
+        for (dtype, fileType) in [(ModelExport.DType.q8_0, 7), (.q4_0, 2), (.q4_1, 3), (.q6_k, 18), (.q4_k_m, 15)] {
             let out = dir.appendingPathComponent("m-\(dtype.rawValue).gguf").path
             try ModelExport.export(lm, to: out, format: .gguf, dtype: dtype)
             let file = try GGUFFile(path: out)
             XCTAssertEqual(try file.metadata.int("general.file_type"), fileType)
             let back = try LanguageModel.load(out)
             for p in lm.model.parameters.parameters where p.shape.count == 2 && !TensorNames.isPermuted(p.name) {
-                let vocabulary = ["token_embd.weight", "output.weight"].contains(TensorNames.gguf(p.name) ?? "")
-                let type = vocabulary && dtype != .q8_0 ? GGMLType.q8_0 : dtype.ggmlType
+                let type = GGUFTensorTypes(dtype: dtype, layers: lm.model.config.layers, tiedEmbeddings: !hasOutput)
+                    .type(of: TensorNames.gguf(p.name)!, shape: p.shape)
                 XCTAssertEqual(file.tensors.first { $0.name == TensorNames.gguf(p.name) }?.type, type, "\(dtype): \(p.name)")
                 let expected = p.tensor.values.withUnsafeBufferPointer { values in
                     let blocks = Quantizer.quantize(values, as: type)

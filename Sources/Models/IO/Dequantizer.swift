@@ -5,6 +5,7 @@ import Core
 /// Block layouts (little-endian, f16 = IEEE binary16):
 /// - Q4_0, 32 weights in 18 bytes: `f16 d, u8 qs[16]`; low nibbles are weights 0–15, high nibbles 16–31.
 /// - Q4_1, 32 weights in 20 bytes: `f16 d, f16 m, u8 qs[16]`.
+/// - Q5_0, 32 weights in 22 bytes: `f16 d, u32 qh, u8 qs[16]`; qs as Q4_0, bit j of qh is weight j's fifth bit.
 /// - Q8_0, 32 weights in 34 bytes: `f16 d, i8 qs[32]`.
 /// - Q4_K, 256 weights in 144 bytes: `f16 d, f16 dmin, u8 scales[12], u8 qs[128]`.
 /// - Q6_K, 256 weights in 210 bytes: `u8 ql[128], u8 qh[64], i8 scales[16], f16 d`.
@@ -12,7 +13,7 @@ enum Dequantizer {
     /// Converts `blocks` consecutive blocks starting at `src` into `dst`.
     typealias Kernel = (_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ blocks: Int) -> Void
 
-    static let supported: [GGMLType] = [.f32, .f16, .bf16, .q8_0, .q4_0, .q4_1, .q4_K, .q6_K]
+    static let supported: [GGMLType] = [.f32, .f16, .bf16, .q8_0, .q4_0, .q4_1, .q5_0, .q4_K, .q6_K]
 
     static func supports(_ type: GGMLType) -> Bool { kernel(for: type) != nil }
 
@@ -24,6 +25,7 @@ enum Dequantizer {
         case .q8_0: q8_0
         case .q4_0: q4_0
         case .q4_1: q4_1
+        case .q5_0: q5_0
         case .q4_K: q4_K
         case .q6_K: q6_K
         default: nil
@@ -87,11 +89,25 @@ enum Dequantizer {
         }
     }
 
+    private static func q5_0(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ blocks: Int) {
+        for b in 0..<blocks {
+            let block = src + 22 * b, y = dst + 32 * b
+            let d = loadHalf(block, 0)
+            let qh = UInt32(littleEndian: block.loadUnaligned(fromByteOffset: 2, as: UInt32.self))
+            for j in 0..<16 {
+                let q = block.load(fromByteOffset: 6 + j, as: UInt8.self)
+                let high0 = Int32((qh >> j) & 1) << 4, high1 = Int32((qh >> (j + 16)) & 1) << 4
+                y[j] = Float((Int32(q & 0xF) | high0) - 16) * d
+                y[j + 16] = Float((Int32(q >> 4) | high1) - 16) * d
+            }
+        }
+    }
+
     /// ggml's `get_scale_min_k4`: the 6-bit scale and min of sub-block `j` (0..<8), packed in 12 bytes.
     /// Sub-blocks 0–3 use the low 6 bits of bytes j and j+4; sub-blocks 4–7 take their low 4 bits from
     /// byte j+4 and their top 2 bits from the spare high bits of bytes j-4 and j.
     @inline(__always)
-    private static func scaleMin(_ j: Int, _ q: UnsafeRawPointer) -> (scale: UInt8, min: UInt8) {
+    static func scaleMin(_ j: Int, _ q: UnsafeRawPointer) -> (scale: UInt8, min: UInt8) {
         func byte(_ i: Int) -> UInt8 { q.load(fromByteOffset: i, as: UInt8.self) }
         if j < 4 { return (byte(j) & 63, byte(j + 4) & 63) }
         return ((byte(j + 4) & 0xF) | ((byte(j - 4) >> 6) << 4), (byte(j + 4) >> 4) | ((byte(j) >> 6) << 4))

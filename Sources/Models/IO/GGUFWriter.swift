@@ -1,6 +1,6 @@
 import Core
 
-/// Builds a GGUF version 3 file: metadata in the order set, then tensors stored as F32, F16, Q8_0, Q4_0 or Q4_1.
+/// Builds a GGUF version 3 file: metadata in the order set, then tensors stored as F32, F16 or a `Quantizer` type.
 ///
 /// Shapes are given row-major and written innermost first, as the format requires. Misuse (a duplicate
 /// tensor name, an unsupported type) stops with a message; only I/O problems throw.

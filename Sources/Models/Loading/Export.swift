@@ -11,9 +11,9 @@ public struct ExportError: Error, CustomStringConvertible, Sendable {
 public enum ModelExport {
     public enum Format: String, CaseIterable, Sendable { case safetensors, gguf }
     public enum DType: String, CaseIterable, Sendable {
-        case f32, f16, q8_0, q4_0, q4_1
+        case f32, f16, q8_0, q4_0, q4_1, q6_k, q4_k_m
 
-        /// The GGML type of the model's matrices.
+        /// The GGML type of most of the model's matrices (`GGUFTensorTypes` chooses each one).
         var ggmlType: GGMLType {
             switch self {
             case .f32: .f32
@@ -21,6 +21,8 @@ public enum ModelExport {
             case .q8_0: .q8_0
             case .q4_0: .q4_0
             case .q4_1: .q4_1
+            case .q6_k: .q6_K
+            case .q4_k_m: .q4_K
             }
         }
 
@@ -32,6 +34,8 @@ public enum ModelExport {
             case .q4_0: 2
             case .q4_1: 3
             case .q8_0: 7
+            case .q4_k_m: 15
+            case .q6_k: 18
             }
         }
 
@@ -50,12 +54,8 @@ public enum ModelExport {
     }
 
     static func exportHuggingFace(_ lm: LanguageModel, folder: String, dtype: DType) throws {
-        let st: SafetensorsDType
-        switch dtype {
-        case .f32: st = .f32
-        case .f16: st = .f16
-        case .q8_0, .q4_0, .q4_1: throw ExportError("safetensors holds f32 or f16; \(dtype.rawValue) is for --format gguf")
-        }
+        guard !dtype.isQuantized else { throw ExportError("safetensors holds f32 or f16; \(dtype.rawValue) is for --format gguf") }
+        let st: SafetensorsDType = dtype == .f16 ? .f16 : .f32
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let dir = URL(fileURLWithPath: folder)
         var writer = SafetensorsWriter(metadata: ["format": "pt"])
@@ -122,7 +122,8 @@ public enum ModelExport {
             if c.parallelResidual { throw ExportError("GGUF has no StableLM variant with a parallel residual") }
         }
         if let t = lm.tokenizer { TokenizerExport.ggufMetadata(t, chatTemplate: lm.chatTemplate, into: &w) }
-        let type = dtype.ggmlType
+        let hasOutput = lm.model.parameters.parameters.contains { TensorNames.gguf($0.name) == "output.weight" }
+        let types = GGUFTensorTypes(dtype: dtype, layers: c.layers, tiedEmbeddings: !hasOutput)
         var stacked: [String: [Float]] = [:]
         for p in lm.model.parameters.parameters {
             if let (name, _) = LanguageModel.perHeadNorm(p.name) {
@@ -137,12 +138,7 @@ public enum ModelExport {
                                   headDim: c.headDim, rowWidth: p.shape.count == 2 ? p.shape[1] : 1, toHuggingFace: false)
                 t = permuted
             }
-            // Vectors (norms, biases) stay f32, as llama.cpp keeps them; quantized types need rows of 32. With 4-bit
-            // types the embedding and output matrices take Q8_0, as llama-quantize gives them more bits (Q6_K
-            // there): at 4 bits they cost SmolLM2-135M a third more perplexity (bench/quantized_export.sh).
-            let rowOK = p.shape.count == 2 && (!dtype.isQuantized || p.shape[1] % 32 == 0)
-            let vocabulary = name == "token_embd.weight" || name == "output.weight"
-            w.add(name, t, as: !rowOK ? .f32 : vocabulary && (dtype == .q4_0 || dtype == .q4_1) ? .q8_0 : type)
+            w.add(name, t, as: types.type(of: name, shape: p.shape))
         }
         for (name, values) in stacked.sorted(by: { $0.key < $1.key }) {
             w.add(name, Tensor(values, shape: [values.count / c.headDim, c.headDim]), as: .f32)
