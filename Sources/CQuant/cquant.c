@@ -38,31 +38,83 @@ static inline AVX2 void nibbles16(const uint8_t *p, __m256i *lo, __m256i *hi) {
     *hi = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(t, 4), m4));
 }
 
+/// Block decoders: the 32 weights of a block as two halves of 16 int16, its scale d and its minimum m
+/// (0 for the formats without one).
+static inline AVX2 void decode_q4_0(const uint8_t *blk, __m256i *lo, __m256i *hi, float *d, float *m) {
+    *d = half(blk);
+    *m = 0;
+    nibbles16(blk + 2, lo, hi);
+    *lo = _mm256_sub_epi16(*lo, _mm256_set1_epi16(8));
+    *hi = _mm256_sub_epi16(*hi, _mm256_set1_epi16(8));
+}
+
+static inline AVX2 void decode_q4_1(const uint8_t *blk, __m256i *lo, __m256i *hi, float *d, float *m) {
+    *d = half(blk);
+    *m = half(blk + 2);
+    nibbles16(blk + 4, lo, hi);
+}
+
+static inline AVX2 void decode_q8_0(const uint8_t *blk, __m256i *lo, __m256i *hi, float *d, float *m) {
+    *d = half(blk);
+    *m = 0;
+    __m256i q = _mm256_loadu_si256((const __m256i *)(blk + 2));
+    *lo = _mm256_cvtepi8_epi16(_mm256_castsi256_si128(q));
+    *hi = _mm256_cvtepi8_epi16(_mm256_extracti128_si256(q, 1));
+}
+
 /// Up to four activation rows share each decoded weight block.
 #define TILE 4
 
-/// The loop every 32-weight format shares: DECODE sets w_lo, w_hi (int16 weights) and d (the block scale)
-/// from `blk`; MIN adds the per-block minimum term (Q4_1) to mins[a] given activation block y.
-#define GEMM_32(name, block_bytes, DECODE, MIN)                                                                   \
+/// The loops every 32-weight format shares. One activation row (decoding) takes two weight rows at a time,
+/// which share the activation loads and keep two independent accumulators in flight; more activation rows
+/// take tiles of up to four, which share each decoded weight block.
+#define GEMM_32(name, block_bytes, decode, has_min)                                                                \
     AVX2 void name(const uint8_t *w, size_t row_bytes, int rows, int n, const cq_block_q16 *x, int nx, float *out, \
                    size_t out_stride) {                                                                           \
         const int blocks = n / 32;                                                                                \
-        for (int r = 0; r < rows; r++) {                                                                          \
+        int r0 = 0;                                                                                               \
+        if (nx == 1) {                                                                                            \
+            for (; r0 + 2 <= rows; r0 += 2) {                                                                     \
+                const uint8_t *row0 = w + r0 * row_bytes, *row1 = row0 + row_bytes;                               \
+                __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();                                    \
+                float mins0 = 0, mins1 = 0;                                                                       \
+                for (int b = 0; b < blocks; b++) {                                                                \
+                    __m256i lo0, hi0, lo1, hi1;                                                                   \
+                    float d0, m0, d1, m1;                                                                         \
+                    decode(row0 + (block_bytes) * b, &lo0, &hi0, &d0, &m0);                                       \
+                    decode(row1 + (block_bytes) * b, &lo1, &hi1, &d1, &m1);                                       \
+                    const cq_block_q16 *y = x + b;                                                                \
+                    __m256i ylo = _mm256_loadu_si256((const __m256i *)y->qs);                                     \
+                    __m256i yhi = _mm256_loadu_si256((const __m256i *)(y->qs + 16));                              \
+                    __m256i p0 = _mm256_add_epi32(_mm256_madd_epi16(lo0, ylo), _mm256_madd_epi16(hi0, yhi));      \
+                    __m256i p1 = _mm256_add_epi32(_mm256_madd_epi16(lo1, ylo), _mm256_madd_epi16(hi1, yhi));      \
+                    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(d0 * y->d), _mm256_cvtepi32_ps(p0), acc0);              \
+                    acc1 = _mm256_fmadd_ps(_mm256_set1_ps(d1 * y->d), _mm256_cvtepi32_ps(p1), acc1);              \
+                    if (has_min) {                                                                                \
+                        float s = y->s[0] + y->s[1];                                                              \
+                        mins0 += m0 * s;                                                                          \
+                        mins1 += m1 * s;                                                                          \
+                    }                                                                                             \
+                }                                                                                                 \
+                out[r0] = hsum(acc0) + mins0;                                                                     \
+                out[r0 + 1] = hsum(acc1) + mins1;                                                                 \
+            }                                                                                                     \
+        }                                                                                                         \
+        for (int r = r0; r < rows; r++) {                                                                         \
             const uint8_t *row = w + r * row_bytes;                                                               \
             for (int a0 = 0; a0 < nx; a0 += TILE) {                                                               \
                 int na = nx - a0 < TILE ? nx - a0 : TILE;                                                         \
                 __m256 acc[TILE] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()}; \
                 float mins[TILE] = {0, 0, 0, 0};                                                                  \
                 for (int b = 0; b < blocks; b++) {                                                                \
-                    const uint8_t *blk = row + (block_bytes) * b;                                                 \
-                    __m256i w_lo, w_hi;                                                                           \
-                    float d;                                                                                      \
-                    DECODE                                                                                        \
+                    __m256i lo, hi;                                                                               \
+                    float d, m;                                                                                   \
+                    decode(row + (block_bytes) * b, &lo, &hi, &d, &m);                                            \
                     for (int a = 0; a < na; a++) {                                                                \
                         const cq_block_q16 *y = x + (size_t)(a0 + a) * blocks + b;                                \
-                        __m256 p = _mm256_cvtepi32_ps(dot32(w_lo, w_hi, y->qs));                                  \
+                        __m256 p = _mm256_cvtepi32_ps(dot32(lo, hi, y->qs));                                      \
                         acc[a] = _mm256_fmadd_ps(_mm256_set1_ps(d * y->d), p, acc[a]);                            \
-                        MIN                                                                                       \
+                        if (has_min) mins[a] += m * (y->s[0] + y->s[1]);                                          \
                     }                                                                                             \
                 }                                                                                                 \
                 for (int a = 0; a < na; a++) out[(size_t)(a0 + a) * out_stride + r] = hsum(acc[a]) + mins[a];     \
@@ -71,19 +123,11 @@ static inline AVX2 void nibbles16(const uint8_t *p, __m256i *lo, __m256i *hi) {
     }
 
 /// Q4_0: f16 d, 16 bytes of nibbles; weight = d · (q − 8).
-GEMM_32(cq_gemm_q4_0, 18,
-        d = half(blk); nibbles16(blk + 2, &w_lo, &w_hi);
-        w_lo = _mm256_sub_epi16(w_lo, _mm256_set1_epi16(8)); w_hi = _mm256_sub_epi16(w_hi, _mm256_set1_epi16(8));, )
-
+GEMM_32(cq_gemm_q4_0, 18, decode_q4_0, 0)
 /// Q4_1: f16 d, f16 m, 16 bytes of nibbles; weight = d · q + m.
-GEMM_32(cq_gemm_q4_1, 20,
-        d = half(blk); float m = half(blk + 2); nibbles16(blk + 4, &w_lo, &w_hi);,
-        mins[a] += m * (y->s[0] + y->s[1]);)
-
+GEMM_32(cq_gemm_q4_1, 20, decode_q4_1, 1)
 /// Q8_0: f16 d, 32 int8; weight = d · q.
-GEMM_32(cq_gemm_q8_0, 34,
-        d = half(blk); __m256i q = _mm256_loadu_si256((const __m256i *)(blk + 2));
-        w_lo = _mm256_cvtepi8_epi16(_mm256_castsi256_si128(q)); w_hi = _mm256_cvtepi8_epi16(_mm256_extracti128_si256(q, 1));, )
+GEMM_32(cq_gemm_q8_0, 34, decode_q8_0, 0)
 
 /// Q4_K's 6-bit scale and minimum of sub-block j (ggml's get_scale_min_k4).
 static inline void scale_min_k4(int j, const uint8_t *q, int *d, int *m) {

@@ -10,6 +10,20 @@ public enum Parallel {
         return max(1, ProcessInfo.processInfo.activeProcessorCount)
     }()
 
+    /// The workers that run every parallel region besides the calling thread; made at first use.
+    nonisolated(unsafe) private static var _pool: WorkerPool?
+    private static let poolLock = NSLock()
+
+    private static var pool: WorkerPool {
+        poolLock.lock()
+        defer { poolLock.unlock() }
+        if let p = _pool, p.workers == _threads - 1 { return p }
+        _pool?.stop()
+        let p = WorkerPool(workers: _threads - 1)
+        _pool = p
+        return p
+    }
+
     /// Worker threads for every kernel, GEMMs included. Set once at start-up.
     public static var threads: Int {
         get { _threads }
@@ -29,12 +43,7 @@ public enum Parallel {
             if count > 0 { body(0..<count) }
             return
         }
-        withoutActuallyEscaping(body) { body in
-            let box = UncheckedSendable(body)
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in
-                box.value(chunkRange(c, of: chunks, count: count))
-            }
-        }
+        pool.run(chunks) { c in body(chunkRange(c, of: chunks, count: count)) }
     }
 
     /// The number of chunks `forChunks` uses.

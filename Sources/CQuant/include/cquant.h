@@ -27,3 +27,12 @@ void cq_gemm_q6_K(const uint8_t *w, size_t row_bytes, int rows, int n, const cq_
 void cq_gemm_f16(const uint8_t *w, size_t row_bytes, int rows, int n, const float *x, int nx, float *out, size_t out_stride);
 void cq_gemm_bf16(const uint8_t *w, size_t row_bytes, int rows, int n, const float *x, int nx, float *out, size_t out_stride);
 void cq_gemm_f32(const uint8_t *w, size_t row_bytes, int rows, int n, const float *x, int nx, float *out, size_t out_stride);
+
+/// A spin-wait hint (x86 pause, arm64 yield) for threads waiting on an atomic.
+static inline void cq_spin_pause(void) {
+#if defined(__x86_64__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}

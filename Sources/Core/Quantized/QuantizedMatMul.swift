@@ -57,8 +57,9 @@ public enum QuantizedMatMul {
     /// float kernels outrun the integer ones once each weight meets this many activations.
     nonisolated(unsafe) public static var blasRows = 12
 
-    /// Weight rows per dequantized tile (a tile of the widest SmolLM2 matrix is 192 KB, within L2).
-    static let tileRows = 32
+    /// Weight rows per dequantized tile: OpenBLAS repacks the activations for every tile, so tiles are as
+    /// large as L2 comfortably holds (a tile of SmolLM2's widest matrix is 768 KB).
+    static let tileRows = 128
 
     private static func multiplyDequantized(_ x: UnsafePointer<Float>, count: Int, columns: Int, xStride: Int,
                                             by weights: [QuantizedMatrix], into out: UnsafeMutablePointer<Float>, outStride: Int) {
