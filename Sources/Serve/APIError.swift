@@ -3,7 +3,7 @@ import Hummingbird
 
 /// An error answered to the client in OpenAI's shape: `{"error": {"message", "type", "param", "code"}}` with
 /// an HTTP status. Thrown from a route, Hummingbird writes it as the response.
-public struct APIError: Error, Equatable, Sendable {
+public struct APIError: Error, Sendable {
     public var status: HTTPResponse.Status
     public var message: String
     /// OpenAI's category: `invalid_request_error`, `rate_limit_error`, `server_error`…

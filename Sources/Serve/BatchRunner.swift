@@ -7,8 +7,8 @@ import Models
 /// the same model call as the running sequences' next tokens) and advances every running sequence by one
 /// token. A finished sequence leaves the batch at once and its place goes to the next waiting one.
 ///
-/// `run()` blocks its thread for as long as the server runs: the model's kernels are synchronous and
-/// multi-threaded, so they get a thread of their own rather than a task on the cooperative pool.
+/// The loop runs for as long as the server does, on a thread of its own (`runOnThread()`): the model's kernels
+/// are synchronous and multi-threaded, so they should not hold a thread of the cooperative pool.
 public final class BatchRunner: Sendable {
     public struct Limits: Sendable {
         /// Sequences advancing together.
@@ -94,7 +94,7 @@ public final class BatchRunner: Sendable {
     }
 
     /// The scheduling loop; returns after `stop()` once the work is done.
-    public func run() {
+    private func run() {
         var running: [RunningSequence] = []
         var reserved = 0  // cache rows held by `running`
         while true {

@@ -1,6 +1,6 @@
 /// Response bodies in OpenAI's shapes. Fields that OpenAI sends as null are written as null, not left out.
 
-public struct Usage: Encodable, Sendable, Equatable {
+public struct Usage: Encodable, Sendable {
     public var promptTokens: Int
     public var completionTokens: Int
     public var totalTokens: Int { promptTokens + completionTokens }
@@ -106,7 +106,7 @@ struct Completion: Encodable {
 }
 
 /// The legacy completions `logprobs` object: one entry per token, prompt tokens first when echoed.
-struct CompletionLogprobs: Encodable, Equatable {
+struct CompletionLogprobs: Encodable {
     var tokens: [String] = []
     /// null for the first prompt token.
     var tokenLogprobs: [Float?] = []

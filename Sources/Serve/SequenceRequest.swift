@@ -29,7 +29,7 @@ public struct SequenceRequest: Sendable {
 
 /// What the runner reports of one sequence, in order: the prompt's logprobs (when asked), each new token,
 /// then `finished` exactly once.
-public enum SequenceEvent: Sendable, Equatable {
+public enum SequenceEvent: Sendable {
     case prompt([TokenLogprob])
     case token(GeneratedToken)
     /// `text`: the end of the reply that was held back (an incomplete character, a possible stop string).
@@ -37,7 +37,7 @@ public enum SequenceEvent: Sendable, Equatable {
 }
 
 /// A generated token and the text it completes.
-public struct GeneratedToken: Sendable, Equatable {
+public struct GeneratedToken: Sendable {
     public var id: Int32
     /// New text to show: empty while a character is incomplete or while it may be the start of a stop string.
     public var text: String
