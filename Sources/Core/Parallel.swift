@@ -46,6 +46,16 @@ public enum Parallel {
         pool.run(chunks) { c in body(chunkRange(c, of: chunks, count: count)) }
     }
 
+    /// Runs `body(c)` for c in 0..<chunks on the workers, each claiming the next chunk as it finishes one: for
+    /// work whose results do not depend on how it is split, in more chunks than threads to even out the load.
+    public static func forEachChunk(_ chunks: Int, _ body: (Int) -> Void) {
+        if threads == 1 || chunks <= 1 {
+            for c in 0..<chunks { body(c) }
+            return
+        }
+        pool.run(chunks, body)
+    }
+
     /// The number of chunks `forChunks` uses.
     public static func chunkCount(_ count: Int, minChunk: Int = 1) -> Int {
         min(threads, max(1, count / max(1, minChunk)))

@@ -39,9 +39,11 @@ public enum QuantizedMatMul {
             ActivationQuantizer.rows(x, count: count, n: columns, stride: xStride, format: format, into: buffer)
             activations[format] = UnsafeRawPointer(buffer)
         }
-        // Weight rows in chunks of 16 keep each thread's slice of a matrix contiguous.
-        let minChunk = max(16, 4096 / max(1, count * columns / 64))
-        Parallel.forChunks(total, minChunk: minChunk) { range in
+        // Each output row is independent, so the rows go out in several pieces per thread, claimed as threads
+        // free up: a thread that starts late or runs slower takes fewer.
+        let pieces = max(1, min(Parallel.threads * 4, total * count * columns / 65536))
+        Parallel.forEachChunk(pieces) { c in
+            let range = Parallel.chunkRange(c, of: pieces, count: total)
             for (j, w) in weights.enumerated() {
                 let lo = max(range.lowerBound, offsets[j]), hi = min(range.upperBound, offsets[j] + w.rows)
                 guard lo < hi else { continue }
@@ -69,13 +71,12 @@ public enum QuantizedMatMul {
             for start in stride(from: 0, to: w.rows, by: tileRows) { tiles.append((w, start..<min(w.rows, start + tileRows), column + start)) }
             column += w.rows
         }
-        Parallel.forChunks(tiles.count) { range in
+        Parallel.forEachChunk(tiles.count) { t in
             let buffer = Storage(uninitializedCount: tileRows * columns)
-            for (w, rows, column) in tiles[range] {
-                w.dequantize!(w.row(rows.lowerBound), buffer.pointer, rows.count * columns / w.format.blockElements)
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, blasint(count), blasint(rows.count), blasint(columns), 1,
-                            x, blasint(xStride), buffer.pointer, blasint(columns), 0, out + column, blasint(outStride))
-            }
+            let (w, rows, column) = tiles[t]
+            w.dequantize!(w.row(rows.lowerBound), buffer.pointer, rows.count * columns / w.format.blockElements)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, blasint(count), blasint(rows.count), blasint(columns), 1,
+                        x, blasint(xStride), buffer.pointer, blasint(columns), 0, out + column, blasint(outStride))
         }
     }
 
