@@ -86,11 +86,15 @@ final class QuantizedMatMulTests: XCTestCase {
                     }
                 }
             }
-            let kernels = QuantizedMatMul.useCKernels ? [false, true] : [false]
-            for useC in kernels {
-                let saved = QuantizedMatMul.useCKernels
-                QuantizedMatMul.useCKernels = useC
-                defer { QuantizedMatMul.useCKernels = saved }
+            // The portable Swift kernels, CQuant's AVX2 loops and, where the CPU has it, its AVX-512 decoding loops.
+            var variants: [(name: String, c: Bool, avx512: Bool)] = [("Swift", false, false)]
+            if QuantizedMatMul.useCKernels { variants.append(("CQuant AVX2", true, false)) }
+            if QuantizedMatMul.useCKernels && QuantizedMatMul.hasAVX512 { variants.append(("CQuant AVX-512", true, true)) }
+            for variant in variants {
+                let saved = (QuantizedMatMul.useCKernels, QuantizedMatMul.useAVX512)
+                QuantizedMatMul.useCKernels = variant.c
+                QuantizedMatMul.useAVX512 = variant.avx512
+                defer { (QuantizedMatMul.useCKernels, QuantizedMatMul.useAVX512) = saved }
                 var got = [Float](repeating: .nan, count: count * rows)
                 bytes.withUnsafeBytes { b in
                     let m = QuantizedMatrix(format: format, rows: rows, columns: n, bytes: b.baseAddress!, owner: nil)
@@ -103,7 +107,7 @@ final class QuantizedMatMulTests: XCTestCase {
                 }
                 for i in 0..<(count * rows) {
                     XCTAssertEqual(Double(got[i]), want[i], accuracy: 1e-5 * scale[i] + 1e-6,
-                                   "\(format) \(useC ? "CQuant" : "Swift") kernel, \(count) rows, output \(i)")
+                                   "\(format) \(variant.name) kernel, \(count) rows, output \(i)")
                 }
             }
         }

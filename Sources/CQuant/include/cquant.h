@@ -16,6 +16,14 @@ typedef struct { float d; float s[2]; int16_t qs[32]; } cq_block_q16;
 /// where the kernels must not be called).
 int cq_has_avx2(void);
 
+/// 1 when this CPU also runs the AVX-512 (F, BW, VL) decoding loops, which the kernels below then take for a
+/// single activation row.
+int cq_has_avx512(void);
+/// Whether the kernels take the AVX-512 loops (default: where the CPU has them); turning them on where the
+/// CPU lacks them does nothing.
+int cq_avx512_enabled(void);
+void cq_set_avx512(int on);
+
 /// Weight rows of n values (a multiple of the block size), `row_bytes` apart; activation row a starts at x + a · n / 32.
 void cq_gemm_q4_0(const uint8_t *w, size_t row_bytes, int rows, int n, const cq_block_q16 *x, int nx, float *out, size_t out_stride);
 void cq_gemm_q4_1(const uint8_t *w, size_t row_bytes, int rows, int n, const cq_block_q16 *x, int nx, float *out, size_t out_stride);

@@ -8,6 +8,15 @@ public enum QuantizedMatMul {
     /// Whether CQuant's AVX2 kernels run; false runs the portable Swift kernels (the only ones off x86-64).
     nonisolated(unsafe) public static var useCKernels: Bool = cq_has_avx2() != 0
 
+    /// Whether CQuant decodes one activation row with its AVX-512 loops (default: where the CPU has AVX-512).
+    public static var useAVX512: Bool {
+        get { cq_avx512_enabled() != 0 }
+        set { cq_set_avx512(newValue ? 1 : 0) }
+    }
+
+    /// Whether this CPU has the AVX-512 loops at all.
+    public static var hasAVX512: Bool { cq_has_avx512() != 0 }
+
     /// Multiplies `count` rows of `x` (each `columns` floats, `xStride` apart) by every matrix in `weights`
     /// (all with `columns` columns), writing matrix j's outputs at columns `offset_j ..< offset_j + rows_j` of
     /// `out` (rows `outStride` apart), where offsets follow the order of `weights`. Several matrices in one call
