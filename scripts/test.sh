@@ -9,5 +9,5 @@ swift build -c release --build-tests -Xswiftc -enable-testing
 eval "$(.build/release/remask info --shell)"
 swift test -c release --skip-build --disable-swift-testing -Xswiftc -enable-testing
 # Every parser of user input under the fuzzer, a bounded time per target (scripts/fuzz.sh; docs/fuzzing.md).
-REMASK_FUZZ_SECONDS=${REMASK_FUZZ_SECONDS:-15} bash scripts/fuzz.sh
+REMASK_FUZZ_SECONDS=${REMASK_FUZZ_SECONDS:-5} bash scripts/fuzz.sh
 bash scripts/serve-test.sh  # `remask serve` end to end: openai client, 32-client load test, bad requests, SIGTERM (docs/serve.md)
