@@ -155,7 +155,7 @@ public struct GGUFFile: Sendable {
 
     /// Tensor `name` dequantized to Float32, in its row-major shape.
     ///
-    /// Reads F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q4_K and Q6_K; other types throw.
+    /// Reads F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q4_K and Q6_K; other types throw.
     public func tensor(_ name: String) throws -> Tensor {
         guard let t = info(name) else { throw FileError(path: path, "missing tensor \(name)") }
         guard let byteCount = t.byteCount else {
