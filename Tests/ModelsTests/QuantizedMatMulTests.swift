@@ -31,19 +31,6 @@ final class QuantizedMatMulTests: XCTestCase {
         return bytes
     }
 
-    static func ggmlType(_ f: QuantFormat) -> GGMLType {
-        switch f {
-        case .f32: .f32
-        case .f16: .f16
-        case .bf16: .bf16
-        case .q8_0: .q8_0
-        case .q4_0: .q4_0
-        case .q4_1: .q4_1
-        case .q4_K: .q4_K
-        case .q6_K: .q6_K
-        }
-    }
-
     /// The activations as the kernels see them: quantized to 16-bit blocks then dequantized.
     static func seenActivations(_ x: [Float], count: Int, n: Int, format: ActivationFormat) -> [Double] {
         let rowBytes = format.rowBytes(n)
@@ -74,7 +61,7 @@ final class QuantizedMatMulTests: XCTestCase {
             let x = (0..<(count * n)).map { _ in Float(rng.nextInt(in: -1000...1000)) / 250 }
             var weights = [Float](repeating: 0, count: rows * n)
             bytes.withUnsafeBytes { b in
-                weights.withUnsafeMutableBufferPointer { Dequantizer.run(Self.ggmlType(format), from: b, into: $0.baseAddress!, count: rows * n) }
+                weights.withUnsafeMutableBufferPointer { Dequantizer.run(GGMLType(format), from: b, into: $0.baseAddress!, count: rows * n) }
             }
             let seen = Self.seenActivations(x, count: count, n: n, format: format.activation)
             var want = [Double](repeating: 0, count: count * rows), scale = [Double](repeating: 0, count: count * rows)
@@ -121,12 +108,12 @@ final class QuantizedMatMulTests: XCTestCase {
             let x = (0..<(count * n)).map { _ in Float(rng.nextInt(in: -1000...1000)) / 250 }
             var weights = [Float](repeating: 0, count: rows * n)
             bytes.withUnsafeBytes { b in
-                weights.withUnsafeMutableBufferPointer { Dequantizer.run(Self.ggmlType(format), from: b, into: $0.baseAddress!, count: rows * n) }
+                weights.withUnsafeMutableBufferPointer { Dequantizer.run(GGMLType(format), from: b, into: $0.baseAddress!, count: rows * n) }
             }
             var got = [Float](repeating: .nan, count: count * rows)
             bytes.withUnsafeBytes { b in
                 let m = QuantizedMatrix(format: format, rows: rows, columns: n) { b.baseAddress! + $0 * b.count / rows }
-                let kernel = Dequantizer.kernel(for: Self.ggmlType(format))!
+                let kernel = Dequantizer.kernel(for: GGMLType(format))!
                 m.dequantize = { kernel($0, $1, $2) }
                 x.withUnsafeBufferPointer { xp in
                     got.withUnsafeMutableBufferPointer {

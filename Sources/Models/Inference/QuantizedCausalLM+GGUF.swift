@@ -86,35 +86,22 @@ extension QuantizedCausalLM {
     }
 }
 
-extension GGMLType {
-    /// The GGUF type of an in-memory format.
-    init(_ format: QuantFormat) {
-        switch format {
-        case .f32: self = .f32
-        case .f16: self = .f16
-        case .bf16: self = .bf16
-        case .q8_0: self = .q8_0
-        case .q4_0: self = .q4_0
-        case .q4_1: self = .q4_1
-        case .q4_K: self = .q4_K
-        case .q6_K: self = .q6_K
-        }
+extension QuantFormat {
+    /// Each in-memory format and the GGUF type it holds.
+    static let ggmlTypes: [QuantFormat: GGMLType] = [
+        .f32: .f32, .f16: .f16, .bf16: .bf16, .q8_0: .q8_0, .q4_0: .q4_0, .q4_1: .q4_1, .q4_K: .q4_K, .q6_K: .q6_K,
+    ]
+
+    /// The in-memory format for a GGUF tensor type, or nil when the kernels do not take it.
+    init?(_ type: GGMLType) {
+        guard let format = Self.ggmlTypes.first(where: { $0.value == type })?.key else { return nil }
+        self = format
     }
 }
 
-extension QuantFormat {
-    /// The in-memory format for a GGUF tensor type, or nil when the kernels do not take it.
-    init?(_ type: GGMLType) {
-        switch type {
-        case .f32: self = .f32
-        case .f16: self = .f16
-        case .bf16: self = .bf16
-        case .q8_0: self = .q8_0
-        case .q4_0: self = .q4_0
-        case .q4_1: self = .q4_1
-        case .q4_K: self = .q4_K
-        case .q6_K: self = .q6_K
-        default: return nil
-        }
+extension GGMLType {
+    /// The GGUF type of an in-memory format.
+    init(_ format: QuantFormat) {
+        self = QuantFormat.ggmlTypes[format]!
     }
 }
