@@ -48,16 +48,8 @@ public struct SelfAttention: Sendable {
         let base = x.linear(w, bias: b)
         let packed = lora.map { $0.adding(to: base, input: x) } ?? base
         guard !qNorm.isEmpty else { return packed }
-        let hd = shape.headDim, qw = shape.heads * hd, kw = shape.kvHeads * hd
-        let ones = Tensor.full([hd], 1)
-        func perHead(_ part: Tensor, _ weights: [Parameter]) -> Tensor {
-            let rows = part.shape[0], width = part.shape[1]
-            return part.reshaped([-1, hd]).layerNorm(weight: ones, bias: nil, eps: normEps)
-                .reshaped([rows, width]) * store.concatenatedView(weights)
-        }
-        return Tensor.concatenateLastAxis([perHead(packed.sliceLastAxis(0..<qw), qNorm),
-                                           perHead(packed.sliceLastAxis(qw..<qw + kw), kNorm),
-                                           packed.sliceLastAxis(qw + kw..<qw + 2 * kw)])
+        return packed.normalizingQueryKeyHeads(shape, qWeight: store.concatenatedView(qNorm),
+                                               kWeight: store.concatenatedView(kNorm), eps: normEps)
     }
 
     /// x: [batch·length, hidden] → [batch·length, hidden]; `layout` for packed or prefix-sharing rows; `lora`
@@ -96,5 +88,22 @@ public struct SwiGLUMLP: Sendable {
         let base = x.linear(store.concatenatedView([gate.weight, up.weight]))
         let gateUp = lora?.gateUp.map { $0.adding(to: base, input: x) } ?? base
         return down(gateUp.swiglu(), lora: lora?.down)
+    }
+}
+
+extension Tensor {
+    /// StableLM's per-head LayerNorm (no bias) of the queries and keys in a packed [rows, q | k | v] matrix,
+    /// scaled by `qWeight` [heads·headDim] and `kWeight` [kvHeads·headDim]; the values pass through. The
+    /// training layers and the inference engine on stored weights both call it.
+    public func normalizingQueryKeyHeads(_ shape: AttentionShape, qWeight: Tensor, kWeight: Tensor, eps: Float) -> Tensor {
+        let hd = shape.headDim, qw = shape.heads * hd, kw = shape.kvHeads * hd
+        let ones = Tensor.full([hd], 1)
+        func perHead(_ part: Tensor, _ weight: Tensor) -> Tensor {
+            let rows = part.shape[0], width = part.shape[1]
+            return part.reshaped([-1, hd]).layerNorm(weight: ones, bias: nil, eps: eps).reshaped([rows, width]) * weight
+        }
+        return Tensor.concatenateLastAxis([perHead(sliceLastAxis(0..<qw), qWeight),
+                                           perHead(sliceLastAxis(qw..<qw + kw), kWeight),
+                                           sliceLastAxis(qw + kw..<qw + 2 * kw)])
     }
 }

@@ -48,19 +48,8 @@ public struct APIError: Error, Sendable {
     struct ErrorBody: Encodable {
         let message: String
         let type: String
-        let param: String?
-        let code: String?
-
-        // OpenAI writes `param` and `code` as null rather than leaving them out.
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(message, forKey: .message)
-            try c.encode(type, forKey: .type)
-            try c.encode(param, forKey: .param)
-            try c.encode(code, forKey: .code)
-        }
-
-        enum CodingKeys: String, CodingKey { case message, type, param, code }
+        @ExplicitNull var param: String?
+        @ExplicitNull var code: String?
     }
 }
 

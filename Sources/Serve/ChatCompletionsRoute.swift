@@ -22,23 +22,14 @@ extension Endpoints {
                                                                choices: [.init(delta: delta, finishReason: finish)], usage: nil))
             }
             try await writer.write(chunk(.init(role: "assistant", content: "")))
-            var generated = 0
-            for await event in events {
-                switch event {
-                case .prompt: break
-                case .token(let token):
-                    generated += 1
-                    if !token.text.isEmpty { try await writer.write(chunk(.init(content: token.text))) }
-                case .finished(let reason, let text):
-                    if !text.isEmpty { try await writer.write(chunk(.init(content: text))) }
-                    try await writer.write(chunk(.init(), finish: reason))
-                }
-            }
-            if includeUsage {
-                let usage = Usage(promptTokens: sequence.prompt.count, completionTokens: generated)
-                try await writer.write(ServerSentEvents.event(ChatCompletionChunk(id: id, created: created, model: model, choices: [], usage: usage)))
-            }
-            RequestLog.write(request, status: 200, since: start, note: "(stream, \(generated) tokens)")
+            try await ServerSentEvents.relay(
+                events, into: &writer, request: request, since: start,
+                text: { try chunk(.init(content: $0)) },
+                finished: { reason, text in (text.isEmpty ? [] : [try chunk(.init(content: text))]) + [try chunk(.init(), finish: reason)] },
+                usage: !includeUsage ? nil : { generated in
+                    try ServerSentEvents.event(ChatCompletionChunk(id: id, created: created, model: model, choices: [],
+                                                                   usage: Usage(promptTokens: sequence.prompt.count, completionTokens: generated)))
+                })
         }
     }
 }

@@ -34,22 +34,14 @@ extension Endpoints {
                 try ServerSentEvents.event(Completion(id: id, created: created, model: model,
                                                       choices: [.init(text: text, index: 0, logprobs: nil, finishReason: finish)], usage: nil))
             }
-            var generated = 0
-            for await event in events {
-                switch event {
-                case .prompt: break
-                case .token(let token):
-                    generated += 1
-                    if !token.text.isEmpty { try await writer.write(chunk(token.text)) }
-                case .finished(let reason, let text):
-                    try await writer.write(chunk(text, finish: reason))
-                }
-            }
-            if includeUsage {
-                let usage = Usage(promptTokens: promptTokens, completionTokens: generated)
-                try await writer.write(ServerSentEvents.event(Completion(id: id, created: created, model: model, choices: [], usage: usage)))
-            }
-            RequestLog.write(request, status: 200, since: start, note: "(stream, \(generated) tokens)")
+            try await ServerSentEvents.relay(
+                events, into: &writer, request: request, since: start,
+                text: { try chunk($0) },
+                finished: { reason, text in [try chunk(text, finish: reason)] },
+                usage: !includeUsage ? nil : { generated in
+                    try ServerSentEvents.event(Completion(id: id, created: created, model: model, choices: [],
+                                                          usage: Usage(promptTokens: promptTokens, completionTokens: generated)))
+                })
         }
     }
 }

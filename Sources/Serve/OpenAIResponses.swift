@@ -27,15 +27,8 @@ struct ChatCompletion: Encodable {
     struct Choice: Encodable {
         let index: Int
         let message: Message
+        @ExplicitNull var logprobs: String? = nil
         let finishReason: FinishReason
-
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(index, forKey: .index)
-            try c.encode(message, forKey: .message)
-            try c.encodeNil(forKey: .logprobs)
-            try c.encode(finishReason, forKey: .finishReason)
-        }
 
         enum CodingKeys: String, CodingKey { case index, message, logprobs, finishReason = "finish_reason" }
     }
@@ -59,15 +52,8 @@ struct ChatCompletionChunk: Encodable {
     struct Choice: Encodable {
         let index = 0
         let delta: Delta
-        let finishReason: FinishReason?
-
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(index, forKey: .index)
-            try c.encode(delta, forKey: .delta)
-            try c.encodeNil(forKey: .logprobs)
-            try c.encode(finishReason, forKey: .finishReason)
-        }
+        @ExplicitNull var logprobs: String? = nil
+        @ExplicitNull var finishReason: FinishReason?
 
         enum CodingKeys: String, CodingKey { case index, delta, logprobs, finishReason = "finish_reason" }
     }
@@ -90,16 +76,8 @@ struct Completion: Encodable {
     struct Choice: Encodable {
         let text: String
         let index: Int
-        let logprobs: CompletionLogprobs?
-        let finishReason: FinishReason?
-
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(text, forKey: .text)
-            try c.encode(index, forKey: .index)
-            try c.encode(logprobs, forKey: .logprobs)
-            try c.encode(finishReason, forKey: .finishReason)
-        }
+        @ExplicitNull var logprobs: CompletionLogprobs?
+        @ExplicitNull var finishReason: FinishReason?
 
         enum CodingKeys: String, CodingKey { case text, index, logprobs, finishReason = "finish_reason" }
     }

@@ -24,4 +24,25 @@ enum ServerSentEvents {
             try await writer.finish(nil)
         })
     }
+
+    /// Streams one sequence: `text` makes the chunk for each piece of generated text, `finished` the chunks that
+    /// end the reply (with the text held back until then), and `usage`, when the client asked for usage, a last
+    /// chunk from the number of generated tokens; the request is logged when the stream ends.
+    static func relay(_ events: AsyncStream<SequenceEvent>, into writer: inout any ResponseBodyWriter, request: Request,
+                      since start: ContinuousClock.Instant, text: (String) throws -> ByteBuffer,
+                      finished: (FinishReason, String) throws -> [ByteBuffer], usage: ((Int) throws -> ByteBuffer)?) async throws {
+        var generated = 0
+        for await event in events {
+            switch event {
+            case .prompt: break
+            case .token(let token):
+                generated += 1
+                if !token.text.isEmpty { try await writer.write(text(token.text)) }
+            case .finished(let reason, let rest):
+                for chunk in try finished(reason, rest) { try await writer.write(chunk) }
+            }
+        }
+        if let usage { try await writer.write(usage(generated)) }
+        RequestLog.write(request, status: 200, since: start, note: "(stream, \(generated) tokens)")
+    }
 }

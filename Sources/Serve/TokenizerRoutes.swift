@@ -21,19 +21,11 @@ extension Endpoints {
     }
 
     struct TokenizerInfo: Encodable {
-        let eosToken: String?
-        let bosToken: String?
-        let chatTemplate: String?
+        @ExplicitNull var eosToken: String?
+        @ExplicitNull var bosToken: String?
+        @ExplicitNull var padToken: String? = nil
+        @ExplicitNull var chatTemplate: String?
         let modelMaxLength: Int
-
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(eosToken, forKey: .eosToken)
-            try c.encode(bosToken, forKey: .bosToken)
-            try c.encodeNil(forKey: .padToken)
-            try c.encode(chatTemplate, forKey: .chatTemplate)
-            try c.encode(modelMaxLength, forKey: .modelMaxLength)
-        }
 
         enum CodingKeys: String, CodingKey {
             case eosToken = "eos_token", bosToken = "bos_token", padToken = "pad_token", chatTemplate = "chat_template"

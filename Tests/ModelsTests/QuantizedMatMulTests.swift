@@ -112,12 +112,16 @@ final class QuantizedMatMulTests: XCTestCase {
             }
             var got = [Float](repeating: .nan, count: count * rows)
             bytes.withUnsafeBytes { b in
-                let m = QuantizedMatrix(format: format, rows: rows, columns: n) { b.baseAddress! + $0 * b.count / rows }
+                // Two matrices side by side (20 + 25 rows), so that a tile spans both.
                 let kernel = Dequantizer.kernel(for: GGMLType(format))!
-                m.dequantize = { kernel($0, $1, $2) }
+                let parts = [0..<20, 20..<rows].map { part in
+                    let m = QuantizedMatrix(format: format, rows: part.count, columns: n) { b.baseAddress! + (part.lowerBound + $0) * b.count / rows }
+                    m.dequantize = { kernel($0, $1, $2) }
+                    return m
+                }
                 x.withUnsafeBufferPointer { xp in
                     got.withUnsafeMutableBufferPointer {
-                        QuantizedMatMul.multiply(xp.baseAddress!, count: count, columns: n, xStride: n, by: [m],
+                        QuantizedMatMul.multiply(xp.baseAddress!, count: count, columns: n, xStride: n, by: parts,
                                                  into: $0.baseAddress!, outStride: rows, scratch: QuantizedScratch())
                     }
                 }

@@ -182,20 +182,16 @@ extension CPUBackend {
             groupRows.append((members[0], members, rows, width))
         }
         let q = UnsafePointer(qBuffer.pointer), o = out.pointer
-        // Group scores: [rows, width] per head, written before the row loop reads them.
-        var groupScores: [[Storage]] = []
-        for g in groupRows {
+        // Group scores: [rows, width] per head, written before the row loop reads them; one GEMM per (group,
+        // head) pair, the pairs spread over the threads (OpenBLAS itself runs single-threaded).
+        let groupScores: [[Storage]] = groupRows.map { g in (0..<s.heads).map { _ in Storage(uninitializedCount: g.rows.count * g.width) } }
+        Parallel.forEachChunk(groupRows.count * s.heads) { pair in
+            let g = groupRows[pair / s.heads], h = pair % s.heads
             let part = segments[g.lead].cache.shared[0]
-            var perHead: [Storage] = []
             let gathered = Storage(uninitializedCount: g.rows.count * hd)
-            for h in 0..<s.heads {
-                for (r, row) in g.rows.enumerated() { (gathered.pointer + r * hd).update(from: q + row * qw + h * hd, count: hd) }
-                let sc = Storage(uninitializedCount: g.rows.count * g.width)
-                BLAS.gemm(transB: true, m: g.rows.count, n: g.width, k: hd, alpha: scale, a: gathered.pointer, lda: hd,
-                          b: part.keys[layer].pointer + (h / group) * hd, ldb: kvw, c: sc.pointer)
-                perHead.append(sc)
-            }
-            groupScores.append(perHead)
+            for (r, row) in g.rows.enumerated() { (gathered.pointer + r * hd).update(from: q + row * qw + h * hd, count: hd) }
+            BLAS.gemm(transB: true, m: g.rows.count, n: g.width, k: hd, alpha: scale, a: gathered.pointer, lda: hd,
+                      b: part.keys[layer].pointer + (h / group) * hd, ldb: kvw, c: groupScores[pair / s.heads][h].pointer)
         }
         let blocks = segments.map { $0.cache.keyValueBlocks(layer: layer, newRows: $0.rows.count) }
         let longest = segments.map { $0.cache.position + $0.rows.count }.max() ?? 0
@@ -238,20 +234,20 @@ extension CPUBackend {
                 }
             }
         }
-        // The group block's share of each output: probabilities [rows, width] times its values [width, hd].
-        for (gi, g) in groupRows.enumerated() {
+        // The group block's share of each output: probabilities [rows, width] times its values [width, hd]. Pairs
+        // write disjoint parts of `out` (a head's columns of a group's rows), so they run in parallel.
+        Parallel.forEachChunk(groupRows.count * s.heads) { pair in
+            let gi = pair / s.heads, h = pair % s.heads, g = groupRows[gi]
             let part = segments[g.lead].cache.shared[0]
             let partial = Storage(uninitializedCount: g.rows.count * hd)
-            for h in 0..<s.heads {
-                BLAS.gemm(m: g.rows.count, n: hd, k: g.width, a: groupScores[gi][h].pointer, b: part.values[layer].pointer + (h / group) * hd,
-                          ldb: kvw, c: partial.pointer)
-                var r = 0
-                for m in g.members {
-                    for i in 0..<segments[m].rows.count {
-                        let oi = o + (segments[m].rows.lowerBound + i) * s.outWidth + h * hd
-                        addScaled(oi, partial.pointer + r * hd, 1, hd)
-                        r += 1
-                    }
+            BLAS.gemm(m: g.rows.count, n: hd, k: g.width, a: groupScores[gi][h].pointer, b: part.values[layer].pointer + (h / group) * hd,
+                      ldb: kvw, c: partial.pointer)
+            var r = 0
+            for m in g.members {
+                for i in 0..<segments[m].rows.count {
+                    let oi = o + (segments[m].rows.lowerBound + i) * s.outWidth + h * hd
+                    addScaled(oi, partial.pointer + r * hd, 1, hd)
+                    r += 1
                 }
             }
         }

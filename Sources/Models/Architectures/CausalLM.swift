@@ -120,14 +120,7 @@ extension CausalLM: InferenceModel {
     public func extend(_ tokens: [[Int32]], caches: [KVCache], logits: ExtendLogits) -> Tensor {
         Autograd.withNoGrad {
             let x = hidden(extending: tokens, caches: caches)
-            if logits == .allRows { return project(norm(x)) }
-            let last = Tensor(uninitialized: [tokens.count, config.hidden])
-            var end = 0
-            for (i, t) in tokens.enumerated() {
-                end += t.count
-                (last.pointer + i * config.hidden).update(from: x.pointer + (end - 1) * config.hidden, count: config.hidden)
-            }
-            return project(norm(last))
+            return project(norm(logits == .allRows ? x : ExtendRows.lastRows(x, tokens)))
         }
     }
 
@@ -138,14 +131,7 @@ extension CausalLM: InferenceModel {
 
     /// The final hidden states (before the output norm) of the new tokens, after writing them into the caches.
     private func hidden(extending tokens: [[Int32]], caches: [KVCache]) -> Tensor {
-        check(tokens.count == caches.count && !tokens.isEmpty, "CausalLM.extend: \(tokens.count) token lists for \(caches.count) caches")
-        var segments: [(rows: Range<Int>, cache: KVCache)] = []
-        var start = 0
-        for (t, c) in zip(tokens, caches) {
-            check(!t.isEmpty, "CausalLM.extend: empty token list")
-            segments.append((start..<start + t.count, c))
-            start += t.count
-        }
+        let segments = ExtendRows.segments(tokens, caches, caller: "CausalLM.extend")
         var x = embedTokens(tokens.flatMap { $0 })
         for (layer, block) in blocks.enumerated() {
             let lora = self.lora?[layer]

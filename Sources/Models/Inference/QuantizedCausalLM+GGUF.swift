@@ -12,7 +12,7 @@ extension QuantizedCausalLM {
         let layerNorm = config.family == .stablelm
         let hd = config.headDim
 
-        func matrix(_ name: String, rows: Int, columns: Int, rotaryHeads: Int? = nil) throws -> QuantizedMatrix {
+        func matrix(_ name: String, rows: Int, columns: Int, rotary: Bool = false) throws -> QuantizedMatrix {
             used.insert(name)
             let (info, bytes, owner) = try file.storedTensor(name)
             guard info.shape == [rows, columns] else {
@@ -26,58 +26,56 @@ extension QuantizedCausalLM {
                 stored = QuantizedMatrix(format: .f32, rows: rows, columns: columns) { UnsafeRawPointer(values.pointer + $0 * columns) }
             }
             if let kernel = Dequantizer.kernel(for: GGMLType(stored.format)) { stored.dequantize = { kernel($0, $1, $2) } }
-            guard permute, let heads = rotaryHeads else { return stored }
-            return QuantizedMatrix(reordering: stored) { ggufRow(hfRow: $0, heads: heads) }
+            guard permute && rotary else { return stored }
+            return QuantizedMatrix(reordering: stored) { TensorNames.ggufRotaryRow($0, headDim: hd) }
         }
-        func vector(_ name: String, count: Int, rotaryHeads: Int? = nil) throws -> Tensor {
+        func vector(_ name: String, count: Int, rotary: Bool = false) throws -> Tensor {
             used.insert(name)
             let t = try file.tensor(name)
             guard t.count == count else { throw FileError(path: file.path, "tensor \(name) has \(t.count) values, the model expects \(count)") }
-            guard permute, let heads = rotaryHeads else { return t.reshaped([count]) }
+            guard permute && rotary else { return t.reshaped([count]) }
             let out = Tensor(uninitialized: [count])
-            for r in 0..<count { out.pointer[r] = t.pointer[ggufRow(hfRow: r, heads: heads)] }
+            for r in 0..<count { out.pointer[r] = t.pointer[TensorNames.ggufRotaryRow(r, headDim: hd)] }
             return out
         }
-        func optionalVector(_ name: String, count: Int, rotaryHeads: Int? = nil) throws -> Tensor? {
-            file.info(name) == nil ? nil : try vector(name, count: count, rotaryHeads: rotaryHeads)
+        func optionalVector(_ name: String, count: Int, rotary: Bool = false) throws -> Tensor? {
+            file.info(name) == nil ? nil : try vector(name, count: count, rotary: rotary)
         }
+        /// A norm by its Hugging Face prefix (`model.layers.3.input_layernorm`, `model.norm`).
         func norm(_ prefix: String) throws -> NormWeights {
-            NormWeights(weight: try vector("\(prefix).weight", count: config.hidden),
-                        bias: layerNorm ? try optionalVector("\(prefix).bias", count: config.hidden) : nil,
+            NormWeights(weight: try vector(gguf("\(prefix).weight"), count: config.hidden),
+                        bias: layerNorm ? try optionalVector(gguf("\(prefix).bias"), count: config.hidden) : nil,
                         layerNorm: layerNorm, eps: config.normEps)
         }
-        /// llama.cpp stores head row s·d/2 + i at 2i + s (see `permuteRotaryRows`).
-        func ggufRow(hfRow: Int, heads: Int) -> Int {
-            let head = hfRow / hd, rem = hfRow % hd, half = hd / 2
-            return head * hd + 2 * (rem % half) + rem / half
-        }
+        /// The GGUF name of a Hugging Face parameter name (llama.cpp's convention, `TensorNames`).
+        func gguf(_ hf: String) -> String { TensorNames.gguf(hf)! }
 
         let h = config.hidden, q = config.heads * hd, kv = config.kvHeads * hd
-        let embedding = try matrix("token_embd.weight", rows: config.vocabSize, columns: h)
+        let embedding = try matrix(gguf("model.embed_tokens.weight"), rows: config.vocabSize, columns: h)
         let layers = try (0..<config.layers).map { i -> Layer in
-            let p = "blk.\(i)"
+            func name(_ part: String) -> String { gguf("model.layers.\(i).\(part)") }
             var bias: Tensor?
             if config.qkvBias {
-                bias = Tensor.concatenateLastAxis([try vector("\(p).attn_q.bias", count: q, rotaryHeads: config.heads),
-                                                   try vector("\(p).attn_k.bias", count: kv, rotaryHeads: config.kvHeads),
-                                                   try vector("\(p).attn_v.bias", count: kv)])
+                bias = Tensor.concatenateLastAxis([try vector(name("self_attn.q_proj.bias"), count: q, rotary: true),
+                                                   try vector(name("self_attn.k_proj.bias"), count: kv, rotary: true),
+                                                   try vector(name("self_attn.v_proj.bias"), count: kv)])
             }
             return Layer(
-                inputNorm: try norm("\(p).attn_norm"),
-                postAttentionNorm: config.parallelResidual ? nil : try norm("\(p).ffn_norm"),
-                qkv: [try matrix("\(p).attn_q.weight", rows: q, columns: h, rotaryHeads: config.heads),
-                      try matrix("\(p).attn_k.weight", rows: kv, columns: h, rotaryHeads: config.kvHeads),
-                      try matrix("\(p).attn_v.weight", rows: kv, columns: h)],
+                inputNorm: try norm("model.layers.\(i).input_layernorm"),
+                postAttentionNorm: config.parallelResidual ? nil : try norm("model.layers.\(i).post_attention_layernorm"),
+                qkv: [try matrix(name("self_attn.q_proj.weight"), rows: q, columns: h, rotary: true),
+                      try matrix(name("self_attn.k_proj.weight"), rows: kv, columns: h, rotary: true),
+                      try matrix(name("self_attn.v_proj.weight"), rows: kv, columns: h)],
                 qkvBias: bias,
-                qNorm: config.qkLayerNorm ? try vector("\(p).attn_q_norm.weight", count: q) : nil,
-                kNorm: config.qkLayerNorm ? try vector("\(p).attn_k_norm.weight", count: kv) : nil,
-                o: try matrix("\(p).attn_output.weight", rows: h, columns: q),
-                gateUp: [try matrix("\(p).ffn_gate.weight", rows: config.intermediate, columns: h),
-                         try matrix("\(p).ffn_up.weight", rows: config.intermediate, columns: h)],
-                down: try matrix("\(p).ffn_down.weight", rows: h, columns: config.intermediate))
+                qNorm: config.qkLayerNorm ? try vector(TensorNames.ggufHeadNorm(layer: i, query: true), count: q) : nil,
+                kNorm: config.qkLayerNorm ? try vector(TensorNames.ggufHeadNorm(layer: i, query: false), count: kv) : nil,
+                o: try matrix(name("self_attn.o_proj.weight"), rows: h, columns: q),
+                gateUp: [try matrix(name("mlp.gate_proj.weight"), rows: config.intermediate, columns: h),
+                         try matrix(name("mlp.up_proj.weight"), rows: config.intermediate, columns: h)],
+                down: try matrix(name("mlp.down_proj.weight"), rows: h, columns: config.intermediate))
         }
-        let finalNorm = try norm("output_norm")
-        let output = config.tiedEmbeddings ? embedding : try matrix("output.weight", rows: config.vocabSize, columns: h)
+        let finalNorm = try norm("model.norm")
+        let output = config.tiedEmbeddings ? embedding : try matrix(gguf("lm_head.weight"), rows: config.vocabSize, columns: h)
         if let unused = file.tensors.first(where: { !used.contains($0.name) }) {
             throw FileError(path: file.path, "tensor \(unused.name) is not part of this \(config.family.rawValue) geometry; the model needs what remask does not implement")
         }

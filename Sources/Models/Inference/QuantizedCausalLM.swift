@@ -1,9 +1,10 @@
 import Core
+import NN
 
 /// A decoder for inference whose weight matrices stay as the GGUF file stores them (memory-mapped blocks:
 /// Q4_0, Q4_1, Q8_0, Q4_K, Q6_K, F16, BF16, F32), multiplied by `QuantizedMatMul` without dequantizing.
-/// It computes what `CausalLM` computes, with the activations rounded to 8 bits per block before each
-/// product with quantized weights (as llama.cpp does). Norms and biases are Float32.
+/// It computes what `CausalLM` computes, with the activations rounded to 16-bit codes per block of 32 before
+/// each product with quantized weights (llama.cpp rounds them to 8 bits). Norms and biases are Float32.
 public final class QuantizedCausalLM: InferenceModel, @unchecked Sendable {
     public let config: DecoderConfig
     let embedding: QuantizedMatrix
@@ -70,17 +71,7 @@ public final class QuantizedCausalLM: InferenceModel, @unchecked Sendable {
     public func extend(_ tokens: [[Int32]], caches: [KVCache], logits: ExtendLogits) -> Tensor {
         Autograd.withNoGrad {
             let x = hidden(extending: tokens, caches: caches)
-            switch logits {
-            case .allRows: return linear(norm(x), [output])
-            case .lastRow:
-                let last = Tensor(uninitialized: [tokens.count, config.hidden])
-                var end = 0
-                for (i, t) in tokens.enumerated() {
-                    end += t.count
-                    (last.pointer + i * config.hidden).update(from: x.pointer + (end - 1) * config.hidden, count: config.hidden)
-                }
-                return linear(norm(last), [output])
-            }
+            return linear(norm(logits == .allRows ? x : ExtendRows.lastRows(x, tokens)), [output])
         }
     }
 
@@ -113,18 +104,14 @@ public final class QuantizedCausalLM: InferenceModel, @unchecked Sendable {
 
     /// The final hidden states (before the output norm) of the new tokens, after writing them into the caches.
     private func hidden(extending tokens: [[Int32]], caches: [KVCache]) -> Tensor {
-        check(tokens.count == caches.count && !tokens.isEmpty, "QuantizedCausalLM.extend: \(tokens.count) token lists for \(caches.count) caches")
-        var segments: [(rows: Range<Int>, cache: KVCache)] = []
-        var start = 0
-        for (t, c) in zip(tokens, caches) {
-            check(!t.isEmpty, "QuantizedCausalLM.extend: empty token list")
-            segments.append((start..<start + t.count, c))
-            start += t.count
-        }
+        let segments = ExtendRows.segments(tokens, caches, caller: "QuantizedCausalLM.extend")
         var x = embed(tokens.flatMap { $0 })
         for (index, layer) in layers.enumerated() {
             let h = layer.inputNorm(x)
-            let qkv = normalizedHeads(linear(h, layer.qkv, bias: layer.qkvBias), layer)
+            var qkv = linear(h, layer.qkv, bias: layer.qkvBias)
+            if let qNorm = layer.qNorm, let kNorm = layer.kNorm {
+                qkv = qkv.normalizingQueryKeyHeads(attentionShape, qWeight: qNorm, kWeight: kNorm, eps: config.normEps)
+            }
             let a = linear(qkv.cachedSelfAttention(attentionShape, segments: segments, layer: index), [layer.o])
             if let post = layer.postAttentionNorm {
                 x = x + a
@@ -135,20 +122,6 @@ public final class QuantizedCausalLM: InferenceModel, @unchecked Sendable {
         }
         for (t, c) in zip(tokens, caches) { c.advance(by: t.count) }
         return x
-    }
-
-    /// StableLM's per-head LayerNorm of queries and keys (as `SelfAttention.qkv`); other models pass through.
-    private func normalizedHeads(_ packed: Tensor, _ layer: Layer) -> Tensor {
-        guard let qNorm = layer.qNorm, let kNorm = layer.kNorm else { return packed }
-        let hd = config.headDim, qw = config.heads * hd, kw = config.kvHeads * hd
-        let ones = Tensor.full([hd], 1)
-        func perHead(_ part: Tensor, _ weight: Tensor) -> Tensor {
-            let rows = part.shape[0], width = part.shape[1]
-            return part.reshaped([-1, hd]).layerNorm(weight: ones, bias: nil, eps: config.normEps).reshaped([rows, width]) * weight
-        }
-        return Tensor.concatenateLastAxis([perHead(packed.sliceLastAxis(0..<qw), qNorm),
-                                           perHead(packed.sliceLastAxis(qw..<qw + kw), kNorm),
-                                           packed.sliceLastAxis(qw + kw..<qw + 2 * kw)])
     }
 }
 

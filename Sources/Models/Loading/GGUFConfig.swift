@@ -30,7 +30,7 @@ extension DecoderConfig {
                                partialRotaryFactor: Float(rotary) / Float(max(headDim, 1)), ropeBase: base,
                                normEps: try m.float("stablelm.attention.layer_norm_epsilon"),
                                qkvBias: file.info("blk.0.attn_q.bias") != nil,
-                               qkLayerNorm: file.info("blk.0.attn_q_norm.weight") != nil,
+                               qkLayerNorm: file.info(TensorNames.ggufHeadNorm(layer: 0, query: true)) != nil,
                                tiedEmbeddings: tied, maxPositions: context)
         }
         if let problem = config.validationError() { throw FileError(path: file.path, problem) }

@@ -92,7 +92,7 @@ public struct LanguageModel: @unchecked Sendable {
     static func perHeadNorm(_ hf: String) -> (String, Int)? {
         let parts = hf.split(separator: ".").map(String.init)
         guard parts.count == 8, parts[3] == "self_attn", parts[5] == "norms", let layer = Int(parts[2]), let head = Int(parts[6]) else { return nil }
-        return ("blk.\(layer).\(parts[4] == "q_layernorm" ? "attn_q_norm" : "attn_k_norm").weight", head)
+        return (TensorNames.ggufHeadNorm(layer: layer, query: parts[4] == "q_layernorm"), head)
     }
 
     static func ggufTokenizer(_ file: GGUFFile) throws -> BPETokenizer {

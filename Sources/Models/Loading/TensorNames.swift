@@ -26,6 +26,18 @@ enum TensorNames {
         return blockParts.first { $0.hf == parts[3] }.map { "blk.\(layer).\($0.gguf)" }
     }
 
+    /// The stacked GGUF tensor of StableLM's per-head query (or key) norms in block `layer`.
+    static func ggufHeadNorm(layer: Int, query: Bool) -> String {
+        "blk.\(layer).\(query ? "attn_q_norm" : "attn_k_norm").weight"
+    }
+
+    /// Where llama.cpp's converter puts row `hfRow` of a q or k projection (heads of `headDim` rows): within a
+    /// head, Hugging Face's row s·d/2 + i becomes row 2i + s.
+    static func ggufRotaryRow(_ hfRow: Int, headDim: Int) -> Int {
+        let head = hfRow / headDim, rem = hfRow % headDim, half = headDim / 2
+        return head * headDim + 2 * (rem % half) + rem / half
+    }
+
     /// Which rows of q/k weights llama.cpp's converter reorders: it stores each head's rotary pairs
     /// interleaved (HF row s·d/2 + i becomes row 2i + s within a head of d rows).
     static func isPermuted(_ hf: String) -> Bool {
@@ -38,14 +50,9 @@ enum TensorNames {
 /// half-split one. `heads` groups of `headDim` rows, each row `rowWidth` values.
 func permuteRotaryRows(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, heads: Int, headDim: Int,
                        rowWidth: Int, toHuggingFace: Bool) {
-    let half = headDim / 2
-    for h in 0..<heads {
-        for s in 0..<2 {
-            for i in 0..<half {
-                let hfRow = h * headDim + s * half + i, ggufRow = h * headDim + 2 * i + s
-                let (from, to) = toHuggingFace ? (ggufRow, hfRow) : (hfRow, ggufRow)
-                (dst + to * rowWidth).update(from: src + from * rowWidth, count: rowWidth)
-            }
-        }
+    for hfRow in 0..<heads * headDim {
+        let ggufRow = TensorNames.ggufRotaryRow(hfRow, headDim: headDim)
+        let (from, to) = toHuggingFace ? (ggufRow, hfRow) : (hfRow, ggufRow)
+        (dst + to * rowWidth).update(from: src + from * rowWidth, count: rowWidth)
     }
 }
