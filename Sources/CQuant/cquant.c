@@ -54,6 +54,21 @@ static inline AVX2 void decode_q4_1(const uint8_t *blk, __m256i *lo, __m256i *hi
     nibbles16(blk + 4, lo, hi);
 }
 
+/// Q5_0: the low nibbles as Q4_0, the fifth bit of weight j in bit j of qh; weight = d · (q − 16).
+static inline AVX2 void decode_q5_0(const uint8_t *blk, __m256i *lo, __m256i *hi, float *d, float *m) {
+    const __m256i bits = _mm256_setr_epi16(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, -32768);
+    uint32_t qh;
+    memcpy(&qh, blk + 2, 4);
+    *d = half(blk);
+    *m = 0;
+    nibbles16(blk + 6, lo, hi);
+    // Lanes whose bit is clear lose 16; lanes whose bit is set keep q (= nibble + 16 − 16).
+    __m256i set_lo = _mm256_cmpeq_epi16(_mm256_and_si256(_mm256_set1_epi16((short)(qh & 0xFFFF)), bits), bits);
+    __m256i set_hi = _mm256_cmpeq_epi16(_mm256_and_si256(_mm256_set1_epi16((short)(qh >> 16)), bits), bits);
+    *lo = _mm256_add_epi16(*lo, _mm256_andnot_si256(set_lo, _mm256_set1_epi16(-16)));
+    *hi = _mm256_add_epi16(*hi, _mm256_andnot_si256(set_hi, _mm256_set1_epi16(-16)));
+}
+
 static inline AVX2 void decode_q8_0(const uint8_t *blk, __m256i *lo, __m256i *hi, float *d, float *m) {
     *d = half(blk);
     *m = 0;
@@ -90,6 +105,12 @@ static inline AVX512 __m512i nibbles32(const uint8_t *p) {
 
 static inline AVX512 __m512i wide_q4_0(const uint8_t *blk) { return _mm512_sub_epi16(nibbles32(blk + 2), _mm512_set1_epi16(8)); }
 static inline AVX512 __m512i wide_q4_1(const uint8_t *blk) { return nibbles32(blk + 4); }
+static inline AVX512 __m512i wide_q5_0(const uint8_t *blk) {
+    uint32_t qh;
+    memcpy(&qh, blk + 2, 4);
+    __m512i q = nibbles32(blk + 6);
+    return _mm512_mask_sub_epi16(q, (__mmask32)~qh, q, _mm512_set1_epi16(16));  // q − 16 where the fifth bit is clear
+}
 static inline AVX512 __m512i wide_q8_0(const uint8_t *blk) { return _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(blk + 2))); }
 
 /// How far ahead of the block being read the decoding loops prefetch. Decoding streams weights from L3 or
@@ -127,6 +148,7 @@ static inline AVX512 __m512i wide_q8_0(const uint8_t *blk) { return _mm512_cvtep
 
 GEMV_512(gemv512_q4_0, 18, wide_q4_0, 0)
 GEMV_512(gemv512_q4_1, 20, wide_q4_1, 1)
+GEMV_512(gemv512_q5_0, 22, wide_q5_0, 0)
 GEMV_512(gemv512_q8_0, 34, wide_q8_0, 0)
 
 /// Up to four activation rows share each decoded weight block.
@@ -196,6 +218,8 @@ GEMV_512(gemv512_q8_0, 34, wide_q8_0, 0)
 GEMM_32(cq_gemm_q4_0, 18, decode_q4_0, 0, gemv512_q4_0)
 /// Q4_1: f16 d, f16 m, 16 bytes of nibbles; weight = d · q + m.
 GEMM_32(cq_gemm_q4_1, 20, decode_q4_1, 1, gemv512_q4_1)
+/// Q5_0: f16 d, u32 qh (fifth bits), 16 bytes of nibbles; weight = d · (q − 16).
+GEMM_32(cq_gemm_q5_0, 22, decode_q5_0, 0, gemv512_q5_0)
 /// Q8_0: f16 d, 32 int8; weight = d · q.
 GEMM_32(cq_gemm_q8_0, 34, decode_q8_0, 0, gemv512_q8_0)
 
@@ -329,6 +353,7 @@ int cq_avx512_enabled(void) { return 0; }
 void cq_set_avx512(int on) {}
 void cq_gemm_q4_0(const uint8_t *w, size_t rb, int rows, int n, const cq_block_q16 *x, int nx, float *out, size_t os) {}
 void cq_gemm_q4_1(const uint8_t *w, size_t rb, int rows, int n, const cq_block_q16 *x, int nx, float *out, size_t os) {}
+void cq_gemm_q5_0(const uint8_t *w, size_t rb, int rows, int n, const cq_block_q16 *x, int nx, float *out, size_t os) {}
 void cq_gemm_q8_0(const uint8_t *w, size_t rb, int rows, int n, const cq_block_q16 *x, int nx, float *out, size_t os) {}
 void cq_gemm_q4_K(const uint8_t *w, size_t rb, int rows, int n, const cq_block_q16 *x, int nx, float *out, size_t os) {}
 void cq_gemm_q6_K(const uint8_t *w, size_t rb, int rows, int n, const cq_block_q16 *x, int nx, float *out, size_t os) {}

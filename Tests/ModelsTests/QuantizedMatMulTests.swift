@@ -19,7 +19,7 @@ final class QuantizedMatMulTests: XCTestCase {
             let o = b * format.blockBytes
             let scale = Float(rng.nextInt(in: 1...99)) / 1000
             switch format {
-            case .q4_0, .q8_0: half(o, scale)
+            case .q4_0, .q8_0, .q5_0: half(o, scale)
             case .q4_1: half(o, scale); half(o + 2, -scale * 8)
             case .q4_K: half(o, scale / 10); half(o + 2, scale / 20)
             case .q6_K: half(o + 208, scale / 10)

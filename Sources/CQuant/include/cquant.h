@@ -27,6 +27,7 @@ void cq_set_avx512(int on);
 /// Weight rows of n values (a multiple of the block size), `row_bytes` apart; activation row a starts at x + a · n / 32.
 void cq_gemm_q4_0(const uint8_t *w, size_t row_bytes, int rows, int n, const cq_block_q16 *x, int nx, float *out, size_t out_stride);
 void cq_gemm_q4_1(const uint8_t *w, size_t row_bytes, int rows, int n, const cq_block_q16 *x, int nx, float *out, size_t out_stride);
+void cq_gemm_q5_0(const uint8_t *w, size_t row_bytes, int rows, int n, const cq_block_q16 *x, int nx, float *out, size_t out_stride);
 void cq_gemm_q8_0(const uint8_t *w, size_t row_bytes, int rows, int n, const cq_block_q16 *x, int nx, float *out, size_t out_stride);
 void cq_gemm_q4_K(const uint8_t *w, size_t row_bytes, int rows, int n, const cq_block_q16 *x, int nx, float *out, size_t out_stride);
 void cq_gemm_q6_K(const uint8_t *w, size_t row_bytes, int rows, int n, const cq_block_q16 *x, int nx, float *out, size_t out_stride);

@@ -1,13 +1,13 @@
 /// How a weight matrix is stored in memory for inference: ggml's block formats as GGUF files hold them, or
 /// plain floats. Rows are whole blocks.
 public enum QuantFormat: String, Sendable, CaseIterable {
-    case f32, f16, bf16, q8_0, q4_0, q4_1, q4_K, q6_K
+    case f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q4_K, q6_K
 
     /// Weights per block.
     public var blockElements: Int {
         switch self {
         case .f32, .f16, .bf16: 1
-        case .q8_0, .q4_0, .q4_1: 32
+        case .q8_0, .q4_0, .q4_1, .q5_0: 32
         case .q4_K, .q6_K: 256
         }
     }
@@ -19,6 +19,7 @@ public enum QuantFormat: String, Sendable, CaseIterable {
         case .f16, .bf16: 2
         case .q4_0: 18
         case .q4_1: 20
+        case .q5_0: 22
         case .q8_0: 34
         case .q4_K: 144
         case .q6_K: 210
@@ -29,7 +30,7 @@ public enum QuantFormat: String, Sendable, CaseIterable {
     var activation: ActivationFormat {
         switch self {
         case .f32, .f16, .bf16: .float
-        case .q8_0, .q4_0, .q4_1, .q4_K, .q6_K: .q16
+        case .q8_0, .q4_0, .q4_1, .q5_0, .q4_K, .q6_K: .q16
         }
     }
 }

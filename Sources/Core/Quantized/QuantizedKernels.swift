@@ -10,6 +10,7 @@ enum QuantizedKernels {
         switch format {
         case .q4_0: q4_0
         case .q4_1: q4_1
+        case .q5_0: q5_0
         case .q8_0: q8_0
         case .q4_K: q4_K
         case .q6_K: q6_K
@@ -75,6 +76,16 @@ enum QuantizedKernels {
             let a = Block(y), qs = (blk + 4).assumingMemoryBound(to: UInt8.self)
             return loadHalf(blk, 0) * a.d * Float(dot32(a.q) { Int32($0 < 16 ? qs[$0] & 0xF : qs[$0 - 16] >> 4) })
                 + loadHalf(blk, 2) * (a.s0 + a.s1)
+        }
+    }
+
+    private static func q5_0(_ w: UnsafeRawPointer, _ rowBytes: Int, _ rows: Int, _ n: Int, _ x: UnsafeRawPointer, _ nx: Int,
+                             _ out: UnsafeMutablePointer<Float>, _ outStride: Int) {
+        blocks(w, rowBytes, rows, n, x, nx, out, outStride, perBlock: 32, blockBytes: 22) { blk, y in
+            let a = Block(y), qh = blk.loadUnaligned(fromByteOffset: 2, as: UInt32.self), qs = (blk + 6).assumingMemoryBound(to: UInt8.self)
+            return loadHalf(blk, 0) * a.d * Float(dot32(a.q) {
+                Int32(($0 < 16 ? qs[$0] & 0xF : qs[$0 - 16] >> 4) | UInt8((qh >> UInt32($0)) & 1) << 4) - 16
+            })
         }
     }
 

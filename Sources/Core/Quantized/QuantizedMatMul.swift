@@ -114,6 +114,7 @@ public enum QuantizedMatMul {
         switch w.format {
         case .q4_0: cq_gemm_q4_0(base, w.rowBytes, r, Int32(n), q, nx, out, outStride)
         case .q4_1: cq_gemm_q4_1(base, w.rowBytes, r, Int32(n), q, nx, out, outStride)
+        case .q5_0: cq_gemm_q5_0(base, w.rowBytes, r, Int32(n), q, nx, out, outStride)
         case .q8_0: cq_gemm_q8_0(base, w.rowBytes, r, Int32(n), q, nx, out, outStride)
         case .q4_K: cq_gemm_q4_K(base, w.rowBytes, r, Int32(n), q, nx, out, outStride)
         case .q6_K: cq_gemm_q6_K(base, w.rowBytes, r, Int32(n), q, nx, out, outStride)

@@ -1,7 +1,7 @@
 import Core
 
 extension QuantizedCausalLM {
-    /// The decoder of a GGUF file with its weight matrices as stored. Types the kernels do not take (Q5_0,
+    /// The decoder of a GGUF file with its weight matrices as stored. Types the kernels do not take (Q5_1,
     /// Q5_K, …) that the dequantizer reads are held as Float32; llama.cpp's interleaved q/k rows are put back in
     /// Hugging Face's order (a copy of those two matrices per layer).
     public static func load(_ file: GGUFFile) throws -> QuantizedCausalLM {
@@ -87,7 +87,7 @@ extension QuantizedCausalLM {
 extension QuantFormat {
     /// Each in-memory format and the GGUF type it holds.
     static let ggmlTypes: [QuantFormat: GGMLType] = [
-        .f32: .f32, .f16: .f16, .bf16: .bf16, .q8_0: .q8_0, .q4_0: .q4_0, .q4_1: .q4_1, .q4_K: .q4_K, .q6_K: .q6_K,
+        .f32: .f32, .f16: .f16, .bf16: .bf16, .q8_0: .q8_0, .q4_0: .q4_0, .q4_1: .q4_1, .q5_0: .q5_0, .q4_K: .q4_K, .q6_K: .q6_K,
     ]
 
     /// The in-memory format for a GGUF tensor type, or nil when the kernels do not take it.

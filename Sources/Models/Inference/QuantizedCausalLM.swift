@@ -2,7 +2,7 @@ import Core
 import NN
 
 /// A decoder for inference whose weight matrices stay as the GGUF file stores them (memory-mapped blocks:
-/// Q4_0, Q4_1, Q8_0, Q4_K, Q6_K, F16, BF16, F32), multiplied by `QuantizedMatMul` without dequantizing.
+/// Q4_0, Q4_1, Q5_0, Q8_0, Q4_K, Q6_K, F16, BF16, F32), multiplied by `QuantizedMatMul` without dequantizing.
 /// It computes what `CausalLM` computes, with the activations rounded to 16-bit codes per block of 32 before
 /// each product with quantized weights (llama.cpp rounds them to 8 bits). Norms and biases are Float32.
 public final class QuantizedCausalLM: InferenceModel, @unchecked Sendable {
