@@ -25,10 +25,6 @@ public enum QuantizedMatMul {
                                 by weights: [QuantizedMatrix], into out: UnsafeMutablePointer<Float>, outStride: Int,
                                 scratch: QuantizedScratch) {
         guard count > 0, !weights.isEmpty else { return }
-        if count >= blasRows, weights.allSatisfy({ $0.dequantize != nil }) {
-            multiplyDequantized(x, count: count, columns: columns, xStride: xStride, by: weights, into: out, outStride: outStride)
-            return
-        }
         var offsets: [Int] = []
         var total = 0
         for w in weights {
@@ -37,6 +33,11 @@ public enum QuantizedMatMul {
             total += w.rows
         }
         check(total <= outStride, "QuantizedMatMul: \(total) outputs do not fit rows of \(outStride)")
+        if count >= blasRows, weights.allSatisfy({ $0.dequantize != nil }) {
+            multiplyDequantized(x, count: count, columns: columns, xStride: xStride, by: weights, offsets: offsets, total: total,
+                                into: out, outStride: outStride)
+            return
+        }
         // Quantize the activations once for each format the matrices need.
         var activations: [ActivationFormat: UnsafeRawPointer] = [:]
         for format in Set(weights.map(\.format.activation)) {
@@ -52,14 +53,19 @@ public enum QuantizedMatMul {
         // free up: a thread that starts late or runs slower takes fewer.
         let pieces = max(1, min(Parallel.threads * 4, total * count * columns / 65536))
         Parallel.forEachChunk(pieces) { c in
-            let range = Parallel.chunkRange(c, of: pieces, count: total)
-            for (j, w) in weights.enumerated() {
-                let lo = max(range.lowerBound, offsets[j]), hi = min(range.upperBound, offsets[j] + w.rows)
-                guard lo < hi else { continue }
-                let first = lo - offsets[j]
-                run(w, rows: first..<(first + hi - lo), x: activations[w.format.activation]!, count: count,
-                    out: out + lo, outStride: outStride)
+            forEachPart(of: Parallel.chunkRange(c, of: pieces, count: total), weights, offsets) { w, rows, at in
+                run(w, rows: rows, x: activations[w.format.activation]!, count: count, out: out + at, outStride: outStride)
             }
+        }
+    }
+
+    /// The rows of `range` (counted across the matrices side by side, matrix j's from `offsets[j]`) that each
+    /// matrix holds: `body(matrix, its rows, where they start in the side-by-side count)`.
+    private static func forEachPart(of range: Range<Int>, _ weights: [QuantizedMatrix], _ offsets: [Int],
+                                    _ body: (QuantizedMatrix, Range<Int>, Int) -> Void) {
+        for (j, w) in weights.enumerated() {
+            let lo = max(range.lowerBound, offsets[j]), hi = min(range.upperBound, offsets[j] + w.rows)
+            if lo < hi { body(w, (lo - offsets[j])..<(hi - offsets[j]), lo) }
         }
     }
 
@@ -76,13 +82,8 @@ public enum QuantizedMatMul {
     /// The matrices' rows, taken together (outputs are side by side in `out`), go out in equal tiles, a multiple
     /// of the thread count, so that no thread waits on a short last tile; a tile may span two matrices.
     private static func multiplyDequantized(_ x: UnsafePointer<Float>, count: Int, columns: Int, xStride: Int,
-                                            by weights: [QuantizedMatrix], into out: UnsafeMutablePointer<Float>, outStride: Int) {
-        var offsets: [Int] = []
-        var total = 0
-        for w in weights {
-            offsets.append(total)
-            total += w.rows
-        }
+                                            by weights: [QuantizedMatrix], offsets: [Int], total: Int,
+                                            into out: UnsafeMutablePointer<Float>, outStride: Int) {
         let threads = Parallel.threads
         let tiles = ((total + tileRows - 1) / tileRows + threads - 1) / threads * threads
         let largest = (total + tiles - 1) / tiles
@@ -90,11 +91,9 @@ public enum QuantizedMatMul {
             let range = Parallel.chunkRange(t, of: tiles, count: total)
             guard !range.isEmpty else { return }
             let buffer = Storage(uninitializedCount: largest * columns)
-            for (j, w) in weights.enumerated() {
-                let lo = max(range.lowerBound, offsets[j]), hi = min(range.upperBound, offsets[j] + w.rows)
-                guard lo < hi else { continue }
-                w.dequantize!(w.row(lo - offsets[j]), buffer.pointer + (lo - range.lowerBound) * columns,
-                              (hi - lo) * columns / w.format.blockElements)
+            forEachPart(of: range, weights, offsets) { w, rows, at in
+                w.dequantize!(w.row(rows.lowerBound), buffer.pointer + (at - range.lowerBound) * columns,
+                              rows.count * columns / w.format.blockElements)
             }
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, blasint(count), blasint(range.count), blasint(columns), 1,
                         x, blasint(xStride), buffer.pointer, blasint(columns), 0, out + range.lowerBound, blasint(outStride))
