@@ -46,12 +46,16 @@ struct RunningSequence {
             return false
         }
         let next = sampler.sample(logits, count: vocab)
-        if stopTokens.contains(next) {
-            sink.finish(.stop, text: endText().text)
-            return false
-        }
         generated += 1
         let logprob = request.logprobs.map { TokenLogprob(id: next, logits: logits, vocab: vocab, top: $0) }
+        if stopTokens.contains(next) {
+            // Reported with no text, as vLLM and OpenAI do: a scorer reading `echo` logprobs of one generated
+            // token (lm-evaluation-harness drops the last entry) must find it even when it ends the sequence.
+            let tail = endText().text
+            sink.send(.token(GeneratedToken(id: next, text: "", logprob: logprob)))
+            sink.finish(.stop, text: tail)
+            return false
+        }
         let (text, stopped) = scanner.add(decoder.add(next))
         sink.send(.token(GeneratedToken(id: next, text: text, logprob: logprob)))
         if stopped {

@@ -13,8 +13,13 @@ final class BatchRunnerTests: XCTestCase {
 
     /// Greedy generation of one prompt on its own, through `Generator`.
     func reference(_ prompt: [Int32], maxTokens: Int) -> (tokens: [Int32], finish: FinishReason) {
-        let out = Generator(model: model, stopTokens: ChatSession.stopTokens(tokenizer)).generate([prompt], maxTokens: maxTokens)[0]
-        return (out.tokens, out.stop == .maxTokens ? .length : .stop)
+        let stopTokens = ChatSession.stopTokens(tokenizer)
+        let out = Generator(model: model, stopTokens: stopTokens).generate([prompt], maxTokens: maxTokens)[0]
+        guard out.stop == .endOfSequence else { return (out.tokens, out.stop == .maxTokens ? .length : .stop) }
+        // The server reports the end-of-sequence token too (with no text), as OpenAI and vLLM do.
+        let continued = Generator(model: model, stopTokens: []).generate([prompt], maxTokens: out.tokens.count + 1)[0].tokens
+        XCTAssertTrue(stopTokens.contains(continued.last!))
+        return (continued, .stop)
     }
 
     /// Runs a runner on its own thread while `body` uses it, then stops it and waits for it to finish.
