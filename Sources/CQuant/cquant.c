@@ -345,6 +345,114 @@ GEMM_FLOAT(cq_gemm_f16, load_f16, 2)
 GEMM_FLOAT(cq_gemm_bf16, load_bf16, 2)
 GEMM_FLOAT(cq_gemm_f32, load_f32, 4)
 
+#define BF16 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,avx2,fma")))
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+
+int cq_has_avx512bf16(void) {
+    __builtin_cpu_init();
+    return cq_has_avx512() && __builtin_cpu_supports("avx512bf16");
+}
+
+BF16 void cq_bf16_round(const float *x, size_t count, uint16_t *y) {
+    size_t i = 0;
+    for (; i + 16 <= count; i += 16) {
+        __m256i b = (__m256i)_mm512_cvtneps_pbh(_mm512_loadu_ps(x + i));
+        _mm256_storeu_si256((__m256i *)(y + i), b);
+    }
+    if (i < count) {
+        __mmask16 m = (__mmask16)((1u << (count - i)) - 1);
+        __m256i b = (__m256i)_mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(m, x + i));
+        _mm256_mask_storeu_epi16(y + i, m, b);
+    }
+}
+
+BF16 void cq_bf16_panel(const float *x, size_t x_stride, int nx, int n, uint32_t *panel) {
+    const int pairs = n / 2, groups = (nx + 15) / 16;
+    // Sixteen rows' pairs of 16 columns at a time: each row's 8 pairs go to one column of a 16 × 8 block.
+    const __m512i lanes = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                            _mm512_set1_epi32(16));
+    for (int g = 0; g < groups; g++) {
+        uint32_t *out = panel + (size_t)g * pairs * 16;
+        for (int lane = 0; lane < 16; lane++) {
+            int a = 16 * g + lane;
+            uint32_t *col = out + lane;
+            if (a >= nx) {
+                for (int p = 0; p < pairs; p++) col[(size_t)p * 16] = 0;
+                continue;
+            }
+            const float *row = x + (size_t)a * x_stride;
+            int p = 0;
+            for (; p + 16 <= pairs; p += 16) {
+                __m512i lo = (__m512i)_mm512_cvtne2ps_pbh(_mm512_loadu_ps(row + 2 * p + 16), _mm512_loadu_ps(row + 2 * p));
+                _mm512_i32scatter_epi32(col + (size_t)p * 16, lanes, lo, 4);
+            }
+            for (; p < pairs; p++) {
+                uint16_t two[2];
+                cq_bf16_round(row + 2 * p, 2, two);
+                col[(size_t)p * 16] = (uint32_t)two[0] | ((uint32_t)two[1] << 16);
+            }
+        }
+    }
+}
+
+/// G groups of 16 activation rows against R weight rows: G · R accumulators of 16 lanes (one per activation
+/// row), each pair of columns one vdpbf16ps per accumulator with the weight pair broadcast. Called with
+/// constant G and R, so the loops unroll.
+ALWAYS_INLINE BF16 void bf16_tile(int G, int R, const uint32_t *w, size_t w_pairs_stride, const uint32_t *panel,
+                                  size_t group_stride, int pairs, float *out, size_t out_stride, int rows_left) {
+    __m512 acc[4][6];
+    for (int g = 0; g < G; g++)
+        for (int r = 0; r < R; r++) acc[g][r] = _mm512_setzero_ps();
+    for (int p = 0; p < pairs; p++) {
+        __m512bh xv[4];
+        for (int g = 0; g < G; g++) xv[g] = (__m512bh)_mm512_loadu_si512(panel + g * group_stride + (size_t)p * 16);
+        for (int r = 0; r < R; r++) {
+            __m512bh wv = (__m512bh)_mm512_set1_epi32((int)w[r * w_pairs_stride + p]);
+            for (int g = 0; g < G; g++) acc[g][r] = _mm512_dpbf16_ps(acc[g][r], xv[g], wv);
+        }
+    }
+    const __m512i index = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                             _mm512_set1_epi32((int)out_stride));
+    for (int g = 0; g < G; g++) {
+        int left = rows_left - 16 * g;
+        __mmask16 m = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1);
+        for (int r = 0; r < R; r++) _mm512_mask_i32scatter_ps(out + (size_t)16 * g * out_stride + r, m, index, acc[g][r], 4);
+    }
+}
+
+#define BF16_TILE_R(G)                                                                                 \
+    switch (R) {                                                                                       \
+    case 1: bf16_tile(G, 1, wr, w_pairs, group, group_stride, pairs, o, out_stride, left); break;      \
+    case 2: bf16_tile(G, 2, wr, w_pairs, group, group_stride, pairs, o, out_stride, left); break;      \
+    case 3: bf16_tile(G, 3, wr, w_pairs, group, group_stride, pairs, o, out_stride, left); break;      \
+    case 4: bf16_tile(G, 4, wr, w_pairs, group, group_stride, pairs, o, out_stride, left); break;      \
+    case 5: bf16_tile(G, 5, wr, w_pairs, group, group_stride, pairs, o, out_stride, left); break;      \
+    default: bf16_tile(G, 6, wr, w_pairs, group, group_stride, pairs, o, out_stride, left); break;     \
+    }
+
+BF16 void cq_gemm_bf16_panel(const uint16_t *w, size_t w_stride, int rows, int n, const uint32_t *panel, int nx, float *out,
+                             size_t out_stride) {
+    const int pairs = n / 2, groups = (nx + 15) / 16;
+    const size_t group_stride = (size_t)pairs * 16, w_pairs = w_stride / 2;
+    // Four groups (64 activation rows) by six weight rows: 24 of the 32 registers accumulate.
+    for (int g0 = 0; g0 < groups; g0 += 4) {
+        const int G = groups - g0 < 4 ? groups - g0 : 4;
+        const uint32_t *group = panel + g0 * group_stride;
+        const int left = nx - 16 * g0;
+        for (int r0 = 0; r0 < rows; r0 += 6) {
+            const int R = rows - r0 < 6 ? rows - r0 : 6;
+            const uint32_t *wr = (const uint32_t *)(w + (size_t)r0 * w_stride);
+            float *o = out + (size_t)16 * g0 * out_stride + r0;
+            switch (G) {
+            case 1: BF16_TILE_R(1) break;
+            case 2: BF16_TILE_R(2) break;
+            case 3: BF16_TILE_R(3) break;
+            default: BF16_TILE_R(4) break;
+            }
+        }
+    }
+}
+
 #else  // not x86-64: the Swift kernels run instead, and these are never called.
 
 int cq_has_avx2(void) { return 0; }
@@ -360,5 +468,9 @@ void cq_gemm_q6_K(const uint8_t *w, size_t rb, int rows, int n, const cq_block_q
 void cq_gemm_f16(const uint8_t *w, size_t rb, int rows, int n, const float *x, int nx, float *out, size_t os) {}
 void cq_gemm_bf16(const uint8_t *w, size_t rb, int rows, int n, const float *x, int nx, float *out, size_t os) {}
 void cq_gemm_f32(const uint8_t *w, size_t rb, int rows, int n, const float *x, int nx, float *out, size_t os) {}
+int cq_has_avx512bf16(void) { return 0; }
+void cq_bf16_round(const float *x, size_t count, uint16_t *y) {}
+void cq_bf16_panel(const float *x, size_t x_stride, int nx, int n, uint32_t *panel) {}
+void cq_gemm_bf16_panel(const uint16_t *w, size_t w_stride, int rows, int n, const uint32_t *panel, int nx, float *out, size_t os) {}
 
 #endif

@@ -28,14 +28,19 @@ struct ModelOptions: ParsableArguments {
     }
 }
 
-/// `--weights`, for the commands that only run a model (generate, chat, eval, score).
+/// `--weights` and `--precision`, for the commands that only run a model (generate, chat, eval, score, serve).
 struct InferenceOptions: ParsableArguments {
     @Option(help: ArgumentHelp("How weights are held: stored (a GGUF file's quantized blocks as they are, multiplied without dequantizing) or float32 (dequantized, as training holds them).",
                                valueName: "stored|float32"))
     var weights: RunnableModel.Weights = .stored
+
+    @Option(help: ArgumentHelp("Arithmetic of the products with many rows (prompts, batches) on stored weights: fp32, or bf16 (bfloat16 operands, Float32 sums; about twice as fast on CPUs with AVX512-BF16, elsewhere slower; log-probs move by about 1e-2).",
+                               valueName: "fp32|bf16"))
+    var precision: Precision = .fp32
 }
 
 extension RunnableModel.Weights: ExpressibleByArgument {}
+extension Precision: ExpressibleByArgument {}
 
 extension ModelOptions {
     /// Loads the model for inference only, reporting progress on standard error.
@@ -43,7 +48,7 @@ extension ModelOptions {
         if let threads { Parallel.threads = threads }
         let path = model ?? LanguageModel.defaultPath
         let start = Date()
-        let runnable = try RunnableModel.load(path, adapter: adapter, weights: inference.weights)
+        let runnable = try RunnableModel.load(path, adapter: adapter, weights: inference.weights, precision: inference.precision)
         let c = runnable.engine.config
         Log.info(String(format: "loaded %@ (%@, %.1fM parameters, %d layers, %@ weights) in %.1f s", (path as NSString).lastPathComponent,
                         c.family.rawValue, Double(c.parameterCount) / 1e6, c.layers, runnable.weightsDescription,

@@ -2,7 +2,6 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import Synchronization
-import Core
 import Models
 import Serve
 
@@ -16,6 +15,7 @@ struct ServeCommand: ParsableCommand {
             """)
 
     @OptionGroup var options: ModelOptions
+    @OptionGroup var inference: InferenceOptions
     @Option(help: "A folder of LoRA adapters (from `remask train`) to attach to the model.") var adapter: String?
     @Option(help: "Address to listen on (default: loopback only).") var host = "127.0.0.1"
     @Option(help: "Port to listen on (0: any free port).") var port = 8080
@@ -32,13 +32,10 @@ struct ServeCommand: ParsableCommand {
     }
 
     func run() throws {
-        if let threads = options.threads { Parallel.threads = threads }
         let path = options.model ?? LanguageModel.defaultPath
-        let start = Date()
-        let model = try RunnableModel.load(path, adapter: adapter)
+        let model = try options.loadRunnable(inference, adapter: adapter)
         let tokenizer = try model.requireTokenizer()
         let name = modelName ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-        Log.info(String(format: "loaded %@ in %.1f s", (path as NSString).lastPathComponent, Date().timeIntervalSince(start)))
         let host = host
         let server = OpenAIServer(model: model.engine, tokenizer: tokenizer, chatTemplate: model.chatTemplate, modelID: name,
                                   configuration: ServeConfiguration(host: host, port: port, limits: .init(maxBatch: maxBatch, queueCapacity: queueSize)),

@@ -100,40 +100,56 @@ final class QuantizedMatMulTests: XCTestCase {
         }
     }
 
-    func testManyRowsTakeTheDequantizedOpenBLASPathWithTheSameProducts() {
+    /// From `blasRows` activation rows on, tiles are dequantized and multiplied in Float32 by OpenBLAS, or with
+    /// `precision: .bf16` in bfloat16 (CQuant's AVX512-BF16 kernel where the CPU has it, and the Swift loops),
+    /// against a Float64 product of the operands rounded as each path rounds them.
+    func testManyRowsTakeTheDequantizedPathsWithTheSameProducts() {
         var rng = SeededRandom(seed: 11)
-        let rows = 45, n = 256, count = QuantizedMatMul.blasRows + 3
+        let rows = 45, n = 256
+        var variants: [(precision: Precision, c: Bool)] = [(.fp32, false), (.bf16, false)]
+        if BFloat16Kernels.hasAVX512BF16 { variants.append((.bf16, true)) }
         for format in QuantFormat.allCases {
             let bytes = Self.randomRows(format, rows: rows, columns: n, &rng)
-            let x = (0..<(count * n)).map { _ in Float(rng.nextInt(in: -1000...1000)) / 250 }
             var weights = [Float](repeating: 0, count: rows * n)
             bytes.withUnsafeBytes { b in
                 weights.withUnsafeMutableBufferPointer { Dequantizer.run(GGMLType(format), from: b, into: $0.baseAddress!, count: rows * n) }
             }
-            var got = [Float](repeating: .nan, count: count * rows)
-            bytes.withUnsafeBytes { b in
-                // Two matrices side by side (20 + 25 rows), so that a tile spans both.
-                let kernel = Dequantizer.kernel(for: GGMLType(format))!
-                let parts = [0..<20, 20..<rows].map { part in
-                    let m = QuantizedMatrix(format: format, rows: part.count, columns: n) { b.baseAddress! + (part.lowerBound + $0) * b.count / rows }
-                    m.dequantize = { kernel($0, $1, $2) }
-                    return m
-                }
-                x.withUnsafeBufferPointer { xp in
-                    got.withUnsafeMutableBufferPointer {
-                        QuantizedMatMul.multiply(xp.baseAddress!, count: count, columns: n, xStride: n, by: parts,
-                                                 into: $0.baseAddress!, outStride: rows, scratch: QuantizedScratch())
+            // 15 rows fill one group of 16 in part; 70 take a group of four, then one of one.
+            for count in [QuantizedMatMul.blasRows + 3, 70] {
+                let x = (0..<(count * n)).map { _ in Float(rng.nextInt(in: -1000...1000)) / 250 }
+                for variant in variants {
+                    let saved = BFloat16Kernels.useCKernels
+                    BFloat16Kernels.useCKernels = variant.c
+                    defer { BFloat16Kernels.useCKernels = saved }
+                    var got = [Float](repeating: .nan, count: count * rows)
+                    bytes.withUnsafeBytes { b in
+                        // Two matrices side by side (20 + 25 rows), so that a tile spans both.
+                        let kernel = Dequantizer.kernel(for: GGMLType(format))!
+                        let parts = [0..<20, 20..<rows].map { part in
+                            let m = QuantizedMatrix(format: format, rows: part.count, columns: n) { b.baseAddress! + (part.lowerBound + $0) * b.count / rows }
+                            m.dequantize = { kernel($0, $1, $2) }
+                            return m
+                        }
+                        x.withUnsafeBufferPointer { xp in
+                            got.withUnsafeMutableBufferPointer {
+                                QuantizedMatMul.multiply(xp.baseAddress!, count: count, columns: n, xStride: n, by: parts,
+                                                         into: $0.baseAddress!, outStride: rows, scratch: QuantizedScratch(),
+                                                         precision: variant.precision)
+                            }
+                        }
                     }
-                }
-            }
-            for a in 0..<count {
-                for r in 0..<rows {
-                    var want = 0.0, scale = 0.0
-                    for i in 0..<n {
-                        want += Double(weights[r * n + i]) * Double(x[a * n + i])
-                        scale += abs(Double(weights[r * n + i]) * Double(x[a * n + i]))
+                    let round: (Float) -> Double = variant.precision == .bf16 ? { Double(bfloat16ToFloat(floatToBFloat16($0))) } : { Double($0) }
+                    for a in 0..<count {
+                        for r in 0..<rows {
+                            var want = 0.0, scale = 0.0
+                            for i in 0..<n {
+                                want += round(weights[r * n + i]) * round(x[a * n + i])
+                                scale += abs(round(weights[r * n + i]) * round(x[a * n + i]))
+                            }
+                            XCTAssertEqual(Double(got[a * rows + r]), want, accuracy: 1e-5 * scale + 1e-6,
+                                           "\(format) \(variant), \(count) rows: row \(a), output \(r)")
+                        }
                     }
-                    XCTAssertEqual(Double(got[a * rows + r]), want, accuracy: 1e-5 * scale + 1e-6, "\(format), row \(a), output \(r)")
                 }
             }
         }

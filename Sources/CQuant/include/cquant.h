@@ -37,6 +37,23 @@ void cq_gemm_f16(const uint8_t *w, size_t row_bytes, int rows, int n, const floa
 void cq_gemm_bf16(const uint8_t *w, size_t row_bytes, int rows, int n, const float *x, int nx, float *out, size_t out_stride);
 void cq_gemm_f32(const uint8_t *w, size_t row_bytes, int rows, int n, const float *x, int nx, float *out, size_t out_stride);
 
+/// 1 when this CPU has AVX512-BF16's dot-product instruction (vdpbf16ps), which the bf16 kernels below need.
+int cq_has_avx512bf16(void);
+
+/// bf16 products (`--precision bf16`): operands rounded to bfloat16 (nearest even), products summed in
+/// Float32 by vdpbf16ps, two bf16 pairs per 32-bit lane. Core/Quantized/BFloat16Kernels is the Swift version.
+///
+/// Rounds `count` floats to bfloat16.
+void cq_bf16_round(const float *x, size_t count, uint16_t *y);
+/// Activation rows as a panel: groups of 16 rows, and within a group, for each pair of columns (k, k + 1),
+/// the 16 rows' pairs side by side: panel[(g · n/2 + p) · 16 + lane] holds row 16g + lane's columns 2p, 2p + 1
+/// (zeros past row nx). n even; rows x_stride floats apart.
+void cq_bf16_panel(const float *x, size_t x_stride, int nx, int n, uint32_t *panel);
+/// out[a · out_stride + r] = Σ_k x[a][k] · w[r][k] for r < rows, a < nx: bf16 weight rows (n values,
+/// w_stride values apart) against an activation panel of nx rows.
+void cq_gemm_bf16_panel(const uint16_t *w, size_t w_stride, int rows, int n, const uint32_t *panel, int nx, float *out,
+                        size_t out_stride);
+
 /// A spin-wait hint (x86 pause, arm64 yield) for threads waiting on an atomic.
 static inline void cq_spin_pause(void) {
 #if defined(__x86_64__)

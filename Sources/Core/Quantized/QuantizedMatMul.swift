@@ -20,10 +20,11 @@ public enum QuantizedMatMul {
     /// Multiplies `count` rows of `x` (each `columns` floats, `xStride` apart) by every matrix in `weights`
     /// (all with `columns` columns), writing matrix j's outputs at columns `offset_j ..< offset_j + rows_j` of
     /// `out` (rows `outStride` apart), where offsets follow the order of `weights`. Several matrices in one call
-    /// (q, k and v; gate and up) share the quantized activations and one parallel region.
+    /// (q, k and v; gate and up) share the quantized activations and one parallel region. `precision` sets
+    /// the arithmetic of the products with many rows (from `blasRows` on).
     public static func multiply(_ x: UnsafePointer<Float>, count: Int, columns: Int, xStride: Int,
                                 by weights: [QuantizedMatrix], into out: UnsafeMutablePointer<Float>, outStride: Int,
-                                scratch: QuantizedScratch) {
+                                scratch: QuantizedScratch, precision: Precision = .fp32) {
         guard count > 0, !weights.isEmpty else { return }
         var offsets: [Int] = []
         var total = 0
@@ -34,8 +35,24 @@ public enum QuantizedMatMul {
         }
         check(total <= outStride, "QuantizedMatMul: \(total) outputs do not fit rows of \(outStride)")
         if count >= blasRows, weights.allSatisfy({ $0.dequantize != nil }) {
-            multiplyDequantized(x, count: count, columns: columns, xStride: xStride, by: weights, offsets: offsets, total: total,
-                                into: out, outStride: outStride)
+            if precision == .bf16 && columns % 2 == 0 {
+                let panel = scratch.panel(words: BFloat16Kernels.panelWords(rows: count, n: columns))
+                BFloat16Kernels.pack(x, stride: xStride, count: count, n: columns, into: panel)
+                forEachTile(of: weights, offsets: offsets, total: total, columns: columns) { range, tile in
+                    let values = range.count * columns
+                    let rounded = Storage(uninitializedCount: (values + 1) / 2)
+                    rounded.pointer.withMemoryRebound(to: UInt16.self, capacity: 2 * rounded.count) { w in
+                        BFloat16Kernels.round(tile, count: values, into: w)
+                        BFloat16Kernels.multiply(w, wStride: columns, rows: range.count, n: columns, panel: panel, count: count,
+                                                 into: out + range.lowerBound, outStride: outStride)
+                    }
+                }
+            } else {
+                forEachTile(of: weights, offsets: offsets, total: total, columns: columns) { range, tile in
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, blasint(count), blasint(range.count), blasint(columns), 1,
+                                x, blasint(xStride), tile, blasint(columns), 0, out + range.lowerBound, blasint(outStride))
+                }
+            }
             return
         }
         // Quantize the activations once for each format the matrices need.
@@ -80,10 +97,10 @@ public enum QuantizedMatMul {
     static let tileRows = 256
 
     /// The matrices' rows, taken together (outputs are side by side in `out`), go out in equal tiles, a multiple
-    /// of the thread count, so that no thread waits on a short last tile; a tile may span two matrices.
-    private static func multiplyDequantized(_ x: UnsafePointer<Float>, count: Int, columns: Int, xStride: Int,
-                                            by weights: [QuantizedMatrix], offsets: [Int], total: Int,
-                                            into out: UnsafeMutablePointer<Float>, outStride: Int) {
+    /// of the thread count, so that no thread waits on a short last tile; a tile may span two matrices. Each
+    /// tile is dequantized to Float32 rows, then `body(its rows in the side-by-side count, the rows)`.
+    private static func forEachTile(of weights: [QuantizedMatrix], offsets: [Int], total: Int, columns: Int,
+                                    _ body: (Range<Int>, UnsafeMutablePointer<Float>) -> Void) {
         let threads = Parallel.threads
         let tiles = ((total + tileRows - 1) / tileRows + threads - 1) / threads * threads
         let largest = (total + tiles - 1) / tiles
@@ -95,8 +112,7 @@ public enum QuantizedMatMul {
                 w.dequantize!(w.row(rows.lowerBound), buffer.pointer + (at - range.lowerBound) * columns,
                               rows.count * columns / w.format.blockElements)
             }
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, blasint(count), blasint(range.count), blasint(columns), 1,
-                        x, blasint(xStride), buffer.pointer, blasint(columns), 0, out + range.lowerBound, blasint(outStride))
+            body(range, buffer.pointer)
         }
     }
 
@@ -128,11 +144,22 @@ public enum QuantizedMatMul {
 /// caller thread (a model's forward pass owns one).
 public final class QuantizedScratch: @unchecked Sendable {
     private var buffers: [ActivationFormat: (pointer: UnsafeMutableRawPointer, bytes: Int)] = [:]
+    private var panelBuffer: (pointer: UnsafeMutablePointer<UInt32>?, count: Int) = (nil, 0)
 
     public init() {}
 
     deinit {
         for b in buffers.values { b.pointer.deallocate() }
+        panelBuffer.pointer?.deallocate()
+    }
+
+    /// The bf16 activation panel (`BFloat16Kernels.pack`), at least `words` long.
+    func panel(words: Int) -> UnsafeMutablePointer<UInt32> {
+        if panelBuffer.count < words {
+            panelBuffer.pointer?.deallocate()
+            panelBuffer = (UnsafeMutablePointer<UInt32>.allocate(capacity: max(words, 1024)), max(words, 1024))
+        }
+        return panelBuffer.pointer!
     }
 
     func buffer(_ format: ActivationFormat, bytes: Int) -> UnsafeMutableRawPointer {

@@ -14,6 +14,8 @@ public final class QuantizedCausalLM: InferenceModel, @unchecked Sendable {
     private let attentionShape: AttentionShape
     /// Quantized activations, reused by every call (calls are not concurrent: the engine is single-threaded).
     private let scratch = QuantizedScratch()
+    /// The arithmetic of products with many rows (prompts, batches); decoding one row is not affected.
+    public var precision = Precision.fp32
 
     struct NormWeights {
         let weight: Tensor
@@ -85,7 +87,7 @@ public final class QuantizedCausalLM: InferenceModel, @unchecked Sendable {
         let rows = x.shape[0], width = weights.reduce(0) { $0 + $1.rows }
         let out = Tensor(uninitialized: [rows, width])
         QuantizedMatMul.multiply(x.pointer, count: rows, columns: x.shape[1], xStride: x.shape[1], by: weights,
-                                 into: out.pointer, outStride: width, scratch: scratch)
+                                 into: out.pointer, outStride: width, scratch: scratch, precision: precision)
         if let bias {
             for r in 0..<rows { vectorAdd(out.pointer + r * width, bias.pointer, width) }
         }

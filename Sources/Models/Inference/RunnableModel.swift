@@ -32,13 +32,21 @@ public struct RunnableModel: @unchecked Sendable {
     }
 
     /// Loads a GGUF file or a Hugging Face folder, with the LoRA adapters saved in `adapter` attached.
-    public static func load(_ path: String, adapter: String? = nil, weights: Weights = .stored) throws -> RunnableModel {
+    /// `precision` bf16 needs the stored weights of a GGUF file (the Float32 engine computes in Float32 only).
+    public static func load(_ path: String, adapter: String? = nil, weights: Weights = .stored,
+                            precision: Precision = .fp32) throws -> RunnableModel {
         var isDirectory: ObjCBool = false
         if weights == .stored, adapter == nil, FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue {
             let file = try GGUFFile(path: path)
             let tokenizer = file.metadata.values["tokenizer.ggml.model"] == nil ? nil : try LanguageModel.ggufTokenizer(file)
-            return RunnableModel(engine: try QuantizedCausalLM.load(file), tokenizer: tokenizer,
+            let engine = try QuantizedCausalLM.load(file)
+            engine.precision = precision
+            return RunnableModel(engine: engine, tokenizer: tokenizer,
                                  chatTemplate: try? file.metadata.string("tokenizer.chat_template"), path: path)
+        }
+        if precision != .fp32 {
+            let why = adapter != nil ? "with an adapter" : weights == .float32 ? "with --weights float32" : "for a Hugging Face folder"
+            throw FileError(path: path, "precision \(precision.rawValue) applies to a GGUF file's stored weights; this model runs in Float32 \(why)")
         }
         let lm = try LanguageModel.load(path)
         if let adapter { _ = try lm.model.attachLoRA(folder: adapter) }
