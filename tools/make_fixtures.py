@@ -48,7 +48,7 @@ GREEDY_TOKENS = 64
 TOKENIZER_DIR = "smollm2-tokenizer"
 TOKENIZE_FILE = "tokenize_smollm2.json"
 LOGPROBS_FILE = "logprobs_smollm2.json"
-TINY_DIRS = ("tiny-llama", "tiny-stablelm", "tiny-stablelm-qknorm")
+TINY_DIRS = ("tiny-llama", "tiny-stablelm", "tiny-stablelm-qknorm", "tiny-qwen2")
 
 # The imports below are slow; they happen once, in main(), after argparse has had its say.
 torch = None
@@ -724,7 +724,7 @@ TINY_COMMON = dict(vocab_size=96, hidden_size=32, intermediate_size=64, num_hidd
 
 
 def tiny_configs() -> dict:
-    from transformers import LlamaConfig, StableLmConfig
+    from transformers import LlamaConfig, Qwen2Config, StableLmConfig
 
     rope = {"rope_type": "default", "rope_theta": 10000.0}
     return {
@@ -734,6 +734,8 @@ def tiny_configs() -> dict:
         "tiny-stablelm-qknorm": StableLmConfig(**TINY_COMMON, layer_norm_eps=1e-5, use_qkv_bias=False,
                                                qk_layernorm=True,
                                                rope_parameters=dict(rope, partial_rotary_factor=0.25)),
+        "tiny-qwen2": Qwen2Config(**TINY_COMMON, rms_norm_eps=1e-6, use_sliding_window=False,
+                                  rope_parameters={"rope_type": "default", "rope_theta": 1000000.0}),
     }
 
 
@@ -860,6 +862,7 @@ python3 tools/make_fixtures.py --check-export /path/to/exported-folder   # print
 | `tiny-llama/` | a random Llama (vocab 96, hidden 32, FFN 64, 2 layers, 4 heads, 2 KV heads, RMSNorm, untied), `model.safetensors` + `config.json` + `generation_config.json`, and `logprobs.json`: three random id sequences (lengths 5, 17, 40) with per-token log-probabilities and the full logits of positions 0-2. |
 | `tiny-stablelm/` | the same for StableLM: LayerNorm with bias, q/k/v biases, partial rotary factor 0.25 (2 of 8 head dims rotated). |
 | `tiny-stablelm-qknorm/` | StableLM with per-head q/k LayerNorm (`q_layernorm.norms.<h>.weight`, no bias) and no q/k/v biases. |
+| `tiny-qwen2/` | the same for Qwen2: RMSNorm, q/k/v biases, rope theta 10⁶ (`--only tiny-qwen2` rewrites this folder alone). |
 
 The tiny models use initializer range 0.2 so their outputs are far from uniform, and their norm weights are
 drawn from N(1, 0.1) and all biases from N(0, 0.1), so a norm or bias that fails to load changes the logits.
@@ -938,6 +941,8 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     parser.add_argument("--check-export", metavar="DIR",
                         help="compare the safetensors HF folder DIR with logprobs_smollm2.json and exit")
+    parser.add_argument("--only", choices=TINY_DIRS,
+                        help="write only this tiny model's folder (the SmolLM2 fixtures and README stay as they are)")
     parser.add_argument("--tolerance", type=float, default=1e-3,
                         help="--check-export fails above this max abs logprob difference (default 1e-3)")
     args = parser.parse_args()
@@ -946,6 +951,11 @@ def main() -> int:
     out = Path(args.out)
     if args.check_export:
         return check_export(Path(args.check_export), out / LOGPROBS_FILE, args.tolerance)
+    if args.only:
+        index = list(tiny_configs()).index(args.only)
+        info = write_tiny_model(args.only, tiny_configs()[args.only], index, out, library_versions())
+        print(f"{args.only}/: {info['params']} params, mean logit std {info['mean_logit_std']:.2f}")
+        return 0
 
     gguf_path = Path(os.path.expanduser(args.gguf)).resolve()
     if not gguf_path.is_file():

@@ -25,9 +25,27 @@ final class ExportTests: XCTestCase {
     }
 
     func testTinyModelsRoundTripThroughBothFormats() throws {
-        for name in ["tiny-llama", "tiny-stablelm", "tiny-stablelm-qknorm"] {
+        for name in ["tiny-llama", "tiny-stablelm", "tiny-stablelm-qknorm", "tiny-qwen2"] {
             let lm = try LanguageModel.load(GoldenModelTests.fixtures.appendingPathComponent(name).path)
             try roundTrip(lm, ids: [1, 5, 9, 33, 2, 70, 12])
+        }
+    }
+
+    /// A GGUF export also runs on the inference engine's stored weights, for every architecture: the file says
+    /// `llama` (q/k rows interleaved as llama.cpp wants them), `qwen2` (not interleaved) or `stablelm`.
+    func testTinyModelsRunFromTheirGGUFOnStoredWeights() throws {
+        let ids: [Int32] = [1, 5, 9, 33, 2, 70, 12, 40, 41]
+        for name in ["tiny-llama", "tiny-stablelm", "tiny-stablelm-qknorm", "tiny-qwen2"] {
+            let lm = try LanguageModel.load(GoldenModelTests.fixtures.appendingPathComponent(name).path)
+            let want = GoldenModelTests.logprobs(lm.model, ids)
+            let out = FileManager.default.temporaryDirectory.appendingPathComponent("remask-\(name)-\(UUID().uuidString).gguf").path
+            defer { try? FileManager.default.removeItem(atPath: out) }
+            try ModelExport.export(lm, to: out, format: .gguf, dtype: .f32)
+            XCTAssertEqual(try GGUFFile(path: out).metadata.string("general.architecture"), lm.model.config.family.rawValue, name)
+            let engine = try RunnableModel.load(out).engine
+            XCTAssertTrue(engine is QuantizedCausalLM, name)
+            let got = Scoring.logprobs(engine, ids, top: 0).logprobs
+            for i in 1..<ids.count { XCTAssertEqual(try XCTUnwrap(got[i]), try XCTUnwrap(want[i]), accuracy: 1e-4, "\(name), token \(i)") }
         }
     }
 

@@ -1,8 +1,10 @@
 /// Geometry and variant switches of a pre-norm decoder with rotary attention and a SwiGLU MLP. One config
-/// covers the Llama family (SmolLM2: RMSNorm, full rotary, tied embeddings) and StableLM (LayerNorm with
-/// bias, partial rotary, optional q/k/v bias, optional per-head q/k LayerNorm, untied head).
+/// covers the Llama family (SmolLM2: RMSNorm, full rotary, tied embeddings), Qwen2/Qwen2.5 (the same with
+/// q/k/v biases) and StableLM (LayerNorm with bias, partial rotary, optional q/k/v bias, optional per-head q/k
+/// LayerNorm, untied head).
 public struct DecoderConfig: Codable, Sendable, Equatable {
-    public enum Family: String, Codable, Sendable { case llama, stablelm }
+    /// Also the Hugging Face `model_type` and the GGUF `general.architecture` the model is written with.
+    public enum Family: String, Codable, Sendable { case llama, qwen2, stablelm }
 
     public var family: Family
     public var vocabSize: Int
@@ -33,6 +35,17 @@ public struct DecoderConfig: Codable, Sendable, Equatable {
                              kvHeads: kvHeads, headDim: hd, intermediate: intermediate, rotaryDim: hd, ropeBase: ropeBase,
                              normEps: normEps, parallelResidual: false, qkvBias: false, qkLayerNorm: false,
                              tiedEmbeddings: tiedEmbeddings, maxPositions: maxPositions)
+    }
+
+    /// A Qwen2/Qwen2.5 decoder: a Llama-family decoder with biases on the q, k and v projections.
+    public static func qwen2(vocabSize: Int, hidden: Int, layers: Int, heads: Int, kvHeads: Int, intermediate: Int,
+                             headDim: Int? = nil, ropeBase: Float = 1_000_000, normEps: Float = 1e-6,
+                             tiedEmbeddings: Bool = false, maxPositions: Int = 32768) -> DecoderConfig {
+        var c = llama(vocabSize: vocabSize, hidden: hidden, layers: layers, heads: heads, kvHeads: kvHeads, intermediate: intermediate,
+                      headDim: headDim, ropeBase: ropeBase, normEps: normEps, tiedEmbeddings: tiedEmbeddings, maxPositions: maxPositions)
+        c.family = .qwen2
+        c.qkvBias = true
+        return c
     }
 
     /// A StableLM decoder: LayerNorm with bias, partial rotary.

@@ -85,6 +85,11 @@ public enum ModelExport {
             json["head_dim"] = c.headDim
             json["attention_bias"] = false
             json["mlp_bias"] = false
+        case .qwen2:
+            json["model_type"] = "qwen2"
+            json["architectures"] = ["Qwen2ForCausalLM"]
+            json["rms_norm_eps"] = Double(c.normEps)
+            json["use_sliding_window"] = false
         case .stablelm:
             json["model_type"] = "stablelm"
             json["architectures"] = ["StableLmForCausalLM"]
@@ -116,7 +121,7 @@ public enum ModelExport {
         w.set("\(arch).rope.freq_base", .float32(c.ropeBase))
         w.set("\(arch).rope.dimension_count", .uint32(UInt32(c.rotaryDim)))
         switch c.family {
-        case .llama: w.set("llama.attention.layer_norm_rms_epsilon", .float32(c.normEps))
+        case .llama, .qwen2: w.set("\(arch).attention.layer_norm_rms_epsilon", .float32(c.normEps))
         case .stablelm:
             w.set("stablelm.attention.layer_norm_epsilon", .float32(c.normEps))
             if c.parallelResidual { throw ExportError("GGUF has no StableLM variant with a parallel residual") }

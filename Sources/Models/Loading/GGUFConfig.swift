@@ -1,12 +1,12 @@
 import Core
 
 extension DecoderConfig {
-    /// Reads the model geometry from GGUF metadata (`general.architecture` `llama` or `stablelm`).
+    /// Reads the model geometry from GGUF metadata (`general.architecture` `llama`, `qwen2` or `stablelm`).
     public static func gguf(_ file: GGUFFile) throws -> DecoderConfig {
         let m = file.metadata
         let arch = try m.string("general.architecture")
-        guard arch == "llama" || arch == "stablelm" else {
-            throw FileError(path: file.path, "architecture \"\(arch)\" is not supported (llama, stablelm)")
+        guard ["llama", "qwen2", "stablelm"].contains(arch) else {
+            throw FileError(path: file.path, "architecture \"\(arch)\" is not supported (llama, qwen2, stablelm)")
         }
         func int(_ key: String) throws -> Int { try m.int("\(arch).\(key)") }
         let heads = try int("attention.head_count"), hidden = try int("embedding_length")
@@ -21,6 +21,11 @@ extension DecoderConfig {
             config = .llama(vocabSize: vocab, hidden: hidden, layers: try int("block_count"), heads: heads, kvHeads: kvHeads,
                             intermediate: try int("feed_forward_length"), ropeBase: base,
                             normEps: try m.float("llama.attention.layer_norm_rms_epsilon"), tiedEmbeddings: tied,
+                            maxPositions: context)
+        case "qwen2":
+            config = .qwen2(vocabSize: vocab, hidden: hidden, layers: try int("block_count"), heads: heads, kvHeads: kvHeads,
+                            intermediate: try int("feed_forward_length"), ropeBase: base,
+                            normEps: try m.float("qwen2.attention.layer_norm_rms_epsilon"), tiedEmbeddings: tied,
                             maxPositions: context)
         default:  // stablelm
             let headDim = hidden / max(heads, 1)

@@ -10,8 +10,8 @@ enum TokenizerExport {
         case .gpt2: preTokenizer = byteLevel
         case .smollm:
             preTokenizer = ["type": "Sequence", "pretokenizers": [["type": "Digits", "individual_digits": true], byteLevel]]
-        case .llama3:
-            throw ExportError("writing a Llama 3 pre-tokenizer to tokenizer.json is not supported; export to GGUF instead")
+        case .llama3, .qwen2:
+            throw ExportError("writing a \(t.preTokenizer.rawValue) pre-tokenizer to tokenizer.json is not supported; export to GGUF instead")
         }
         let added: [[String: Any]] = t.vocabulary.indices.compactMap { i in
             let type = t.tokenTypes[i]
@@ -54,7 +54,13 @@ enum TokenizerExport {
     /// The `tokenizer.*` GGUF metadata llama.cpp reads.
     static func ggufMetadata(_ t: BPETokenizer, chatTemplate: String?, into w: inout GGUFWriter) {
         w.set("tokenizer.ggml.model", .string("gpt2"))
-        w.set("tokenizer.ggml.pre", .string(t.preTokenizer == .smollm ? "smollm" : t.preTokenizer == .llama3 ? "llama-bpe" : "gpt-2"))
+        let pre = switch t.preTokenizer {
+        case .gpt2: "gpt-2"
+        case .smollm: "smollm"
+        case .llama3: "llama-bpe"
+        case .qwen2: "qwen2"
+        }
+        w.set("tokenizer.ggml.pre", .string(pre))
         w.set("tokenizer.ggml.tokens", .array(.string(t.vocabulary)))
         w.set("tokenizer.ggml.token_type", .array(.int32(t.tokenTypes.map { Int32($0) })))
         w.set("tokenizer.ggml.merges", .array(.string(t.mergeRules.map { "\($0.left) \($0.right)" })))

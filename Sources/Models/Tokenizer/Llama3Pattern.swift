@@ -1,12 +1,14 @@
 /// A scanner equivalent to Llama 3's pre-tokenizer regex
-/// `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`.
+/// `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`,
+/// and to Qwen2's, the same with `\p{N}` (one digit per word) for `\p{N}{1,3}`.
 enum Llama3Pattern {
     /// Appends the end of each word in `lo..<hi` (scalar indices) to `ends`; `hi` acts as the end of the text.
-    static func split(_ t: ScalarText, _ lo: Int, _ hi: Int, into ends: inout [Int]) {
+    /// `digits`: the most `\p{N}` scalars in one word (3 for Llama 3, 1 for Qwen2).
+    static func split(_ t: ScalarText, _ lo: Int, _ hi: Int, digits: Int, into ends: inout [Int]) {
         let v = t.values, c = t.classes
         var i = lo
         while i < hi {
-            let end = wordEnd(v, c, i, hi)
+            let end = wordEnd(v, c, i, hi, digits: digits)
             ends.append(end)
             i = end
         }
@@ -14,17 +16,17 @@ enum Llama3Pattern {
 
     private static func isNewline(_ x: UInt32) -> Bool { x == 0x0A || x == 0x0D }
 
-    private static func wordEnd(_ v: [UInt32], _ c: [ScalarClass], _ i: Int, _ hi: Int) -> Int {
+    private static func wordEnd(_ v: [UInt32], _ c: [ScalarClass], _ i: Int, _ hi: Int, digits: Int) -> Int {
         if let end = GPT2Pattern.contractionEnd(v, i, hi, caseInsensitive: true) { return end }
         // `[^\r\n\p{L}\p{N}]?\p{L}+`: any one scalar but a newline, letter or digit may lead a letter run.
         if c[i] == .letter { return GPT2Pattern.runEnd(c, from: i, hi) }
         if c[i] != .number, !isNewline(v[i]), i + 1 < hi, c[i + 1] == .letter {
             return GPT2Pattern.runEnd(c, from: i + 1, hi)
         }
-        // `\p{N}{1,3}`
+        // `\p{N}{1,3}` (`\p{N}` for Qwen2)
         if c[i] == .number {
             var j = i + 1
-            while j < hi && j < i + 3 && c[j] == .number { j += 1 }
+            while j < hi && j < i + digits && c[j] == .number { j += 1 }
             return j
         }
         // ` ?[^\s\p{L}\p{N}]+[\r\n]*`

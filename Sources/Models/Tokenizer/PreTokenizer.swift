@@ -7,6 +7,8 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
     case smollm
     /// Llama 3: `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`.
     case llama3
+    /// Qwen2 / Qwen2.5: Llama 3's pattern with `\p{N}` for `\p{N}{1,3}` (every digit a word of its own).
+    case qwen2
 
     /// The pre-tokenizer for a GGUF `tokenizer.ggml.pre` name (as llama.cpp writes them), or nil for names whose
     /// pattern is not one of these.
@@ -15,6 +17,7 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
         case "gpt-2", "gpt2": self = .gpt2
         case "smollm": self = .smollm
         case "llama3", "llama-v3", "llama-bpe": self = .llama3
+        case "qwen2": self = .qwen2
         default: return nil
         }
     }
@@ -44,7 +47,9 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
         case .gpt2:
             GPT2Pattern.split(scalars, 0, scalars.count, into: &ends)
         case .llama3:
-            Llama3Pattern.split(scalars, 0, scalars.count, into: &ends)
+            Llama3Pattern.split(scalars, 0, scalars.count, digits: 3, into: &ends)
+        case .qwen2:
+            Llama3Pattern.split(scalars, 0, scalars.count, digits: 1, into: &ends)
         case .smollm:
             var start = 0
             for i in 0..<scalars.count where scalars.classes[i] == .number {

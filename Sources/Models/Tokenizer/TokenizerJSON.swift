@@ -238,6 +238,8 @@ private enum PreTokenizerLayout {
     static let gpt2Pattern = #"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"#
     static let llama3Pattern =
         #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
+    static let qwen2Pattern =
+        #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
 
     static func read(_ value: Any?, _ field: String, _ f: Fields) throws -> PreTokenizer {
         let steps = try self.steps(value, field, f)
@@ -245,6 +247,7 @@ private enum PreTokenizerLayout {
         case [.pattern(.gpt2), .byteLevel]: return .gpt2
         case [.digits, .pattern(.gpt2), .byteLevel]: return .smollm
         case [.pattern(.llama3), .byteLevel]: return .llama3
+        case [.pattern(.qwen2), .byteLevel]: return .qwen2
         default:
             throw f.fail(field, "unsupported layout [\(steps.map(\.name).joined(separator: ", "))]")
         }
@@ -277,6 +280,7 @@ private enum PreTokenizerLayout {
             switch regex {
             case gpt2Pattern: return [.pattern(.gpt2)]
             case llama3Pattern: return [.pattern(.llama3)]
+            case qwen2Pattern: return [.pattern(.qwen2)]
             default: throw f.fail(field + ".pattern.Regex", "unsupported pattern \(regex)")
             }
         case let type:
