@@ -48,7 +48,7 @@ GREEDY_TOKENS = 64
 TOKENIZER_DIR = "smollm2-tokenizer"
 TOKENIZE_FILE = "tokenize_smollm2.json"
 LOGPROBS_FILE = "logprobs_smollm2.json"
-TINY_DIRS = ("tiny-llama", "tiny-stablelm", "tiny-stablelm-qknorm", "tiny-qwen2")
+TINY_DIRS = ("tiny-llama", "tiny-stablelm", "tiny-stablelm-qknorm", "tiny-qwen2", "tiny-qwen3")
 
 # The imports below are slow; they happen once, in main(), after argparse has had its say.
 torch = None
@@ -724,7 +724,7 @@ TINY_COMMON = dict(vocab_size=96, hidden_size=32, intermediate_size=64, num_hidd
 
 
 def tiny_configs() -> dict:
-    from transformers import LlamaConfig, Qwen2Config, StableLmConfig
+    from transformers import LlamaConfig, Qwen2Config, Qwen3Config, StableLmConfig
 
     rope = {"rope_type": "default", "rope_theta": 10000.0}
     return {
@@ -735,6 +735,10 @@ def tiny_configs() -> dict:
                                                qk_layernorm=True,
                                                rope_parameters=dict(rope, partial_rotary_factor=0.25)),
         "tiny-qwen2": Qwen2Config(**TINY_COMMON, rms_norm_eps=1e-6, use_sliding_window=False,
+                                  rope_parameters={"rope_type": "default", "rope_theta": 1000000.0}),
+        # head_dim 16 with 4 heads of a 32-wide model: q is 64 wide, as Qwen3's heads are wider than hidden / heads.
+        "tiny-qwen3": Qwen3Config(**TINY_COMMON, head_dim=16, rms_norm_eps=1e-6, attention_bias=False,
+                                  use_sliding_window=False,
                                   rope_parameters={"rope_type": "default", "rope_theta": 1000000.0}),
     }
 
@@ -863,6 +867,7 @@ python3 tools/make_fixtures.py --check-export /path/to/exported-folder   # print
 | `tiny-stablelm/` | the same for StableLM: LayerNorm with bias, q/k/v biases, partial rotary factor 0.25 (2 of 8 head dims rotated). |
 | `tiny-stablelm-qknorm/` | StableLM with per-head q/k LayerNorm (`q_layernorm.norms.<h>.weight`, no bias) and no q/k/v biases. |
 | `tiny-qwen2/` | the same for Qwen2: RMSNorm, q/k/v biases, rope theta 10⁶ (`--only tiny-qwen2` rewrites this folder alone). |
+| `tiny-qwen3/` | Qwen3: no biases, q/k RMSNorm per head with one shared weight, head_dim 16 (wider than hidden / heads). |
 
 The tiny models use initializer range 0.2 so their outputs are far from uniform, and their norm weights are
 drawn from N(1, 0.1) and all biases from N(0, 0.1), so a norm or bias that fails to load changes the logits.

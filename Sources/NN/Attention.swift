@@ -2,17 +2,19 @@ import Core
 
 /// Causal self-attention with grouped-query heads and rotary embeddings: `q_proj`, `k_proj`, `v_proj`,
 /// `o_proj` under `<prefix>`. The q, k and v weights are declared next to each other in the store so one
-/// GEMM computes all three (as are their biases, when present). With `qkLayerNorm`, queries and keys get
-/// StableLM's per-head LayerNorm (`q_layernorm.norms.<h>.weight`, no bias) before the rotation.
+/// GEMM computes all three (as are their biases, when present). With `qkNorm`, queries and keys are
+/// normalized head by head before the rotation: StableLM's per-head LayerNorm (`q_layernorm.norms.<h>.weight`,
+/// no bias) or Qwen3's RMSNorm with one weight for every head (`q_norm.weight`, `k_norm.weight`).
 public struct SelfAttention: Sendable {
     public let q, k, v, o: Linear
     public let qNorm: [Parameter], kNorm: [Parameter]
+    public let qkNorm: QueryKeyNorm?
     public let shape: AttentionShape
     public let normEps: Float
     private let store: ParameterStore
 
     public init(_ store: ParameterStore, _ prefix: String, hidden: Int, heads: Int, kvHeads: Int, headDim: Int,
-                rotaryDim: Int, ropeBase: Float, qkvBias: Bool = false, qkLayerNorm: Bool = false,
+                rotaryDim: Int, ropeBase: Float, qkvBias: Bool = false, qkNorm: QueryKeyNorm? = nil,
                 normEps: Float = 1e-5, std: Float = 0.02) {
         self.store = store
         let qw = store.declare("\(prefix).q_proj.weight", [heads * headDim, hidden], .normal(std: std))
@@ -27,13 +29,18 @@ public struct SelfAttention: Sendable {
         q = Linear(weight: qw, bias: biases[0])
         k = Linear(weight: kw, bias: biases[1])
         v = Linear(weight: vw, bias: biases[2])
-        if qkLayerNorm {
+        switch qkNorm {
+        case .perHeadLayerNorm:
             qNorm = (0..<heads).map { store.declare("\(prefix).q_layernorm.norms.\($0).weight", [headDim], .ones) }
             kNorm = (0..<kvHeads).map { store.declare("\(prefix).k_layernorm.norms.\($0).weight", [headDim], .ones) }
-        } else {
+        case .sharedRMSNorm:
+            qNorm = [store.declare("\(prefix).q_norm.weight", [headDim], .ones)]
+            kNorm = [store.declare("\(prefix).k_norm.weight", [headDim], .ones)]
+        case nil:
             qNorm = []
             kNorm = []
         }
+        self.qkNorm = qkNorm
         o = Linear(store, "\(prefix).o_proj", inFeatures: heads * headDim, outFeatures: hidden, std: std)
         shape = AttentionShape(batch: 1, length: 1, heads: heads, kvHeads: kvHeads, headDim: headDim,
                                rotaryDim: rotaryDim, ropeBase: ropeBase)
@@ -47,8 +54,8 @@ public struct SelfAttention: Sendable {
         let b = q.bias.map { store.concatenatedView([$0, k.bias!, v.bias!]) }
         let base = x.linear(w, bias: b)
         let packed = lora.map { $0.adding(to: base, input: x) } ?? base
-        guard !qNorm.isEmpty else { return packed }
-        return packed.normalizingQueryKeyHeads(shape, qWeight: store.concatenatedView(qNorm),
+        guard let qkNorm else { return packed }
+        return packed.normalizingQueryKeyHeads(shape, qkNorm, qWeight: store.concatenatedView(qNorm),
                                                kWeight: store.concatenatedView(kNorm), eps: normEps)
     }
 
@@ -91,16 +98,29 @@ public struct SwiGLUMLP: Sendable {
     }
 }
 
+/// How queries and keys are normalized head by head before the rotation.
+public enum QueryKeyNorm: Sendable {
+    /// StableLM: LayerNorm without bias, a weight per head ([heads·headDim] for the queries).
+    case perHeadLayerNorm
+    /// Qwen3: RMSNorm with one weight [headDim] that every head shares.
+    case sharedRMSNorm
+}
+
 extension Tensor {
-    /// StableLM's per-head LayerNorm (no bias) of the queries and keys in a packed [rows, q | k | v] matrix,
-    /// scaled by `qWeight` [heads·headDim] and `kWeight` [kvHeads·headDim]; the values pass through. The
-    /// training layers and the inference engine on stored weights both call it.
-    public func normalizingQueryKeyHeads(_ shape: AttentionShape, qWeight: Tensor, kWeight: Tensor, eps: Float) -> Tensor {
+    /// The queries and keys of a packed [rows, q | k | v] matrix normalized head by head (`norm`), scaled by
+    /// `qWeight` and `kWeight` ([heads·headDim] and [kvHeads·headDim] per head for StableLM, [headDim] shared
+    /// for Qwen3); the values pass through. The training layers and the inference engine on stored weights both
+    /// call it.
+    public func normalizingQueryKeyHeads(_ shape: AttentionShape, _ norm: QueryKeyNorm, qWeight: Tensor, kWeight: Tensor,
+                                         eps: Float) -> Tensor {
         let hd = shape.headDim, qw = shape.heads * hd, kw = shape.kvHeads * hd
         let ones = Tensor.full([hd], 1)
         func perHead(_ part: Tensor, _ weight: Tensor) -> Tensor {
-            let rows = part.shape[0], width = part.shape[1]
-            return part.reshaped([-1, hd]).layerNorm(weight: ones, bias: nil, eps: eps).reshaped([rows, width]) * weight
+            let rows = part.shape[0], width = part.shape[1], heads = part.reshaped([-1, hd])
+            switch norm {
+            case .perHeadLayerNorm: return heads.layerNorm(weight: ones, bias: nil, eps: eps).reshaped([rows, width]) * weight
+            case .sharedRMSNorm: return heads.rmsNorm(weight: weight, eps: eps).reshaped([rows, width])
+            }
         }
         return Tensor.concatenateLastAxis([perHead(sliceLastAxis(0..<qw), qWeight),
                                            perHead(sliceLastAxis(qw..<qw + kw), kWeight),

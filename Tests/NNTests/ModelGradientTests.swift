@@ -47,4 +47,10 @@ final class ModelGradientTests: XCTestCase {
         check(.stableLM(vocabSize: 23, hidden: 16, layers: 2, heads: 4, kvHeads: 4, intermediate: 24,
                         partialRotaryFactor: 0.5, qkLayerNorm: true, parallelResidual: true))
     }
+
+    func testQwenGradients() {
+        check(.qwen(.qwen2, vocabSize: 23, hidden: 16, layers: 2, heads: 4, kvHeads: 2, intermediate: 24))
+        // Qwen3: the shared q/k RMSNorm weights, and heads wider than hidden / heads.
+        check(.qwen(.qwen3, vocabSize: 23, hidden: 16, layers: 2, heads: 4, kvHeads: 2, intermediate: 24, headDim: 6))
+    }
 }

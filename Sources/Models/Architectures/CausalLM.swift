@@ -39,7 +39,7 @@ public final class CausalLM: @unchecked Sendable {
                 attention: SelfAttention(store, "\(p).self_attn", hidden: config.hidden, heads: config.heads,
                                          kvHeads: config.kvHeads, headDim: config.headDim, rotaryDim: config.rotaryDim,
                                          ropeBase: config.ropeBase, qkvBias: config.qkvBias,
-                                         qkLayerNorm: config.qkLayerNorm, normEps: config.normEps),
+                                         qkNorm: config.queryKeyNorm, normEps: config.normEps),
                 postAttentionNorm: config.parallelResidual ? nil
                     : Norm(store, "\(p).post_attention_layernorm", dim: config.hidden, eps: config.normEps, layerNorm: layerNorm),
                 mlp: SwiGLUMLP(store, "\(p).mlp", hidden: config.hidden, intermediate: config.intermediate))

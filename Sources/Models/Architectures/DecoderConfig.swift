@@ -1,10 +1,12 @@
+import NN
+
 /// Geometry and variant switches of a pre-norm decoder with rotary attention and a SwiGLU MLP. One config
 /// covers the Llama family (SmolLM2: RMSNorm, full rotary, tied embeddings), Qwen2/Qwen2.5 (the same with
-/// q/k/v biases) and StableLM (LayerNorm with bias, partial rotary, optional q/k/v bias, optional per-head q/k
+/// q/k/v biases), Qwen3 (no biases, RMSNorm of each query and key head with one shared weight) and StableLM (LayerNorm with bias, partial rotary, optional q/k/v bias, optional per-head q/k
 /// LayerNorm, untied head).
 public struct DecoderConfig: Codable, Sendable, Equatable {
     /// Also the Hugging Face `model_type` and the GGUF `general.architecture` the model is written with.
-    public enum Family: String, Codable, Sendable { case llama, qwen2, stablelm }
+    public enum Family: String, Codable, Sendable { case llama, qwen2, qwen3, stablelm }
 
     public var family: Family
     public var vocabSize: Int
@@ -37,15 +39,23 @@ public struct DecoderConfig: Codable, Sendable, Equatable {
                              tiedEmbeddings: tiedEmbeddings, maxPositions: maxPositions)
     }
 
-    /// A Qwen2/Qwen2.5 decoder: a Llama-family decoder with biases on the q, k and v projections.
-    public static func qwen2(vocabSize: Int, hidden: Int, layers: Int, heads: Int, kvHeads: Int, intermediate: Int,
-                             headDim: Int? = nil, ropeBase: Float = 1_000_000, normEps: Float = 1e-6,
-                             tiedEmbeddings: Bool = false, maxPositions: Int = 32768) -> DecoderConfig {
+    /// A Qwen decoder: Llama-family with biases on the q, k and v projections (`.qwen2`, also Qwen2.5), or
+    /// with an RMSNorm of each query and key head, one weight [headDim] for all heads, before the rotation
+    /// (`.qwen3`).
+    public static func qwen(_ family: Family, vocabSize: Int, hidden: Int, layers: Int, heads: Int, kvHeads: Int,
+                            intermediate: Int, headDim: Int? = nil, ropeBase: Float = 1_000_000, normEps: Float = 1e-6,
+                            tiedEmbeddings: Bool = false, maxPositions: Int = 32768) -> DecoderConfig {
+        precondition(family == .qwen2 || family == .qwen3, "DecoderConfig.qwen takes .qwen2 or .qwen3")
         var c = llama(vocabSize: vocabSize, hidden: hidden, layers: layers, heads: heads, kvHeads: kvHeads, intermediate: intermediate,
                       headDim: headDim, ropeBase: ropeBase, normEps: normEps, tiedEmbeddings: tiedEmbeddings, maxPositions: maxPositions)
-        c.family = .qwen2
-        c.qkvBias = true
+        c.family = family
+        c.qkvBias = family == .qwen2
         return c
+    }
+
+    /// How queries and keys are normalized per head, if at all.
+    public var queryKeyNorm: QueryKeyNorm? {
+        qkLayerNorm ? .perHeadLayerNorm : family == .qwen3 ? .sharedRMSNorm : nil
     }
 
     /// A StableLM decoder: LayerNorm with bias, partial rotary.
@@ -89,6 +99,7 @@ public struct DecoderConfig: Codable, Sendable, Equatable {
         perLayer += parallelResidual ? norm : 2 * norm
         if qkvBias { perLayer += (heads + 2 * kvHeads) * headDim }
         if qkLayerNorm { perLayer += (heads + kvHeads) * headDim }
+        if family == .qwen3 { perLayer += 2 * headDim }
         return vocabSize * hidden * (tiedEmbeddings ? 1 : 2) + layers * perLayer + norm
     }
 }

@@ -67,8 +67,9 @@ extension QuantizedCausalLM {
                       try matrix(name("self_attn.k_proj.weight"), rows: kv, columns: h, rotary: true),
                       try matrix(name("self_attn.v_proj.weight"), rows: kv, columns: h)],
                 qkvBias: bias,
-                qNorm: config.qkLayerNorm ? try vector(TensorNames.ggufHeadNorm(layer: i, query: true), count: q) : nil,
-                kNorm: config.qkLayerNorm ? try vector(TensorNames.ggufHeadNorm(layer: i, query: false), count: kv) : nil,
+                // StableLM's per-head norms stacked [heads, headDim]; Qwen3's shared ones [headDim].
+                qNorm: config.queryKeyNorm == nil ? nil : try vector(TensorNames.ggufHeadNorm(layer: i, query: true), count: config.qkLayerNorm ? q : hd),
+                kNorm: config.queryKeyNorm == nil ? nil : try vector(TensorNames.ggufHeadNorm(layer: i, query: false), count: config.qkLayerNorm ? kv : hd),
                 o: try matrix(name("self_attn.o_proj.weight"), rows: h, columns: q),
                 gateUp: [try matrix(name("mlp.gate_proj.weight"), rows: config.intermediate, columns: h),
                          try matrix(name("mlp.up_proj.weight"), rows: config.intermediate, columns: h)],

@@ -34,7 +34,8 @@ public final class QuantizedCausalLM: InferenceModel, @unchecked Sendable {
         let postAttentionNorm: NormWeights?
         let qkv: [QuantizedMatrix]
         let qkvBias: Tensor?
-        /// StableLM's per-head q/k LayerNorm weights, [heads · headDim] and [kvHeads · headDim].
+        /// StableLM's per-head q/k LayerNorm weights, [heads · headDim] and [kvHeads · headDim], or Qwen3's shared
+        /// q/k RMSNorm weights, [headDim] each.
         let qNorm: Tensor?, kNorm: Tensor?
         let o: QuantizedMatrix
         let gateUp: [QuantizedMatrix]
@@ -111,8 +112,8 @@ public final class QuantizedCausalLM: InferenceModel, @unchecked Sendable {
         for (index, layer) in layers.enumerated() {
             let h = layer.inputNorm(x)
             var qkv = linear(h, layer.qkv, bias: layer.qkvBias)
-            if let qNorm = layer.qNorm, let kNorm = layer.kNorm {
-                qkv = qkv.normalizingQueryKeyHeads(attentionShape, qWeight: qNorm, kWeight: kNorm, eps: config.normEps)
+            if let qNorm = layer.qNorm, let kNorm = layer.kNorm, let kind = config.queryKeyNorm {
+                qkv = qkv.normalizingQueryKeyHeads(attentionShape, kind, qWeight: qNorm, kWeight: kNorm, eps: config.normEps)
             }
             let a = linear(qkv.cachedSelfAttention(attentionShape, segments: segments, layer: index), [layer.o])
             if let post = layer.postAttentionNorm {

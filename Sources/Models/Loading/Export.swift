@@ -85,11 +85,13 @@ public enum ModelExport {
             json["head_dim"] = c.headDim
             json["attention_bias"] = false
             json["mlp_bias"] = false
-        case .qwen2:
-            json["model_type"] = "qwen2"
-            json["architectures"] = ["Qwen2ForCausalLM"]
+        case .qwen2, .qwen3:
+            json["model_type"] = c.family.rawValue
+            json["architectures"] = [c.family == .qwen2 ? "Qwen2ForCausalLM" : "Qwen3ForCausalLM"]
             json["rms_norm_eps"] = Double(c.normEps)
+            json["head_dim"] = c.headDim
             json["use_sliding_window"] = false
+            if c.family == .qwen3 { json["attention_bias"] = false }
         case .stablelm:
             json["model_type"] = "stablelm"
             json["architectures"] = ["StableLmForCausalLM"]
@@ -120,8 +122,12 @@ public enum ModelExport {
         w.set("\(arch).attention.head_count_kv", .uint32(UInt32(c.kvHeads)))
         w.set("\(arch).rope.freq_base", .float32(c.ropeBase))
         w.set("\(arch).rope.dimension_count", .uint32(UInt32(c.rotaryDim)))
+        if c.headDim != c.hidden / c.heads {
+            w.set("\(arch).attention.key_length", .uint32(UInt32(c.headDim)))
+            w.set("\(arch).attention.value_length", .uint32(UInt32(c.headDim)))
+        }
         switch c.family {
-        case .llama, .qwen2: w.set("\(arch).attention.layer_norm_rms_epsilon", .float32(c.normEps))
+        case .llama, .qwen2, .qwen3: w.set("\(arch).attention.layer_norm_rms_epsilon", .float32(c.normEps))
         case .stablelm:
             w.set("stablelm.attention.layer_norm_epsilon", .float32(c.normEps))
             if c.parallelResidual { throw ExportError("GGUF has no StableLM variant with a parallel residual") }

@@ -1,12 +1,12 @@
 import Core
 
 extension DecoderConfig {
-    /// Reads the model geometry from GGUF metadata (`general.architecture` `llama`, `qwen2` or `stablelm`).
+    /// Reads the model geometry from GGUF metadata (`general.architecture` `llama`, `qwen2`, `qwen3` or `stablelm`).
     public static func gguf(_ file: GGUFFile) throws -> DecoderConfig {
         let m = file.metadata
         let arch = try m.string("general.architecture")
-        guard ["llama", "qwen2", "stablelm"].contains(arch) else {
-            throw FileError(path: file.path, "architecture \"\(arch)\" is not supported (llama, qwen2, stablelm)")
+        guard ["llama", "qwen2", "qwen3", "stablelm"].contains(arch) else {
+            throw FileError(path: file.path, "architecture \"\(arch)\" is not supported (llama, qwen2, qwen3, stablelm)")
         }
         func int(_ key: String) throws -> Int { try m.int("\(arch).\(key)") }
         let heads = try int("attention.head_count"), hidden = try int("embedding_length")
@@ -15,18 +15,20 @@ extension DecoderConfig {
         let base = try m.ifPresent("\(arch).rope.freq_base", m.float) ?? 10000
         let tied = file.info("output.weight") == nil
         let context = try m.ifPresent("\(arch).context_length", m.int) ?? 2048
+        // A head width other than hidden / heads (Qwen3) is written as the key length.
+        let headDim = try m.ifPresent("\(arch).attention.key_length", m.int)
         let config: DecoderConfig
         switch arch {
         case "llama":
             config = .llama(vocabSize: vocab, hidden: hidden, layers: try int("block_count"), heads: heads, kvHeads: kvHeads,
-                            intermediate: try int("feed_forward_length"), ropeBase: base,
+                            intermediate: try int("feed_forward_length"), headDim: headDim, ropeBase: base,
                             normEps: try m.float("llama.attention.layer_norm_rms_epsilon"), tiedEmbeddings: tied,
                             maxPositions: context)
-        case "qwen2":
-            config = .qwen2(vocabSize: vocab, hidden: hidden, layers: try int("block_count"), heads: heads, kvHeads: kvHeads,
-                            intermediate: try int("feed_forward_length"), ropeBase: base,
-                            normEps: try m.float("qwen2.attention.layer_norm_rms_epsilon"), tiedEmbeddings: tied,
-                            maxPositions: context)
+        case "qwen2", "qwen3":
+            config = .qwen(arch == "qwen2" ? .qwen2 : .qwen3, vocabSize: vocab, hidden: hidden, layers: try int("block_count"),
+                           heads: heads, kvHeads: kvHeads, intermediate: try int("feed_forward_length"), headDim: headDim,
+                           ropeBase: base, normEps: try m.float("\(arch).attention.layer_norm_rms_epsilon"), tiedEmbeddings: tied,
+                           maxPositions: context)
         default:  // stablelm
             let headDim = hidden / max(heads, 1)
             let rotary = try m.ifPresent("stablelm.rope.dimension_count", m.int) ?? headDim / 4

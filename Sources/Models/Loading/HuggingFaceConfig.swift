@@ -2,7 +2,7 @@ import Foundation
 import Core
 
 extension DecoderConfig {
-    /// Reads a Hugging Face `config.json` (model types `llama`, `mistral`, `qwen2`, `stablelm`). Every missing or
+    /// Reads a Hugging Face `config.json` (model types `llama`, `mistral`, `qwen2`, `qwen3`, `stablelm`). Every missing or
     /// unusable field is reported with the file and the key.
     public static func huggingFace(configAt path: String) throws -> DecoderConfig {
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -48,14 +48,14 @@ extension DecoderConfig {
                             normEps: Float(number("rms_norm_eps") ?? 1e-6),
                             tiedEmbeddings: bool("tie_word_embeddings", default: false),
                             maxPositions: try int("max_position_embeddings", default: 2048))
-        case "qwen2":
-            // Qwen2 checkpoints carry sliding-window settings that are off unless use_sliding_window is true.
+        case "qwen2", "qwen3":
+            // Qwen checkpoints carry sliding-window settings that are off unless use_sliding_window is true.
             let layerTypes = json["layer_types"] as? [String] ?? []
             if bool("use_sliding_window", default: false) || layerTypes.contains(where: { $0 != "full_attention" }) {
                 throw FileError(path: path, "sliding-window attention (use_sliding_window / layer_types) is not supported")
             }
-            config = .qwen2(vocabSize: try int("vocab_size"), hidden: hidden, layers: try int("num_hidden_layers"),
-                            heads: heads, kvHeads: kvHeads, intermediate: try int("intermediate_size"),
+            config = .qwen(type == "qwen2" ? .qwen2 : .qwen3, vocabSize: try int("vocab_size"), hidden: hidden,
+                           layers: try int("num_hidden_layers"), heads: heads, kvHeads: kvHeads, intermediate: try int("intermediate_size"),
                             headDim: try int("head_dim", default: hidden / max(heads, 1)), ropeBase: base,
                             normEps: Float(number("rms_norm_eps") ?? 1e-6),
                             tiedEmbeddings: bool("tie_word_embeddings", default: false),
@@ -70,7 +70,7 @@ extension DecoderConfig {
                                tiedEmbeddings: bool("tie_word_embeddings", default: false),
                                maxPositions: try int("max_position_embeddings", default: 4096))
         default:
-            throw FileError(path: path, "model_type \"\(type)\" is not supported (llama, mistral, qwen2, stablelm)")
+            throw FileError(path: path, "model_type \"\(type)\" is not supported (llama, mistral, qwen2, qwen3, stablelm)")
         }
         if let problem = config.validationError() { throw FileError(path: path, problem) }
         return config

@@ -6,6 +6,7 @@ enum TensorNames {
         ("self_attn.v_proj.weight", "attn_v.weight"), ("self_attn.o_proj.weight", "attn_output.weight"),
         ("self_attn.q_proj.bias", "attn_q.bias"), ("self_attn.k_proj.bias", "attn_k.bias"),
         ("self_attn.v_proj.bias", "attn_v.bias"),
+        ("self_attn.q_norm.weight", "attn_q_norm.weight"), ("self_attn.k_norm.weight", "attn_k_norm.weight"),
         ("post_attention_layernorm.weight", "ffn_norm.weight"), ("post_attention_layernorm.bias", "ffn_norm.bias"),
         ("mlp.gate_proj.weight", "ffn_gate.weight"), ("mlp.up_proj.weight", "ffn_up.weight"),
         ("mlp.down_proj.weight", "ffn_down.weight"),
@@ -26,7 +27,8 @@ enum TensorNames {
         return blockParts.first { $0.hf == parts[3] }.map { "blk.\(layer).\($0.gguf)" }
     }
 
-    /// The stacked GGUF tensor of StableLM's per-head query (or key) norms in block `layer`.
+    /// The GGUF tensor of the query (or key) norms in block `layer`: StableLM's per-head ones stacked, or
+    /// Qwen3's shared one.
     static func ggufHeadNorm(layer: Int, query: Bool) -> String {
         "blk.\(layer).\(query ? "attn_q_norm" : "attn_k_norm").weight"
     }
