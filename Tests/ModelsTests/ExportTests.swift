@@ -49,6 +49,21 @@ final class ExportTests: XCTestCase {
         }
     }
 
+    /// Qwen's tokenizer layout (NFC, Qwen2's Split pattern) written back to tokenizer.json reads as the same tokenizer.
+    func testQwenTokenizerWritesBackToTokenizerJSON() throws {
+        let t = try BPETokenizer(tokenizerJSON: GoldenModelTests.fixtures.appendingPathComponent("qwen-tokenizer/tokenizer.json"))
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("remask-qwen-tokenizer-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try TokenizerExport.huggingFaceJSON(t).write(to: dir.appendingPathComponent("tokenizer.json"))
+        let back = try BPETokenizer(tokenizerJSON: dir.appendingPathComponent("tokenizer.json"))
+        XCTAssertEqual(back.preTokenizer, .qwen2)
+        XCTAssertTrue(back.normalizesNFC)
+        for text in ["cafe\u{301} 2024 <|im_start|>日本語", "A\u{30A}ngstro\u{308}m, don't"] {
+            XCTAssertEqual(back.encode(text), t.encode(text), text)
+        }
+    }
+
     func testSmolLM2RoundTripsThroughBothFormats() throws {
         let path = LanguageModel.defaultPath
         try XCTSkipUnless(FileManager.default.fileExists(atPath: path), "default model missing: bash scripts/fetch-model.sh")

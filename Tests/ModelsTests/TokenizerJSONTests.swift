@@ -1,6 +1,7 @@
 import XCTest
 import Foundation
 import Models
+import TestSupport
 
 /// Loading `tokenizer.json` files: the layouts that map onto the tokenizer, and clear errors for the rest.
 final class TokenizerJSONTests: XCTestCase {
@@ -156,13 +157,27 @@ final class TokenizerJSONTests: XCTestCase {
             "tokenizer.json: pre_tokenizer: unsupported layout [Split(gpt2 pattern), ByteLevel(use_regex: false), Digits(individual_digits)]")
         XCTAssertEqual(try failure(with { $0["pre_tokenizer"] = ["type": "ByteLevel", "add_prefix_space": true] as [String: Any] }),
                        "tokenizer.json: pre_tokenizer.add_prefix_space: adding a prefix space is not supported")
-        XCTAssertEqual(try failure(with { $0["normalizer"] = ["type": "NFC"] }),
-                       "tokenizer.json: normalizer: normalizer \"NFC\" is not supported")
+        XCTAssertEqual(try failure(with { $0["normalizer"] = ["type": "NFKC"] }),
+                       "tokenizer.json: normalizer: normalizer \"NFKC\" is not supported (only NFC)")
         XCTAssertEqual(try failure(with { $0["decoder"] = ["type": "WordPiece"] }),
                        "tokenizer.json: decoder.type: expected \"ByteLevel\", got \"WordPiece\"")
         XCTAssertEqual(try failure(with { $0["post_processor"] = ["type": "RobertaProcessing"] }),
                        "tokenizer.json: post_processor.type: post-processor \"RobertaProcessing\" is not supported")
         XCTAssertEqual(try failure(with { $0["added_tokens"] = [["id": 4, "content": "<mask>", "lstrip": true]] }),
                        "tokenizer.json: added_tokens[0].lstrip: \"<mask>\": lstrip is not supported")
+    }
+
+    /// Qwen's layout (NFC normalizer, Split on Qwen2's pattern, ByteLevel without regex), trained by Hugging Face
+    /// `tokenizers` (`tools/make_qwen_tokenizer_fixture.py`): the same ids on strings with decomposed accents,
+    /// conjoining jamo, digits and special tokens.
+    func testQwenLayoutWithNFCMatchesTokenizers() throws {
+        let folder = fixturesDirectory.appendingPathComponent("qwen-tokenizer")
+        let t = try BPETokenizer(tokenizerJSON: folder.appendingPathComponent("tokenizer.json"))
+        XCTAssertEqual(t.preTokenizer, .qwen2)
+        XCTAssertTrue(t.normalizesNFC)
+        let fixture = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("cases.json"))) as! [String: Any]
+        let cases = (fixture["cases"] as! [[String: Any]]).map { ($0["text"] as! String, ($0["ids"] as! [Int]).map(Int32.init)) }
+        XCTAssertEqual(cases[0].1, cases[1].1, "the fixture composes e + U+0301 into é")
+        for (text, ids) in cases { XCTAssertEqual(t.encode(text), ids, text.debugDescription) }
     }
 }

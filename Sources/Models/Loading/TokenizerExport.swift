@@ -11,7 +11,9 @@ enum TokenizerExport {
         case .smollm:
             preTokenizer = ["type": "Sequence", "pretokenizers": [["type": "Digits", "individual_digits": true], byteLevel]]
         case .llama3, .qwen2:
-            throw ExportError("writing a \(t.preTokenizer.rawValue) pre-tokenizer to tokenizer.json is not supported; export to GGUF instead")
+            let split: [String: Any] = ["type": "Split", "pattern": ["Regex": t.preTokenizer.regex!], "behavior": "Isolated", "invert": false]
+            preTokenizer = ["type": "Sequence", "pretokenizers": [split, ["type": "ByteLevel", "add_prefix_space": false,
+                                                                            "trim_offsets": false, "use_regex": false]]]
         }
         let added: [[String: Any]] = t.vocabulary.indices.compactMap { i in
             let type = t.tokenTypes[i]
@@ -28,7 +30,8 @@ enum TokenizerExport {
             specials[s] = ["id": s, "ids": [Int(bos)], "tokens": [s]]
         }
         let json: [String: Any] = [
-            "version": "1.0", "truncation": NSNull(), "padding": NSNull(), "added_tokens": added, "normalizer": NSNull(),
+            "version": "1.0", "truncation": NSNull(), "padding": NSNull(), "added_tokens": added,
+            "normalizer": t.normalizesNFC ? ["type": "NFC"] as Any : NSNull(),
             "pre_tokenizer": preTokenizer,
             "post_processor": ["type": "TemplateProcessing", "single": single, "pair": single + [["Sequence": ["id": "B", "type_id": 1]]],
                                "special_tokens": specials],
@@ -51,7 +54,8 @@ enum TokenizerExport {
         return try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys, .prettyPrinted])
     }
 
-    /// The `tokenizer.*` GGUF metadata llama.cpp reads.
+    /// The `tokenizer.*` GGUF metadata llama.cpp reads. GGUF has no field for an NFC normalizer (llama.cpp's own
+    /// Qwen conversion drops it too): text that is not in normal form C then tokenizes differently.
     static func ggufMetadata(_ t: BPETokenizer, chatTemplate: String?, into w: inout GGUFWriter) {
         w.set("tokenizer.ggml.model", .string("gpt2"))
         let pre = switch t.preTokenizer {

@@ -25,7 +25,8 @@ extension BPETokenizer {
         // `ignoreMerges` is set for exactly the Llama 3 pre-tokenizer, as in the exported tokenizer.json.
         let grown = try BPETokenizer(tokens: tokens, merges: mergeRules.map { ($0.left, $0.right) }, tokenTypes: types,
                                      bosID: bosID, eosID: eosID, unkID: unkID, padID: padID, addBOS: addBOS, addEOS: addEOS,
-                                     preTokenizer: preTokenizer, ignoreMerges: preTokenizer == .llama3)
+                                     preTokenizer: preTokenizer, ignoreMerges: preTokenizer == .llama3,
+                                     normalizesNFC: normalizesNFC)
         return (grown, ids)
     }
 }

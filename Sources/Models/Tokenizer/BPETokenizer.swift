@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 
 /// A byte-level BPE tokenizer in the GPT-2 style (SmolLM2, StableLM, Llama 3 and others): text is cut into
@@ -20,6 +21,9 @@ public final class BPETokenizer: Sendable {
     public let addBOS: Bool
     public let addEOS: Bool
     public let preTokenizer: PreTokenizer
+    /// Text between special tokens is put in Unicode normalization form C first (Hugging Face's `NFC`
+    /// normalizer, which Qwen's tokenizers use).
+    public let normalizesNFC: Bool
 
     private let tokens: [String]
     private let types: [Int]
@@ -46,10 +50,11 @@ public final class BPETokenizer: Sendable {
     ///   - unkID: reported as `unkID` only: a byte without a token is dropped, as in Hugging Face and llama.cpp.
     ///   - preTokenizer: how text is cut into words before BPE.
     ///   - ignoreMerges: take a word whole when it is a token (Hugging Face's `ignore_merges`, used by Llama 3).
+    ///   - normalizesNFC: put the text between special tokens in normalization form C before pre-tokenizing.
     public init(tokens: [String], merges: [(String, String)], tokenTypes: [Int]? = nil,
                 bosID: Int32? = nil, eosID: Int32? = nil, unkID: Int32? = nil, padID: Int32? = nil,
                 addBOS: Bool = false, addEOS: Bool = false, preTokenizer: PreTokenizer = .gpt2,
-                ignoreMerges: Bool = false) throws {
+                ignoreMerges: Bool = false, normalizesNFC: Bool = false) throws {
         guard !tokens.isEmpty, tokens.count <= Int(Int32.max) else {
             throw TokenizerError(field: "tokens", "the vocabulary has \(tokens.count) tokens")
         }
@@ -97,6 +102,7 @@ public final class BPETokenizer: Sendable {
         self.types = types
         self.ids = ids
         self.ignoreMerges = ignoreMerges
+        self.normalizesNFC = normalizesNFC
         self.byteIDs = ByteLevel.scalarForByte.map { ids[String(Character($0))] ?? -1 }
         self.merges = BPEMerges(mergeIDs)
         mergeRules = merges.map { (left: $0.0, right: $0.1) }
@@ -169,7 +175,11 @@ public final class BPETokenizer: Sendable {
         var text = text
         text.withUTF8 { bytes in
             specials.split(bytes, plain: { range in
-                encodePlain(UnsafeBufferPointer(rebasing: bytes[range]), into: &out)
+                let plain = UnsafeBufferPointer(rebasing: bytes[range])
+                // ASCII is its own normal form: only other text goes through Foundation.
+                guard normalizesNFC, plain.contains(where: { $0 >= 0x80 }) else { return encodePlain(plain, into: &out) }
+                var normalized = String(decoding: plain, as: UTF8.self).precomposedStringWithCanonicalMapping
+                normalized.withUTF8 { encodePlain($0, into: &out) }
             }, special: { out.append($0) })
         }
         if addSpecial, addEOS, let eosID { out.append(eosID) }

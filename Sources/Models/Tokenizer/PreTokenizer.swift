@@ -10,6 +10,17 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
     /// Qwen2 / Qwen2.5: Llama 3's pattern with `\p{N}` for `\p{N}{1,3}` (every digit a word of its own).
     case qwen2
 
+    /// The regular expression as `tokenizer.json` files spell it in a `Split` step (nil for SmolLM2's, which is
+    /// a `Digits` step before GPT-2's).
+    public var regex: String? {
+        switch self {
+        case .gpt2: #"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"#
+        case .smollm: nil
+        case .llama3: #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
+        case .qwen2: #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
+        }
+    }
+
     /// The pre-tokenizer for a GGUF `tokenizer.ggml.pre` name (as llama.cpp writes them), or nil for names whose
     /// pattern is not one of these.
     public init?(ggufName name: String) {

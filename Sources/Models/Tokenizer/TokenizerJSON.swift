@@ -19,7 +19,7 @@ extension BPETokenizer {
                           unkID: config?.unk ?? spec.modelUnk, padID: config?.pad,
                           addBOS: spec.templateAddsBOS ?? config?.addBOS ?? false,
                           addEOS: spec.templateAddsEOS ?? config?.addEOS ?? false,
-                          preTokenizer: spec.preTokenizer, ignoreMerges: spec.ignoreMerges)
+                          preTokenizer: spec.preTokenizer, ignoreMerges: spec.ignoreMerges, normalizesNFC: spec.normalizesNFC)
         } catch var error as TokenizerError {
             // The neutral initializer names its own parameters; point at the file's fields instead.
             error.file = file
@@ -98,6 +98,7 @@ private struct TokenizerJSONSpec {
     var merges: [(String, String)] = []
     var modelUnk: Int32?
     var ignoreMerges = false
+    var normalizesNFC = false
     var preTokenizer = PreTokenizer.gpt2
     var templateBOS: Int32?
     var templateEOS: Int32?
@@ -129,7 +130,8 @@ private struct TokenizerJSONSpec {
         }
         if !f.isAbsent(root["normalizer"]) {
             let type = (root["normalizer"] as? [String: Any])?["type"] as? String ?? "?"
-            throw f.fail("normalizer", "normalizer \"\(type)\" is not supported")
+            guard type == "NFC" else { throw f.fail("normalizer", "normalizer \"\(type)\" is not supported (only NFC)") }
+            normalizesNFC = true
         }
         preTokenizer = try PreTokenizerLayout.read(root["pre_tokenizer"], "pre_tokenizer", f)
         if !f.isAbsent(root["decoder"]) {
@@ -235,11 +237,6 @@ private enum PreTokenizerLayout {
         }
     }
 
-    static let gpt2Pattern = #"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"#
-    static let llama3Pattern =
-        #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
-    static let qwen2Pattern =
-        #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
 
     static func read(_ value: Any?, _ field: String, _ f: Fields) throws -> PreTokenizer {
         let steps = try self.steps(value, field, f)
@@ -277,12 +274,10 @@ private enum PreTokenizerLayout {
             guard behavior == "Isolated", !(try f.bool(p["invert"], field + ".invert", default: false)) else {
                 throw f.fail(field + ".behavior", "only \"Isolated\" splits without invert are supported")
             }
-            switch regex {
-            case gpt2Pattern: return [.pattern(.gpt2)]
-            case llama3Pattern: return [.pattern(.llama3)]
-            case qwen2Pattern: return [.pattern(.qwen2)]
-            default: throw f.fail(field + ".pattern.Regex", "unsupported pattern \(regex)")
+            guard let pattern = PreTokenizer.allCases.first(where: { $0.regex == regex }) else {
+                throw f.fail(field + ".pattern.Regex", "unsupported pattern \(regex)")
             }
+            return [.pattern(pattern)]
         case let type:
             throw f.fail(field + ".type", "pre-tokenizer \"\(type)\" is not supported")
         }
