@@ -48,7 +48,7 @@ GREEDY_TOKENS = 64
 TOKENIZER_DIR = "smollm2-tokenizer"
 TOKENIZE_FILE = "tokenize_smollm2.json"
 LOGPROBS_FILE = "logprobs_smollm2.json"
-TINY_DIRS = ("tiny-llama", "tiny-stablelm", "tiny-stablelm-qknorm", "tiny-qwen2", "tiny-qwen3")
+TINY_DIRS = ("tiny-llama", "tiny-stablelm", "tiny-stablelm-qknorm", "tiny-qwen2", "tiny-qwen3", "tiny-llama31")
 
 # The imports below are slow; they happen once, in main(), after argparse has had its say.
 torch = None
@@ -740,6 +740,12 @@ def tiny_configs() -> dict:
         "tiny-qwen3": Qwen3Config(**TINY_COMMON, head_dim=16, rms_norm_eps=1e-6, attention_bias=False,
                                   use_sliding_window=False,
                                   rope_parameters={"rope_type": "default", "rope_theta": 1000000.0}),
+        # Llama 3.1's rope scaling with an original context of 16, so that the 4 frequencies of an 8-wide head
+        # fall in every band: kept (none here), blended (wavelength 6.3) and divided by the factor (the rest).
+        "tiny-llama31": LlamaConfig(**TINY_COMMON, rms_norm_eps=1e-5,
+                                    rope_parameters={"rope_type": "llama3", "rope_theta": 10000.0, "factor": 8.0,
+                                                     "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+                                                     "original_max_position_embeddings": 16}),
     }
 
 
@@ -868,6 +874,7 @@ python3 tools/make_fixtures.py --check-export /path/to/exported-folder   # print
 | `tiny-stablelm-qknorm/` | StableLM with per-head q/k LayerNorm (`q_layernorm.norms.<h>.weight`, no bias) and no q/k/v biases. |
 | `tiny-qwen2/` | the same for Qwen2: RMSNorm, q/k/v biases, rope theta 10⁶ (`--only tiny-qwen2` rewrites this folder alone). |
 | `tiny-qwen3/` | Qwen3: no biases, q/k RMSNorm per head with one shared weight, head_dim 16 (wider than hidden / heads). |
+| `tiny-llama31/` | Llama with Llama 3.1's rope scaling (factor 8, low/high frequency factors 1 and 4, original context 16, so the frequencies fall in the blended and the divided bands). |
 
 The tiny models use initializer range 0.2 so their outputs are far from uniform, and their norm weights are
 drawn from N(1, 0.1) and all biases from N(0, 0.1), so a norm or bias that fails to load changes the logits.

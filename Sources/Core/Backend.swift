@@ -54,14 +54,16 @@ public struct AttentionShape: Sendable, Equatable {
     /// partial rotary (StableLM), 0 for none.
     public var rotaryDim: Int
     public var ropeBase: Float
+    /// Divisors of the rotary frequencies (Llama 3.1's long-context rule and the like); nil for none.
+    public var ropeScaling: RopeScaling?
     /// Who sees whom inside each row, and each token's rotary position; nil: plain causal rows, positions
     /// counting from 0.
     public var layout: SequenceLayout?
 
     public init(batch: Int, length: Int, heads: Int, kvHeads: Int, headDim: Int, rotaryDim: Int? = nil, ropeBase: Float = 10000,
-                layout: SequenceLayout? = nil) {
+                ropeScaling: RopeScaling? = nil, layout: SequenceLayout? = nil) {
         self.batch = batch; self.length = length; self.heads = heads; self.kvHeads = kvHeads
-        self.headDim = headDim; self.rotaryDim = rotaryDim ?? headDim; self.ropeBase = ropeBase
+        self.headDim = headDim; self.rotaryDim = rotaryDim ?? headDim; self.ropeBase = ropeBase; self.ropeScaling = ropeScaling
         self.layout = layout
     }
 

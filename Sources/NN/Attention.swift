@@ -14,7 +14,7 @@ public struct SelfAttention: Sendable {
     private let store: ParameterStore
 
     public init(_ store: ParameterStore, _ prefix: String, hidden: Int, heads: Int, kvHeads: Int, headDim: Int,
-                rotaryDim: Int, ropeBase: Float, qkvBias: Bool = false, qkNorm: QueryKeyNorm? = nil,
+                rotaryDim: Int, ropeBase: Float, ropeScaling: RopeScaling? = nil, qkvBias: Bool = false, qkNorm: QueryKeyNorm? = nil,
                 normEps: Float = 1e-5, std: Float = 0.02) {
         self.store = store
         let qw = store.declare("\(prefix).q_proj.weight", [heads * headDim, hidden], .normal(std: std))
@@ -43,7 +43,7 @@ public struct SelfAttention: Sendable {
         self.qkNorm = qkNorm
         o = Linear(store, "\(prefix).o_proj", inFeatures: heads * headDim, outFeatures: hidden, std: std)
         shape = AttentionShape(batch: 1, length: 1, heads: heads, kvHeads: kvHeads, headDim: headDim,
-                               rotaryDim: rotaryDim, ropeBase: ropeBase)
+                               rotaryDim: rotaryDim, ropeBase: ropeBase, ropeScaling: ropeScaling)
         self.normEps = normEps
     }
 

@@ -35,7 +35,7 @@ final class ExportTests: XCTestCase {
     /// `llama` (q/k rows interleaved as llama.cpp wants them), `qwen2` (not interleaved) or `stablelm`.
     func testTinyModelsRunFromTheirGGUFOnStoredWeights() throws {
         let ids: [Int32] = [1, 5, 9, 33, 2, 70, 12, 40, 41]
-        for name in ["tiny-llama", "tiny-stablelm", "tiny-stablelm-qknorm", "tiny-qwen2", "tiny-qwen3"] {
+        for name in ["tiny-llama", "tiny-stablelm", "tiny-stablelm-qknorm", "tiny-qwen2", "tiny-qwen3", "tiny-llama31"] {
             let lm = try LanguageModel.load(GoldenModelTests.fixtures.appendingPathComponent(name).path)
             let want = GoldenModelTests.logprobs(lm.model, ids)
             let out = FileManager.default.temporaryDirectory.appendingPathComponent("remask-\(name)-\(UUID().uuidString).gguf").path

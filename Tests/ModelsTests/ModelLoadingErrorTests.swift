@@ -108,8 +108,10 @@ final class ModelLoadingErrorTests: XCTestCase {
     /// config.json settings that change the math and that remask does not implement are refused, as are
     /// tensors the geometry does not use; a tied model's spare lm_head and rotary buffers are fine.
     func testUnimplementedSettingsAndUnusedTensorsAreRefused() throws {
-        for (key, value, expected) in [("rope_scaling", ["rope_type": "llama3", "factor": 8.0] as Any, "rope_scaling of type \"llama3\" is not supported"),
-                                       ("rope_scaling", ["type": "linear", "factor": 2.0] as Any, "rope_scaling of type \"linear\""),
+        for (key, value, expected) in [("rope_scaling", ["rope_type": "yarn", "factor": 4.0] as Any, "rope_scaling of type \"yarn\" is not supported"),
+                                       ("rope_parameters", ["rope_type": "dynamic", "factor": 2.0] as Any, "rope_parameters of type \"dynamic\""),
+                                       ("rope_scaling", ["rope_type": "llama3", "factor": 8.0] as Any, "rope_scaling needs \"low_freq_factor\""),
+                                       ("rope_scaling", ["type": "linear", "factor": -2.0] as Any, "rope scaling factor -2.0 must be positive"),
                                        ("attention_bias", true as Any, "attention_bias: true is not supported"),
                                        ("mlp_bias", true as Any, "mlp_bias: true is not supported")] {
             let dir = try copyOfTiny()

@@ -269,7 +269,7 @@ extension CPUBackend {
             (kc + (own + i) * kvw).update(from: src + qw, count: kvw)
             (vc + (own + i) * kvw).update(from: src + qw + kvw, count: kvw)
         }
-        let rope = RopeTable(start: cache.position, length: n, rotaryDim: s.rotaryDim, base: s.ropeBase)
+        let rope = RopeTable(start: cache.position, length: n, s)
         rope.apply(q, rows: n, length: n, rowStride: qw, headDim: hd, heads: s.heads, inverse: false)
         rope.apply(kc + own * kvw, rows: n, length: n, rowStride: kvw, headDim: hd, heads: s.kvHeads, inverse: false)
     }
@@ -375,15 +375,17 @@ struct RopeTable {
     /// Tables for the positions a batch of `s` uses.
     init(_ s: AttentionShape) {
         let count = s.layout.map { Int($0.positions.max() ?? 0) + 1 } ?? s.length
-        self.init(length: count, rotaryDim: s.rotaryDim, base: s.ropeBase)
+        self.init(length: count, s)
     }
 
     /// Tables for positions start..<start+length.
-    init(start: Int = 0, length: Int, rotaryDim: Int, base: Float) {
+    init(start: Int = 0, length: Int, _ shape: AttentionShape) {
+        let rotaryDim = shape.rotaryDim, base = shape.ropeBase
         half = rotaryDim / 2
+        let divisors = shape.ropeScaling?.divisors(rotaryDim: rotaryDim, base: base)
         var c = [Float](repeating: 0, count: length * half), s = c
         for i in 0..<half {
-            let invFreq = 1 / Foundation.pow(base, Float(2 * i) / Float(rotaryDim))
+            let invFreq = 1 / Foundation.pow(base, Float(2 * i) / Float(rotaryDim)) / (divisors?[i] ?? 1)
             for p in 0..<length {
                 let angle = Float(start + p) * invFreq
                 c[p * half + i] = Foundation.cos(angle)

@@ -38,7 +38,7 @@ public final class CausalLM: @unchecked Sendable {
                 inputNorm: Norm(store, "\(p).input_layernorm", dim: config.hidden, eps: config.normEps, layerNorm: layerNorm),
                 attention: SelfAttention(store, "\(p).self_attn", hidden: config.hidden, heads: config.heads,
                                          kvHeads: config.kvHeads, headDim: config.headDim, rotaryDim: config.rotaryDim,
-                                         ropeBase: config.ropeBase, qkvBias: config.qkvBias,
+                                         ropeBase: config.ropeBase, ropeScaling: config.ropeScaling, qkvBias: config.qkvBias,
                                          qkNorm: config.queryKeyNorm, normEps: config.normEps),
                 postAttentionNorm: config.parallelResidual ? nil
                     : Norm(store, "\(p).post_attention_layernorm", dim: config.hidden, eps: config.normEps, layerNorm: layerNorm),

@@ -1,3 +1,4 @@
+import Core
 import NN
 
 /// Geometry and variant switches of a pre-norm decoder with rotary attention and a SwiGLU MLP. One config
@@ -19,6 +20,8 @@ public struct DecoderConfig: Codable, Sendable, Equatable {
     /// Leading dimensions of each head that rotate (`headDim` for full rotary).
     public var rotaryDim: Int
     public var ropeBase: Float
+    /// Divided-down rotary frequencies for long contexts (Llama 3.1's rule, linear); nil for plain RoPE.
+    public var ropeScaling: RopeScaling? = nil
     public var normEps: Float
     /// Attention input and MLP input read the same normalized x; outputs add together (GPT-NeoX style).
     public var parallelResidual: Bool
@@ -89,6 +92,7 @@ public struct DecoderConfig: Codable, Sendable, Equatable {
             return "rotary dimension \(rotaryDim) must be even and at most the head dimension \(headDim)"
         }
         if !(ropeBase > 0) || !(normEps > 0) { return "rope base \(ropeBase) and norm epsilon \(normEps) must be positive" }
+        if let problem = ropeScaling?.validationError(rotaryDim: rotaryDim) { return problem }
         return nil
     }
 

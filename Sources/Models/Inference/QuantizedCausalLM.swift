@@ -50,7 +50,7 @@ public final class QuantizedCausalLM: InferenceModel, @unchecked Sendable {
         self.norm = norm
         self.output = output
         attentionShape = AttentionShape(batch: 1, length: 1, heads: config.heads, kvHeads: config.kvHeads, headDim: config.headDim,
-                                        rotaryDim: config.rotaryDim, ropeBase: config.ropeBase)
+                                        rotaryDim: config.rotaryDim, ropeBase: config.ropeBase, ropeScaling: config.ropeScaling)
     }
 
     /// The storage formats of the weight matrices, most common first.

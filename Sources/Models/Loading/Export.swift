@@ -77,6 +77,15 @@ public enum ModelExport {
             "tie_word_embeddings": c.tiedEmbeddings, "torch_dtype": dtype == .f16 ? "float16" : "float32",
             "initializer_range": 0.02, "attention_dropout": 0.0, "use_cache": true,
         ]
+        switch c.ropeScaling {
+        case nil: break
+        case .linear(let factor): json["rope_scaling"] = ["rope_type": "linear", "factor": Double(factor)]
+        case let .llama3(factor, low, high, original):
+            json["rope_scaling"] = ["rope_type": "llama3", "factor": Double(factor), "low_freq_factor": Double(low),
+                                    "high_freq_factor": Double(high), "original_max_position_embeddings": original]
+        case .factors:
+            throw ExportError("rope frequency factors read from a GGUF file have no config.json form; export to GGUF instead")
+        }
         switch c.family {
         case .llama:
             json["model_type"] = "llama"
@@ -150,6 +159,10 @@ public enum ModelExport {
                 t = permuted
             }
             w.add(name, t, as: types.type(of: name, shape: p.shape))
+        }
+        if let scaling = c.ropeScaling {
+            let divisors = scaling.divisors(rotaryDim: c.rotaryDim, base: c.ropeBase)
+            w.add("rope_freqs.weight", Tensor(divisors, shape: [divisors.count]), as: .f32)
         }
         for (name, values) in stacked.sorted(by: { $0.key < $1.key }) {
             w.add(name, Tensor(values, shape: [values.count / c.headDim, c.headDim]), as: .f32)

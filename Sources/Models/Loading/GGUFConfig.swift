@@ -17,7 +17,7 @@ extension DecoderConfig {
         let context = try m.ifPresent("\(arch).context_length", m.int) ?? 2048
         // A head width other than hidden / heads (Qwen3) is written as the key length.
         let headDim = try m.ifPresent("\(arch).attention.key_length", m.int)
-        let config: DecoderConfig
+        var config: DecoderConfig
         switch arch {
         case "llama":
             config = .llama(vocabSize: vocab, hidden: hidden, layers: try int("block_count"), heads: heads, kvHeads: kvHeads,
@@ -39,6 +39,15 @@ extension DecoderConfig {
                                qkvBias: file.info("blk.0.attn_q.bias") != nil,
                                qkLayerNorm: file.info(TensorNames.ggufHeadNorm(layer: 0, query: true)) != nil,
                                tiedEmbeddings: tied, maxPositions: context)
+        }
+        // llama.cpp writes Llama 3.1's frequency factors as a tensor, and linear scaling as metadata.
+        if file.info("rope_freqs.weight") != nil {
+            config.ropeScaling = .factors(try file.tensor("rope_freqs.weight").values)
+        } else if let kind = try m.ifPresent("\(arch).rope.scaling.type", m.string), kind != "none" {
+            guard kind == "linear" else {
+                throw FileError(path: file.path, "\(arch).rope.scaling.type \"\(kind)\" is not supported (linear, or rope_freqs factors)")
+            }
+            config.ropeScaling = .linear(factor: try m.float("\(arch).rope.scaling.factor"))
         }
         if let problem = config.validationError() { throw FileError(path: file.path, problem) }
         return config

@@ -26,11 +26,22 @@ extension DecoderConfig {
             throw FileError(path: path, "hidden_act \"\(act)\" is not supported (only silu / SwiGLU)")
         }
         // Settings that change the math and that remask does not implement are refused, not ignored.
+        var ropeScaling: RopeScaling?
         for (key, value) in [("rope_scaling", json["rope_scaling"]), ("rope_parameters", json["rope_parameters"])] {
             guard let scaling = value as? [String: Any] else { continue }
-            let kind = scaling["rope_type"] as? String ?? scaling["type"] as? String ?? "default"
-            if kind != "default" {
-                throw FileError(path: path, "\(key) of type \"\(kind)\" is not supported (only plain rotary embeddings)")
+            func parameter(_ name: String) throws -> Double {
+                guard let v = number(name, in: scaling) else { throw FileError(path: path, "\(key) needs \"\(name)\"") }
+                return v
+            }
+            switch scaling["rope_type"] as? String ?? scaling["type"] as? String ?? "default" {
+            case "default": continue
+            case "linear": ropeScaling = .linear(factor: Float(try parameter("factor")))
+            case "llama3":
+                ropeScaling = .llama3(factor: Float(try parameter("factor")), lowFreqFactor: Float(try parameter("low_freq_factor")),
+                                      highFreqFactor: Float(try parameter("high_freq_factor")),
+                                      originalMaxPositions: Int(try parameter("original_max_position_embeddings")))
+            case let kind:
+                throw FileError(path: path, "\(key) of type \"\(kind)\" is not supported (default, linear, llama3)")
             }
         }
         for key in ["attention_bias", "mlp_bias"] where bool(key, default: false) {
@@ -39,7 +50,7 @@ extension DecoderConfig {
         let heads = try int("num_attention_heads"), hidden = try int("hidden_size")
         let kvHeads = try int("num_key_value_heads", default: heads)
         let base = Float(number("rope_theta") ?? number("rope_theta", in: rope) ?? 10000)
-        let config: DecoderConfig
+        var config: DecoderConfig
         switch type {
         case "llama", "mistral":
             config = .llama(vocabSize: try int("vocab_size"), hidden: hidden, layers: try int("num_hidden_layers"),
@@ -72,6 +83,7 @@ extension DecoderConfig {
         default:
             throw FileError(path: path, "model_type \"\(type)\" is not supported (llama, mistral, qwen2, qwen3, stablelm)")
         }
+        config.ropeScaling = ropeScaling
         if let problem = config.validationError() { throw FileError(path: path, problem) }
         return config
     }
