@@ -5,7 +5,7 @@ import Foundation
 struct InfoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "info",
-        abstract: "Show the compute set-up: worker threads and the OpenBLAS kernels in use.",
+        abstract: "Show the compute set-up: worker threads, the OpenBLAS kernels and the quantized and bf16 kernels in use.",
         discussion: """
             OpenBLAS releases older than the CPU fall back to generic kernels (about 5× slower GEMMs); remask then \
             restarts itself with OPENBLAS_CORETYPE set to the best family the CPU supports \
@@ -22,7 +22,10 @@ struct InfoCommand: ParsableCommand {
             if let forced { print("export OPENBLAS_CORETYPE='\(forced.replacingOccurrences(of: "'", with: "'\\''"))'") }
             return
         }
-        print("worker threads   \(Parallel.threads)")
-        print("OpenBLAS kernels \(BLASKernels.core)" + (forced.map { " (OPENBLAS_CORETYPE=\($0))" } ?? ""))
+        print("worker threads    \(Parallel.threads)")
+        print("OpenBLAS kernels  \(BLASKernels.core)" + (forced.map { " (OPENBLAS_CORETYPE=\($0))" } ?? ""))
+        let quantized = !QuantizedMatMul.useCKernels ? "portable Swift" : QuantizedMatMul.useAVX512 ? "CQuant AVX-512 (decoding), AVX2" : "CQuant AVX2"
+        print("quantized kernels \(quantized)")
+        print("bf16 kernels      " + (BFloat16Kernels.useCKernels ? "CQuant AVX512-BF16" : "portable Swift (slower than fp32; this CPU has no AVX512-BF16)"))
     }
 }
