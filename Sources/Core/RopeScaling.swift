@@ -12,6 +12,13 @@ public enum RopeScaling: Codable, Sendable, Equatable {
     /// One divisor per frequency, as GGUF stores them.
     case factors([Float])
 
+    /// The rotary frequencies θ_i = base^(−2i/d) of the rotaryDim / 2 pairs, divided by `scaling`'s divisors.
+    public static func frequencies(rotaryDim: Int, base: Float, scaling: RopeScaling?) -> [Float] {
+        let plain = (0..<(rotaryDim / 2)).map { 1 / Foundation.pow(base, Float(2 * $0) / Float(rotaryDim)) }
+        guard let divisors = scaling?.divisors(rotaryDim: rotaryDim, base: base) else { return plain }
+        return zip(plain, divisors).map { $0 / $1 }
+    }
+
     /// The divisor of each of the rotaryDim / 2 frequencies.
     public func divisors(rotaryDim: Int, base: Float) -> [Float] {
         let half = rotaryDim / 2
@@ -23,8 +30,7 @@ public enum RopeScaling: Codable, Sendable, Equatable {
         case let .llama3(factor, low, high, original):
             // transformers' _compute_llama3_parameters, frequency by frequency.
             let lowWavelength = Float(original) / low, highWavelength = Float(original) / high
-            return (0..<half).map { i in
-                let invFreq = 1 / Foundation.pow(base, Float(2 * i) / Float(rotaryDim))
+            return Self.frequencies(rotaryDim: rotaryDim, base: base, scaling: nil).map { invFreq in
                 let wavelength = 2 * Float.pi / invFreq
                 if wavelength < highWavelength { return 1 }
                 if wavelength > lowWavelength { return factor }

@@ -114,11 +114,11 @@ extension Tensor {
     public func normalizingQueryKeyHeads(_ shape: AttentionShape, _ norm: QueryKeyNorm, qWeight: Tensor, kWeight: Tensor,
                                          eps: Float) -> Tensor {
         let hd = shape.headDim, qw = shape.heads * hd, kw = shape.kvHeads * hd
-        let ones = Tensor.full([hd], 1)
+        let ones = norm == .perHeadLayerNorm ? Tensor.full([hd], 1) : nil
         func perHead(_ part: Tensor, _ weight: Tensor) -> Tensor {
             let rows = part.shape[0], width = part.shape[1], heads = part.reshaped([-1, hd])
             switch norm {
-            case .perHeadLayerNorm: return heads.layerNorm(weight: ones, bias: nil, eps: eps).reshaped([rows, width]) * weight
+            case .perHeadLayerNorm: return heads.layerNorm(weight: ones!, bias: nil, eps: eps).reshaped([rows, width]) * weight
             case .sharedRMSNorm: return heads.rmsNorm(weight: weight, eps: eps).reshaped([rows, width])
             }
         }

@@ -367,7 +367,8 @@ private struct KeyColumns {
 }
 
 /// Rotary embedding tables for a run of positions: pairs (i, i + rotaryDim/2) of each head rotate by
-/// position · base^(−2i/rotaryDim) (the half-split layout of Hugging Face models).
+/// position · base^(−2i/rotaryDim), divided by the shape's RoPE scaling if any (the half-split layout of
+/// Hugging Face models).
 struct RopeTable {
     let half: Int
     let cos: [Float], sin: [Float]
@@ -380,12 +381,10 @@ struct RopeTable {
 
     /// Tables for positions start..<start+length.
     init(start: Int = 0, length: Int, _ shape: AttentionShape) {
-        let rotaryDim = shape.rotaryDim, base = shape.ropeBase
-        half = rotaryDim / 2
-        let divisors = shape.ropeScaling?.divisors(rotaryDim: rotaryDim, base: base)
+        half = shape.rotaryDim / 2
+        let frequencies = RopeScaling.frequencies(rotaryDim: shape.rotaryDim, base: shape.ropeBase, scaling: shape.ropeScaling)
         var c = [Float](repeating: 0, count: length * half), s = c
-        for i in 0..<half {
-            let invFreq = 1 / Foundation.pow(base, Float(2 * i) / Float(rotaryDim)) / (divisors?[i] ?? 1)
+        for (i, invFreq) in frequencies.enumerated() {
             for p in 0..<length {
                 let angle = Float(start + p) * invFreq
                 c[p * half + i] = Foundation.cos(angle)

@@ -3,8 +3,8 @@ import NN
 
 /// Geometry and variant switches of a pre-norm decoder with rotary attention and a SwiGLU MLP. One config
 /// covers the Llama family (SmolLM2: RMSNorm, full rotary, tied embeddings), Qwen2/Qwen2.5 (the same with
-/// q/k/v biases), Qwen3 (no biases, RMSNorm of each query and key head with one shared weight) and StableLM (LayerNorm with bias, partial rotary, optional q/k/v bias, optional per-head q/k
-/// LayerNorm, untied head).
+/// q/k/v biases), Qwen3 (no biases, RMSNorm of each query and key head with one shared weight) and StableLM
+/// (LayerNorm with bias, partial rotary, optional q/k/v bias, optional per-head q/k LayerNorm, untied head).
 public struct DecoderConfig: Codable, Sendable, Equatable {
     /// Also the Hugging Face `model_type` and the GGUF `general.architecture` the model is written with.
     public enum Family: String, Codable, Sendable { case llama, qwen2, qwen3, stablelm }

@@ -8,7 +8,7 @@ extension QuantizedCausalLM {
         let config = try DecoderConfig.gguf(file)
         try ModelSizeCheck.check(config, tensorShapes: file.tensors.map(\.shape), path: file.path)
         let permute = try file.metadata.string("general.architecture") == "llama"
-        var used: Set<String> = ["rope_freqs.weight"]  // read by DecoderConfig.gguf
+        var used: Set<String> = [TensorNames.ggufRopeFactors]  // read by DecoderConfig.gguf
         let layerNorm = config.family == .stablelm
         let hd = config.headDim
 

@@ -162,7 +162,7 @@ public enum ModelExport {
         }
         if let scaling = c.ropeScaling {
             let divisors = scaling.divisors(rotaryDim: c.rotaryDim, base: c.ropeBase)
-            w.add("rope_freqs.weight", Tensor(divisors, shape: [divisors.count]), as: .f32)
+            w.add(TensorNames.ggufRopeFactors, Tensor(divisors, shape: [divisors.count]), as: .f32)
         }
         for (name, values) in stacked.sorted(by: { $0.key < $1.key }) {
             w.add(name, Tensor(values, shape: [values.count / c.headDim, c.headDim]), as: .f32)

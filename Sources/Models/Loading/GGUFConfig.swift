@@ -41,8 +41,8 @@ extension DecoderConfig {
                                tiedEmbeddings: tied, maxPositions: context)
         }
         // llama.cpp writes Llama 3.1's frequency factors as a tensor, and linear scaling as metadata.
-        if file.info("rope_freqs.weight") != nil {
-            config.ropeScaling = .factors(try file.tensor("rope_freqs.weight").values)
+        if file.info(TensorNames.ggufRopeFactors) != nil {
+            config.ropeScaling = .factors(try file.tensor(TensorNames.ggufRopeFactors).values)
         } else if let kind = try m.ifPresent("\(arch).rope.scaling.type", m.string), kind != "none" {
             guard kind == "linear" else {
                 throw FileError(path: file.path, "\(arch).rope.scaling.type \"\(kind)\" is not supported (linear, or rope_freqs factors)")

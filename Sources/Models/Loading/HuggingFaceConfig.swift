@@ -67,10 +67,10 @@ extension DecoderConfig {
             }
             config = .qwen(type == "qwen2" ? .qwen2 : .qwen3, vocabSize: try int("vocab_size"), hidden: hidden,
                            layers: try int("num_hidden_layers"), heads: heads, kvHeads: kvHeads, intermediate: try int("intermediate_size"),
-                            headDim: try int("head_dim", default: hidden / max(heads, 1)), ropeBase: base,
-                            normEps: Float(number("rms_norm_eps") ?? 1e-6),
-                            tiedEmbeddings: bool("tie_word_embeddings", default: false),
-                            maxPositions: try int("max_position_embeddings", default: 32768))
+                           headDim: try int("head_dim", default: hidden / max(heads, 1)), ropeBase: base,
+                           normEps: Float(number("rms_norm_eps") ?? 1e-6),
+                           tiedEmbeddings: bool("tie_word_embeddings", default: false),
+                           maxPositions: try int("max_position_embeddings", default: 32768))
         case "stablelm":
             config = .stableLM(vocabSize: try int("vocab_size"), hidden: hidden, layers: try int("num_hidden_layers"),
                                heads: heads, kvHeads: kvHeads, intermediate: try int("intermediate_size"),

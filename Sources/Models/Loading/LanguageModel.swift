@@ -50,7 +50,7 @@ public struct LanguageModel: @unchecked Sendable {
         try ModelSizeCheck.check(config, tensorShapes: file.tensors.map(\.shape), path: path)
         let model = CausalLM(config: config, seed: nil)
         let permute = try file.metadata.string("general.architecture") == "llama"
-        var used: Set<String> = ["rope_freqs.weight"]  // read by DecoderConfig.gguf
+        var used: Set<String> = [TensorNames.ggufRopeFactors]  // read by DecoderConfig.gguf
         for p in model.parameters.parameters {
             if let (stack, head) = perHeadNorm(p.name) {
                 used.insert(stack)

@@ -27,6 +27,9 @@ enum TensorNames {
         return blockParts.first { $0.hf == parts[3] }.map { "blk.\(layer).\($0.gguf)" }
     }
 
+    /// llama.cpp's per-frequency rotary divisors (Llama 3.1's RoPE scaling), one tensor for all layers.
+    static let ggufRopeFactors = "rope_freqs.weight"
+
     /// The GGUF tensor of the query (or key) norms in block `layer`: StableLM's per-head ones stacked, or
     /// Qwen3's shared one.
     static func ggufHeadNorm(layer: Int, query: Bool) -> String {

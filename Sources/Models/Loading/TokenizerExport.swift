@@ -58,13 +58,7 @@ enum TokenizerExport {
     /// Qwen conversion drops it too): text that is not in normal form C then tokenizes differently.
     static func ggufMetadata(_ t: BPETokenizer, chatTemplate: String?, into w: inout GGUFWriter) {
         w.set("tokenizer.ggml.model", .string("gpt2"))
-        let pre = switch t.preTokenizer {
-        case .gpt2: "gpt-2"
-        case .smollm: "smollm"
-        case .llama3: "llama-bpe"
-        case .qwen2: "qwen2"
-        }
-        w.set("tokenizer.ggml.pre", .string(pre))
+        w.set("tokenizer.ggml.pre", .string(t.preTokenizer.ggufName))
         w.set("tokenizer.ggml.tokens", .array(.string(t.vocabulary)))
         w.set("tokenizer.ggml.token_type", .array(.int32(t.tokenTypes.map { Int32($0) })))
         w.set("tokenizer.ggml.merges", .array(.string(t.mergeRules.map { "\($0.left) \($0.right)" })))

@@ -21,6 +21,16 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
         }
     }
 
+    /// The GGUF `tokenizer.ggml.pre` name llama.cpp knows this pattern by (what `init(ggufName:)` reads back).
+    public var ggufName: String {
+        switch self {
+        case .gpt2: "gpt-2"
+        case .smollm: "smollm"
+        case .llama3: "llama-bpe"
+        case .qwen2: "qwen2"
+        }
+    }
+
     /// The pre-tokenizer for a GGUF `tokenizer.ggml.pre` name (as llama.cpp writes them), or nil for names whose
     /// pattern is not one of these.
     public init?(ggufName name: String) {

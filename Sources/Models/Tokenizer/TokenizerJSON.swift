@@ -237,7 +237,6 @@ private enum PreTokenizerLayout {
         }
     }
 
-
     static func read(_ value: Any?, _ field: String, _ f: Fields) throws -> PreTokenizer {
         let steps = try self.steps(value, field, f)
         switch steps {
