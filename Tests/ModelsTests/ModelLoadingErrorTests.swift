@@ -105,6 +105,41 @@ final class ModelLoadingErrorTests: XCTestCase {
         assertLoadFails(path, containing: "but its tensors hold only 0 values")
     }
 
+    /// Settings of the newer architectures that remask does not implement, or that do not fit the model, stop
+    /// with the setting named: sliding-window attention in a Qwen config.json; in GGUF, a RoPE scaling type
+    /// other than linear, and rope factors of the wrong count.
+    func testUnsupportedSlidingWindowsAndRopeScalingsAreRefused() throws {
+        for (changes, expected) in [(["model_type": "qwen2", "use_sliding_window": true] as [String: Any], "sliding-window attention"),
+                                    (["model_type": "qwen3", "layer_types": ["sliding_attention", "full_attention"]], "sliding-window attention")] {
+            let dir = try copyOfTiny()
+            let config = dir.appendingPathComponent("config.json")
+            var json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: config)) as? [String: Any])
+            json.merge(changes) { $1 }
+            try JSONSerialization.data(withJSONObject: json).write(to: config)
+            assertLoadFails(dir.path, containing: expected)
+        }
+        func gguf(_ extra: (inout GGUFWriter) -> Void) throws -> String {
+            var w = GGUFWriter()
+            w.set("general.architecture", .string("llama"))
+            for (key, value) in [("block_count", 1), ("embedding_length", 64), ("feed_forward_length", 128),
+                                 ("attention.head_count", 4), ("attention.head_count_kv", 4), ("context_length", 64)] {
+                w.set("llama.\(key)", .uint32(UInt32(value)))
+            }
+            w.set("llama.attention.layer_norm_rms_epsilon", .float32(1e-5))
+            w.set("llama.vocab_size", .uint32(100))
+            extra(&w)
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("remask-\(UUID().uuidString).gguf").path
+            addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
+            try w.write(to: path)
+            return path
+        }
+        assertLoadFails(try gguf { $0.set("llama.rope.scaling.type", .string("yarn")) },
+                        containing: "llama.rope.scaling.type \"yarn\" is not supported")
+        // Heads of 16 rotate 8 frequencies.
+        assertLoadFails(try gguf { $0.add("rope_freqs.weight", Tensor([1, 2, 3], shape: [3]), as: .f32) },
+                        containing: "3 rope frequency factors for 8 frequencies")
+    }
+
     /// config.json settings that change the math and that remask does not implement are refused, as are
     /// tensors the geometry does not use; a tied model's spare lm_head and rotary buffers are fine.
     func testUnimplementedSettingsAndUnusedTensorsAreRefused() throws {
