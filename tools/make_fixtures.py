@@ -48,7 +48,7 @@ GREEDY_TOKENS = 64
 TOKENIZER_DIR = "smollm2-tokenizer"
 TOKENIZE_FILE = "tokenize_smollm2.json"
 LOGPROBS_FILE = "logprobs_smollm2.json"
-TINY_DIRS = ("tiny-llama", "tiny-stablelm", "tiny-stablelm-qknorm", "tiny-qwen2", "tiny-qwen3", "tiny-llama31")
+TINY_DIRS = ("tiny-llama", "tiny-stablelm", "tiny-stablelm-qknorm", "tiny-qwen2", "tiny-qwen3", "tiny-llama31", "tiny-gemma3")
 
 # The imports below are slow; they happen once, in main(), after argparse has had its say.
 torch = None
@@ -724,7 +724,7 @@ TINY_COMMON = dict(vocab_size=96, hidden_size=32, intermediate_size=64, num_hidd
 
 
 def tiny_configs() -> dict:
-    from transformers import LlamaConfig, Qwen2Config, Qwen3Config, StableLmConfig
+    from transformers import Gemma3TextConfig, LlamaConfig, Qwen2Config, Qwen3Config, StableLmConfig
 
     rope = {"rope_type": "default", "rope_theta": 10000.0}
     return {
@@ -746,16 +746,27 @@ def tiny_configs() -> dict:
                                     rope_parameters={"rope_type": "llama3", "rope_theta": 10000.0, "factor": 8.0,
                                                      "low_freq_factor": 1.0, "high_freq_factor": 4.0,
                                                      "original_max_position_embeddings": 16}),
+        # Gemma 3: 6 layers so that llama.cpp's fixed pattern (every 6th layer global) and transformers' agree;
+        # a window of 8 tokens, so the 17- and 40-token sequences reach past it; head_dim 16 (wider than
+        # hidden / heads) with query_pre_attn_scalar 16; tied embeddings scaled by sqrt(hidden); GeGLU (tanh).
+        "tiny-gemma3": Gemma3TextConfig(**dict(TINY_COMMON, num_hidden_layers=6, tie_word_embeddings=True),
+                                        head_dim=16, query_pre_attn_scalar=16, rms_norm_eps=1e-6, sliding_window=8,
+                                        layer_types=["sliding_attention"] * 5 + ["full_attention"],
+                                        rope_parameters={"sliding_attention": {"rope_type": "default", "rope_theta": 10000.0},
+                                                         "full_attention": {"rope_type": "default", "rope_theta": 1000000.0}}),
     }
 
 
 def randomize_norms_and_biases(model, generator) -> list[str]:
-    """Norm weights ~ N(1, 0.1), norm and linear biases ~ N(0, 0.1): a loading bug in any of them shows."""
+    """Norm weights ~ N(1, 0.1), norm and linear biases ~ N(0, 0.1): a loading bug in any of them shows.
+
+    Gemma's norms scale by (1 + weight), so theirs are drawn ~ N(0, 0.1)."""
     changed = []
+    unit = 0.0 if model.config.model_type.startswith("gemma") else 1.0
     with torch.no_grad():
         for name, p in model.named_parameters():
             if "norm" in name and name.endswith(".weight"):
-                p.copy_(1.0 + 0.1 * torch.randn(p.shape, generator=generator))
+                p.copy_(unit + 0.1 * torch.randn(p.shape, generator=generator))
             elif name.endswith(".bias"):
                 p.copy_(0.1 * torch.randn(p.shape, generator=generator))
             else:
@@ -776,6 +787,9 @@ def add_legacy_config_keys(config_path: Path) -> None:
         config.setdefault("rope_theta", rope["rope_theta"])
     if "partial_rotary_factor" in rope:
         config.setdefault("partial_rotary_factor", rope["partial_rotary_factor"])
+    if "full_attention" in rope:  # Gemma 3: one rope base for the global layers, one for the sliding ones
+        config.setdefault("rope_theta", rope["full_attention"]["rope_theta"])
+        config.setdefault("rope_local_base_freq", rope["sliding_attention"]["rope_theta"])
     config_path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
 
 
@@ -874,6 +888,7 @@ python3 tools/make_fixtures.py --check-export /path/to/exported-folder   # print
 | `tiny-stablelm-qknorm/` | StableLM with per-head q/k LayerNorm (`q_layernorm.norms.<h>.weight`, no bias) and no q/k/v biases. |
 | `tiny-qwen2/` | the same for Qwen2: RMSNorm, q/k/v biases, rope theta 10⁶ (`--only tiny-qwen2` rewrites this folder alone). |
 | `tiny-qwen3/` | Qwen3: no biases, q/k RMSNorm per head with one shared weight, head_dim 16 (wider than hidden / heads). |
+| `tiny-gemma3/` | Gemma 3 text: 6 layers (5 with an 8-token sliding window and rope base 10⁴, the 6th global with 10⁶), GeGLU (tanh), four norms per block scaling by (1 + weight) (drawn ~ N(0, 0.1)), shared q/k RMSNorm, head_dim 16, embeddings tied and scaled by √hidden. |
 | `tiny-llama31/` | Llama with Llama 3.1's rope scaling (factor 8, low/high frequency factors 1 and 4, original context 16, so the frequencies fall in the blended and the divided bands). |
 
 The tiny models use initializer range 0.2 so their outputs are far from uniform, and their norm weights are

@@ -7,8 +7,8 @@ public protocol Backend: Sendable {
     func affine(_ x: Tensor, scale: Float, shift: Float, into out: Tensor, accumulate: Bool)
     func unary(_ op: UnaryOp, _ x: Tensor, into out: Tensor)
     func unaryBackward(_ op: UnaryOp, _ x: Tensor, _ gradOut: Tensor, into gradIn: Tensor, accumulate: Bool)
-    func swiglu(_ x: Tensor, into out: Tensor)
-    func swigluBackward(_ x: Tensor, _ gradOut: Tensor, into gradIn: Tensor, accumulate: Bool)
+    func gatedUnit(_ x: Tensor, _ activation: GateActivation, into out: Tensor)
+    func gatedUnitBackward(_ x: Tensor, _ activation: GateActivation, _ gradOut: Tensor, into gradIn: Tensor, accumulate: Bool)
     // Reductions and copies
     func sumRows(_ x: Tensor, into out: Tensor, accumulate: Bool)
     func sumAll(_ x: Tensor) -> Float
@@ -47,6 +47,10 @@ public protocol Backend: Sendable {
 public enum BinaryOp: Sendable { case add, sub, mul }
 public enum UnaryOp: Sendable { case silu, gelu, exp }
 
+/// The activation of a gated feed-forward unit: SiLU (SwiGLU: Llama, Qwen, StableLM) or GELU with the tanh
+/// approximation (GeGLU: Gemma).
+public enum GateActivation: Sendable { case silu, geluTanh }
+
 /// Geometry of fused causal self-attention over a packed QKV matrix.
 public struct AttentionShape: Sendable, Equatable {
     public var batch: Int, length: Int, heads: Int, kvHeads: Int, headDim: Int
@@ -59,12 +63,22 @@ public struct AttentionShape: Sendable, Equatable {
     /// Who sees whom inside each row, and each token's rotary position; nil: plain causal rows, positions
     /// counting from 0.
     public var layout: SequenceLayout?
+    /// Sliding-window attention: a query at position p sees only keys at positions above p − window (Gemma's
+    /// local layers, Mistral); nil: every earlier key.
+    public var window: Int?
 
     public init(batch: Int, length: Int, heads: Int, kvHeads: Int, headDim: Int, rotaryDim: Int? = nil, ropeBase: Float = 10000,
-                ropeScaling: RopeScaling? = nil, layout: SequenceLayout? = nil) {
+                ropeScaling: RopeScaling? = nil, layout: SequenceLayout? = nil, window: Int? = nil) {
         self.batch = batch; self.length = length; self.heads = heads; self.kvHeads = kvHeads
         self.headDim = headDim; self.rotaryDim = rotaryDim ?? headDim; self.ropeBase = ropeBase; self.ropeScaling = ropeScaling
         self.layout = layout
+        self.window = window
+    }
+
+    /// The first key column a query at `position` sees, the keys being positions 0, 1, … in order.
+    @inline(__always)
+    public func firstVisibleKey(position: Int) -> Int {
+        window.map { max(0, position - $0 + 1) } ?? 0
     }
 
     /// Columns of the packed QKV matrix: queries, then keys, then values.

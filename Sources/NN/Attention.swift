@@ -4,18 +4,21 @@ import Core
 /// `o_proj` under `<prefix>`. The q, k and v weights are declared next to each other in the store so one
 /// GEMM computes all three (as are their biases, when present). With `qkNorm`, queries and keys are
 /// normalized head by head before the rotation: StableLM's per-head LayerNorm (`q_layernorm.norms.<h>.weight`,
-/// no bias) or Qwen3's RMSNorm with one weight for every head (`q_norm.weight`, `k_norm.weight`).
+/// no bias) or Qwen3's and Gemma 3's RMSNorm with one weight for every head (`q_norm.weight`, `k_norm.weight`;
+/// Gemma's scales by 1 + weight). With `window`, queries see only the last `window` positions (sliding window).
 public struct SelfAttention: Sendable {
     public let q, k, v, o: Linear
     public let qNorm: [Parameter], kNorm: [Parameter]
     public let qkNorm: QueryKeyNorm?
+    /// The q/k norms scale by 1 + weight (Gemma).
+    public let qkNormUnitOffset: Bool
     public let shape: AttentionShape
     public let normEps: Float
     private let store: ParameterStore
 
     public init(_ store: ParameterStore, _ prefix: String, hidden: Int, heads: Int, kvHeads: Int, headDim: Int,
-                rotaryDim: Int, ropeBase: Float, ropeScaling: RopeScaling? = nil, qkvBias: Bool = false, qkNorm: QueryKeyNorm? = nil,
-                normEps: Float = 1e-5, std: Float = 0.02) {
+                rotaryDim: Int, ropeBase: Float, ropeScaling: RopeScaling? = nil, window: Int? = nil, qkvBias: Bool = false,
+                qkNorm: QueryKeyNorm? = nil, qkNormUnitOffset: Bool = false, normEps: Float = 1e-5, std: Float = 0.02) {
         self.store = store
         let qw = store.declare("\(prefix).q_proj.weight", [heads * headDim, hidden], .normal(std: std))
         let kw = store.declare("\(prefix).k_proj.weight", [kvHeads * headDim, hidden], .normal(std: std))
@@ -34,16 +37,18 @@ public struct SelfAttention: Sendable {
             qNorm = (0..<heads).map { store.declare("\(prefix).q_layernorm.norms.\($0).weight", [headDim], .ones) }
             kNorm = (0..<kvHeads).map { store.declare("\(prefix).k_layernorm.norms.\($0).weight", [headDim], .ones) }
         case .sharedRMSNorm:
-            qNorm = [store.declare("\(prefix).q_norm.weight", [headDim], .ones)]
-            kNorm = [store.declare("\(prefix).k_norm.weight", [headDim], .ones)]
+            let initial: ParameterInit = qkNormUnitOffset ? .zeros : .ones
+            qNorm = [store.declare("\(prefix).q_norm.weight", [headDim], initial)]
+            kNorm = [store.declare("\(prefix).k_norm.weight", [headDim], initial)]
         case nil:
             qNorm = []
             kNorm = []
         }
         self.qkNorm = qkNorm
+        self.qkNormUnitOffset = qkNormUnitOffset
         o = Linear(store, "\(prefix).o_proj", inFeatures: heads * headDim, outFeatures: hidden, std: std)
         shape = AttentionShape(batch: 1, length: 1, heads: heads, kvHeads: kvHeads, headDim: headDim,
-                               rotaryDim: rotaryDim, ropeBase: ropeBase, ropeScaling: ropeScaling)
+                               rotaryDim: rotaryDim, ropeBase: ropeBase, ropeScaling: ropeScaling, window: window)
         self.normEps = normEps
     }
 
@@ -55,8 +60,9 @@ public struct SelfAttention: Sendable {
         let base = x.linear(w, bias: b)
         let packed = lora.map { $0.adding(to: base, input: x) } ?? base
         guard let qkNorm else { return packed }
-        return packed.normalizingQueryKeyHeads(shape, qkNorm, qWeight: store.concatenatedView(qNorm),
-                                               kWeight: store.concatenatedView(kNorm), eps: normEps)
+        let offset: Float = qkNormUnitOffset ? 1 : 0
+        return packed.normalizingQueryKeyHeads(shape, qkNorm, qWeight: store.concatenatedView(qNorm) + offset,
+                                               kWeight: store.concatenatedView(kNorm) + offset, eps: normEps)
     }
 
     /// x: [batch·length, hidden] → [batch·length, hidden]; `layout` for packed or prefix-sharing rows; `lora`
@@ -78,13 +84,17 @@ extension Linear {
     }
 }
 
-/// SwiGLU feed-forward: `down_proj(silu(gate_proj(x)) ⊙ up_proj(x))`, gate and up fused into one GEMM.
-public struct SwiGLUMLP: Sendable {
+/// Gated feed-forward: `down_proj(act(gate_proj(x)) ⊙ up_proj(x))` with SiLU (SwiGLU) or tanh-GELU (GeGLU),
+/// gate and up fused into one GEMM.
+public struct GatedMLP: Sendable {
     public let gate, up, down: Linear
+    public let activation: GateActivation
     private let store: ParameterStore
 
-    public init(_ store: ParameterStore, _ prefix: String, hidden: Int, intermediate: Int, std: Float = 0.02) {
+    public init(_ store: ParameterStore, _ prefix: String, hidden: Int, intermediate: Int, activation: GateActivation = .silu,
+                std: Float = 0.02) {
         self.store = store
+        self.activation = activation
         gate = Linear(store, "\(prefix).gate_proj", inFeatures: hidden, outFeatures: intermediate, std: std)
         up = Linear(store, "\(prefix).up_proj", inFeatures: hidden, outFeatures: intermediate, std: std)
         down = Linear(store, "\(prefix).down_proj", inFeatures: intermediate, outFeatures: hidden, std: std)
@@ -94,7 +104,7 @@ public struct SwiGLUMLP: Sendable {
     public func callAsFunction(_ x: Tensor, lora: BlockLoRA? = nil) -> Tensor {
         let base = x.linear(store.concatenatedView([gate.weight, up.weight]))
         let gateUp = lora?.gateUp.map { $0.adding(to: base, input: x) } ?? base
-        return down(gateUp.swiglu(), lora: lora?.down)
+        return down(gateUp.gatedUnit(activation), lora: lora?.down)
     }
 }
 
@@ -102,7 +112,7 @@ public struct SwiGLUMLP: Sendable {
 public enum QueryKeyNorm: Sendable {
     /// StableLM: LayerNorm without bias, a weight per head ([heads·headDim] for the queries).
     case perHeadLayerNorm
-    /// Qwen3: RMSNorm with one weight [headDim] that every head shares.
+    /// Qwen3, Gemma 3: RMSNorm with one weight [headDim] that every head shares.
     case sharedRMSNorm
 }
 

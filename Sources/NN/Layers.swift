@@ -30,17 +30,23 @@ public struct Embedding: Sendable {
     public func callAsFunction(_ ids: [Int32]) -> Tensor { Tensor.embedding(weight.tensor, ids: ids) }
 }
 
-/// RMSNorm with a learned scale `<name>.weight`.
+/// RMSNorm with a learned scale `<name>.weight`; with `unitOffset` (Gemma) the scale is 1 + weight, and the
+/// weight starts at 0.
 public struct RMSNorm: Sendable {
     public let weight: Parameter
     public let eps: Float
+    public let unitOffset: Bool
 
-    public init(_ store: ParameterStore, _ name: String, dim: Int, eps: Float) {
-        weight = store.declare("\(name).weight", [dim], .ones)
+    public init(_ store: ParameterStore, _ name: String, dim: Int, eps: Float, unitOffset: Bool = false) {
+        weight = store.declare("\(name).weight", [dim], unitOffset ? .zeros : .ones)
         self.eps = eps
+        self.unitOffset = unitOffset
     }
 
-    public func callAsFunction(_ x: Tensor) -> Tensor { x.rmsNorm(weight: weight.tensor, eps: eps) }
+    /// The multiplier of the normalized values.
+    public var scale: Tensor { unitOffset ? weight.tensor + 1 : weight.tensor }
+
+    public func callAsFunction(_ x: Tensor) -> Tensor { x.rmsNorm(weight: scale, eps: eps) }
 }
 
 /// LayerNorm with `<name>.weight` and optional `<name>.bias`.
@@ -58,14 +64,28 @@ public struct LayerNorm: Sendable {
     public func callAsFunction(_ x: Tensor) -> Tensor { x.layerNorm(weight: weight.tensor, bias: bias?.tensor, eps: eps) }
 }
 
+/// The normalizations decoders use.
+public enum NormKind: Sendable {
+    /// RMSNorm scaling by its weight (Llama, Qwen).
+    case rms
+    /// RMSNorm scaling by 1 + its weight (Gemma).
+    case rmsUnitOffset
+    /// LayerNorm with bias (StableLM).
+    case layer
+}
+
 /// Either normalization a decoder uses, by checkpoint name.
 public enum Norm: Sendable {
     case rms(RMSNorm)
     case layer(LayerNorm)
 
-    /// RMSNorm (Llama) or LayerNorm with bias (StableLM) named `<name>.weight` (and `.bias`).
-    public init(_ store: ParameterStore, _ name: String, dim: Int, eps: Float, layerNorm: Bool) {
-        self = layerNorm ? .layer(LayerNorm(store, name, dim: dim, eps: eps)) : .rms(RMSNorm(store, name, dim: dim, eps: eps))
+    /// A norm of `kind` named `<name>.weight` (and `.bias`).
+    public init(_ store: ParameterStore, _ name: String, dim: Int, eps: Float, kind: NormKind) {
+        switch kind {
+        case .rms: self = .rms(RMSNorm(store, name, dim: dim, eps: eps))
+        case .rmsUnitOffset: self = .rms(RMSNorm(store, name, dim: dim, eps: eps, unitOffset: true))
+        case .layer: self = .layer(LayerNorm(store, name, dim: dim, eps: eps))
+        }
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {

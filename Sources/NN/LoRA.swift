@@ -232,7 +232,7 @@ public struct BlockLoRA: Sendable {
     public let qkv, o, gateUp, down: LoRAGroup?
 
     /// Declares the adapters of `attention` and `mlp` that `config` targets; groups get ids 4·`layer` + 0…3.
-    public init(attention: SelfAttention, mlp: SwiGLUMLP, layer: Int, config: LoRAConfig, store: ParameterStore,
+    public init(attention: SelfAttention, mlp: GatedMLP, layer: Int, config: LoRAConfig, store: ParameterStore,
                 dropout: LoRADropout) {
         let id = UInt64(layer) * 4
         qkv = LoRAGroup([(.q, attention.q), (.k, attention.k), (.v, attention.v)], config: config, store: store,

@@ -32,10 +32,11 @@ final class OpGradientTests: XCTestCase {
         }
     }
 
-    func testSwiGLU() {
+    func testGatedUnits() {
         for _ in 0..<3 {
             let x = param([dim(1...4, &rng), 2 * dim(1...21, &rng)], &rng, std: 2)
-            GradCheck().run([x]) { $0[0].swiglu() }
+            GradCheck().run([x]) { $0[0].gatedUnit(.silu) }
+            GradCheck().run([x]) { $0[0].gatedUnit(.geluTanh) }
         }
     }
 

@@ -25,7 +25,7 @@ final class ExportTests: XCTestCase {
     }
 
     func testTinyModelsRoundTripThroughBothFormats() throws {
-        for name in ["tiny-llama", "tiny-stablelm", "tiny-stablelm-qknorm", "tiny-qwen2", "tiny-qwen3"] {
+        for name in ["tiny-llama", "tiny-stablelm", "tiny-stablelm-qknorm", "tiny-qwen2", "tiny-qwen3", "tiny-gemma3"] {
             let lm = try LanguageModel.load(GoldenModelTests.fixtures.appendingPathComponent(name).path)
             try roundTrip(lm, ids: [1, 5, 9, 33, 2, 70, 12])
         }
@@ -34,8 +34,8 @@ final class ExportTests: XCTestCase {
     /// A GGUF export also runs on the inference engine's stored weights, for every architecture: the file says
     /// `llama` (q/k rows interleaved as llama.cpp wants them), `qwen2` (not interleaved) or `stablelm`.
     func testTinyModelsRunFromTheirGGUFOnStoredWeights() throws {
-        let ids: [Int32] = [1, 5, 9, 33, 2, 70, 12, 40, 41]
-        for name in ["tiny-llama", "tiny-stablelm", "tiny-stablelm-qknorm", "tiny-qwen2", "tiny-qwen3", "tiny-llama31"] {
+        let ids: [Int32] = [1, 5, 9, 33, 2, 70, 12, 40, 41, 7, 88, 3, 19, 64]  // longer than tiny-gemma3's window of 8
+        for name in ["tiny-llama", "tiny-stablelm", "tiny-stablelm-qknorm", "tiny-qwen2", "tiny-qwen3", "tiny-llama31", "tiny-gemma3"] {
             let lm = try LanguageModel.load(GoldenModelTests.fixtures.appendingPathComponent(name).path)
             let want = GoldenModelTests.logprobs(lm.model, ids)
             let out = FileManager.default.temporaryDirectory.appendingPathComponent("remask-\(name)-\(UUID().uuidString).gguf").path
@@ -88,8 +88,8 @@ final class ExportTests: XCTestCase {
             let back = try LanguageModel.load(out)
             for p in lm.model.parameters.parameters where p.shape.count == 2 && !TensorNames.isPermuted(p.name) {
                 let type = GGUFTensorTypes(dtype: dtype, layers: lm.model.config.layers, tiedEmbeddings: !hasOutput)
-                    .type(of: TensorNames.gguf(p.name)!, shape: p.shape)
-                XCTAssertEqual(file.tensors.first { $0.name == TensorNames.gguf(p.name) }?.type, type, "\(dtype): \(p.name)")
+                    .type(of: TensorNames.gguf(p.name, lm.model.config.family)!, shape: p.shape)
+                XCTAssertEqual(file.tensors.first { $0.name == TensorNames.gguf(p.name, lm.model.config.family) }?.type, type, "\(dtype): \(p.name)")
                 let expected = p.tensor.values.withUnsafeBufferPointer { values in
                     let blocks = Quantizer.quantize(values, as: type)
                     var out = [Float](repeating: 0, count: values.count)

@@ -54,7 +54,7 @@ final class GoldenModelTests: XCTestCase {
     }
 
     func testTinyModelsFromSafetensorsMatchTransformers() throws {
-        for name in ["tiny-llama", "tiny-stablelm", "tiny-stablelm-qknorm", "tiny-qwen2", "tiny-qwen3", "tiny-llama31"] {
+        for name in ["tiny-llama", "tiny-stablelm", "tiny-stablelm-qknorm", "tiny-qwen2", "tiny-qwen3", "tiny-llama31", "tiny-gemma3"] {
             let lm = try LanguageModel.load(Self.fixtures.appendingPathComponent(name).path)
             let fixture = try Self.json("\(name)/logprobs.json")
             var worst: Float = 0

@@ -35,9 +35,9 @@ extension CPUBackend {
                                       b: k + c.lowerBound * w, ldb: w, c: p + i0 * t + c.lowerBound, ldc: t, parallel: false)
                         }
                         if let layout = s.layout {
-                            maskedSoftmaxRows(p, i0..<seen, t, layout: layout, firstToken: b * t)
+                            maskedSoftmaxRows(p, i0..<seen, t, layout: layout, firstToken: b * t, window: s.window)
                         } else {
-                            causalSoftmaxRows(p, i0..<seen, t)
+                            causalSoftmaxRows(p, i0..<seen, t, window: s.window)
                         }
                         columns.forEach { c, first in
                             BLAS.gemm(m: rows, n: hd, k: c.count, a: p + i0 * t + c.lowerBound, lda: t, b: v + c.lowerBound * w,
@@ -126,12 +126,14 @@ extension CPUBackend {
                           b: block.keys + g * hd, ldb: kvw, c: p + column, ldc: total)
                 column += block.count
             }
-            // Row i sees the past and the new tokens up to itself.
+            // Row i sees the past and the new tokens up to itself (the last `window` of them with a window).
             Parallel.forChunks(n, minChunk: 16) { r in
                 for i in r {
-                    let row = p + i * total, visible = past + i + 1
-                    let sum = expShifted(row, row, visible, shift: maxOf(row, visible))
-                    scaleInPlace(row, visible, 1 / sum)
+                    let row = p + i * total, visible = past + i + 1, first = s.firstVisibleKey(position: past + i)
+                    let seen = row + first, count = visible - first
+                    let sum = expShifted(seen, seen, count, shift: maxOf(seen, count))
+                    scaleInPlace(seen, count, 1 / sum)
+                    row.update(repeating: 0, count: first)
                     (row + visible).update(repeating: 0, count: total - visible)
                 }
             }
@@ -216,8 +218,10 @@ extension CPUBackend {
                         for j in from..<count { scores[column + j] = dot(qi, block.keys + j * kvw + g * hd, hd) * scale }
                         column += count
                     }
-                    let sum = expShifted(scores, scores, visible, shift: maxOf(scores, visible))
-                    scaleInPlace(scores, visible, 1 / sum)
+                    let first = s.firstVisibleKey(position: visible - 1), seen = scores + first, count = visible - first
+                    let sum = expShifted(seen, seen, count, shift: maxOf(seen, count))
+                    scaleInPlace(seen, count, 1 / sum)
+                    scores.update(repeating: 0, count: first)
                     if skip > 0 {
                         let gi = groupOf[sIndex]
                         (groupScores[gi][h].pointer + (rowInGroup[sIndex] + i) * groupRows[gi].width).update(from: scores, count: skip)
@@ -284,29 +288,43 @@ private func addScaled(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Floa
     while k < n { y[k] += a * x[k]; k += 1 }
 }
 
-/// Rows `rows` of a t×t score matrix: row i becomes the softmax over columns 0...i, zeros after.
-private func causalSoftmaxRows(_ p: UnsafeMutablePointer<Float>, _ rows: Range<Int>, _ t: Int) {
+/// Rows `rows` of a t×t score matrix: row i becomes the softmax over columns 0...i (the last `window` of them
+/// with a window), zeros elsewhere.
+private func causalSoftmaxRows(_ p: UnsafeMutablePointer<Float>, _ rows: Range<Int>, _ t: Int, window: Int?) {
     for i in rows {
-        let row = p + i * t
-        let s = expShifted(row, row, i + 1, shift: maxOf(row, i + 1))
-        scaleInPlace(row, i + 1, 1 / s)
+        let row = p + i * t, first = window.map { max(0, i - $0 + 1) } ?? 0, seen = row + first, count = i + 1 - first
+        let s = expShifted(seen, seen, count, shift: maxOf(seen, count))
+        scaleInPlace(seen, count, 1 / s)
+        row.update(repeating: 0, count: first)
         (row + i + 1).update(repeating: 0, count: t - i - 1)
     }
 }
 
 /// Like `causalSoftmaxRows`, but row i of sequence `firstToken / t` sees only the columns its layout allows:
-/// `0..<sharedPrefix` and `segmentStart...i`. Masked columns get probability 0, so backward needs no layout.
+/// `0..<sharedPrefix` and `segmentStart...i`, and with a window only those within `window` positions of its
+/// own (a shared prefix holds positions 0..<sharedPrefix; a segment's positions count up by one). Masked
+/// columns get probability 0, so backward needs no layout.
 private func maskedSoftmaxRows(_ p: UnsafeMutablePointer<Float>, _ rows: Range<Int>, _ t: Int, layout: SequenceLayout,
-                               firstToken: Int) {
+                               firstToken: Int, window: Int?) {
     for i in rows {
         let row = p + i * t
-        let shared = Int(layout.sharedPrefix[firstToken + i]), start = Int(layout.segmentStart[firstToken + i])
+        var shared = Int(layout.sharedPrefix[firstToken + i]), start = Int(layout.segmentStart[firstToken + i])
+        var prefixStart = 0
+        if let window {
+            let position = Int(layout.positions[firstToken + i])
+            prefixStart = min(shared, max(0, position - window + 1))
+            start = max(start, i - window + 1)
+            if prefixStart == shared { shared = 0; prefixStart = 0 }
+        }
+        let prefix = row + prefixStart, prefixCount = shared - prefixStart
         let own = row + start, ownCount = i + 1 - start
-        let shift = shared > 0 ? max(maxOf(row, shared), maxOf(own, ownCount)) : maxOf(own, ownCount)
-        let total = (shared > 0 ? expShifted(row, row, shared, shift: shift) : 0) + expShifted(own, own, ownCount, shift: shift)
+        let shift = prefixCount > 0 ? max(maxOf(prefix, prefixCount), maxOf(own, ownCount)) : maxOf(own, ownCount)
+        let total = (prefixCount > 0 ? expShifted(prefix, prefix, prefixCount, shift: shift) : 0)
+            + expShifted(own, own, ownCount, shift: shift)
         let inv = 1 / total
-        if shared > 0 { scaleInPlace(row, shared, inv) }
+        if prefixCount > 0 { scaleInPlace(prefix, prefixCount, inv) }
         scaleInPlace(own, ownCount, inv)
+        row.update(repeating: 0, count: prefixStart)
         (row + shared).update(repeating: 0, count: start - shared)
         (row + i + 1).update(repeating: 0, count: t - i - 1)
     }

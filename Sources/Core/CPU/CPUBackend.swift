@@ -37,8 +37,24 @@ public struct CPUBackend: Backend {
         }
     }
 
-    /// x is [rows, 2F] = gate | up; out is [rows, F] = silu(gate) * up.
-    public func swiglu(_ x: Tensor, into out: Tensor) {
+    /// x is [rows, 2F] = gate | up; out is [rows, F] = activation(gate) * up.
+    public func gatedUnit(_ x: Tensor, _ activation: GateActivation, into out: Tensor) {
+        switch activation {
+        case .silu: gatedUnit(x, into: out, { $0 * sigmoid8($0) })
+        case .geluTanh: gatedUnit(x, into: out, gelu8)
+        }
+    }
+
+    public func gatedUnitBackward(_ x: Tensor, _ activation: GateActivation, _ gradOut: Tensor, into gradIn: Tensor,
+                                  accumulate: Bool) {
+        switch activation {
+        case .silu: gatedUnitBackward(x, gradOut, into: gradIn, accumulate: accumulate, { $0 * sigmoid8($0) }, siluGrad8)
+        case .geluTanh: gatedUnitBackward(x, gradOut, into: gradIn, accumulate: accumulate, gelu8, geluGrad8)
+        }
+    }
+
+    @inline(__always)
+    private func gatedUnit(_ x: Tensor, into out: Tensor, _ act: @escaping @Sendable (F8) -> F8) {
         let f = out.shape.last!, rows = out.count / max(f, 1)
         let px = x.pointer, po = out.pointer
         Parallel.forChunks(rows, minChunk: 8) { r in
@@ -46,16 +62,18 @@ public struct CPUBackend: Backend {
                 let g = px + row * 2 * f, u = g + f, o = po + row * f
                 var i = 0
                 while i + 8 <= f {
-                    let gv = load8(g + i)
-                    store8(gv * sigmoid8(gv) * load8(u + i), o + i)
+                    store8(act(load8(g + i)) * load8(u + i), o + i)
                     i += 8
                 }
-                while i < f { o[i] = g[i] * sigmoidScalar(g[i]) * u[i]; i += 1 }
+                while i < f { o[i] = act(F8(repeating: g[i]))[0] * u[i]; i += 1 }
             }
         }
     }
 
-    public func swigluBackward(_ x: Tensor, _ gradOut: Tensor, into gradIn: Tensor, accumulate: Bool) {
+    /// d gate = d · up · act'(gate), d up = d · act(gate).
+    @inline(__always)
+    private func gatedUnitBackward(_ x: Tensor, _ gradOut: Tensor, into gradIn: Tensor, accumulate: Bool,
+                                   _ act: @escaping @Sendable (F8) -> F8, _ actGrad: @escaping @Sendable (F8) -> F8) {
         let f = gradOut.shape.last!, rows = gradOut.count / max(f, 1)
         let px = x.pointer, pd = gradOut.pointer, pgi = gradIn.pointer
         Parallel.forChunks(rows, minChunk: 8) { r in
@@ -65,16 +83,15 @@ public struct CPUBackend: Backend {
                 var i = 0
                 while i + 8 <= f {
                     let gv = load8(g + i), uv = load8(u + i), dv = load8(d + i)
-                    let s = sigmoid8(gv)
-                    var dgv = dv * uv * s * (1 + gv * (1 - s))
-                    var duv = dv * gv * s
+                    var dgv = dv * uv * actGrad(gv)
+                    var duv = dv * act(gv)
                     if accumulate { dgv += load8(dg + i); duv += load8(du + i) }
                     store8(dgv, dg + i); store8(duv, du + i)
                     i += 8
                 }
                 while i < f {
-                    let s = sigmoidScalar(g[i])
-                    let dgv = d[i] * u[i] * s * (1 + g[i] * (1 - s)), duv = d[i] * g[i] * s
+                    let gv = F8(repeating: g[i])
+                    let dgv = d[i] * u[i] * actGrad(gv)[0], duv = d[i] * act(gv)[0]
                     if accumulate { dg[i] += dgv; du[i] += duv } else { dg[i] = dgv; du[i] = duv }
                     i += 1
                 }

@@ -78,16 +78,17 @@ extension Tensor {
     public func gelu() -> Tensor { unaryOp(.gelu) }
     public func exp() -> Tensor { unaryOp(.exp) }
 
-    /// SwiGLU on a last axis that holds [gate | up]: silu(gate) ⊙ up, halving the last axis.
-    public func swiglu() -> Tensor {
+    /// A gated unit on a last axis that holds [gate | up]: activation(gate) ⊙ up, halving the last axis
+    /// (SwiGLU with `.silu`, GeGLU with `.geluTanh`).
+    public func gatedUnit(_ activation: GateActivation) -> Tensor {
         let x = contiguous()
-        check(rank >= 1 && shape.last! % 2 == 0, "swiglu: last axis must hold gate and up halves, got shape \(shape)")
+        check(rank >= 1 && shape.last! % 2 == 0, "gatedUnit: last axis must hold gate and up halves, got shape \(shape)")
         var outShape = shape
         outShape[rank - 1] /= 2
         let out = Tensor(uninitialized: outShape)
-        Tensor.backend.swiglu(x, into: out)
-        return Tensor.record(out, "swiglu", [x]) { g in
-            x.accumulateGrad { gx, acc in Tensor.backend.swigluBackward(x, g, into: gx, accumulate: acc) }
+        Tensor.backend.gatedUnit(x, activation, into: out)
+        return Tensor.record(out, "gatedUnit", [x]) { g in
+            x.accumulateGrad { gx, acc in Tensor.backend.gatedUnitBackward(x, activation, g, into: gx, accumulate: acc) }
         }
     }
 

@@ -1,8 +1,8 @@
 import Core
 import NN
 
-/// A decoder-only causal language model (Llama family, StableLM) built from a `DecoderConfig`. Parameter
-/// names follow Hugging Face checkpoints, so loaders fill the store by name.
+/// A decoder-only causal language model (Llama family, Qwen, StableLM, Gemma 3) built from a `DecoderConfig`.
+/// Parameter names follow Hugging Face checkpoints, so loaders fill the store by name.
 public final class CausalLM: @unchecked Sendable {
     public let config: DecoderConfig
     public let parameters: ParameterStore
@@ -18,33 +18,62 @@ public final class CausalLM: @unchecked Sendable {
     struct Block {
         let inputNorm: Norm
         let attention: SelfAttention
+        /// Gemma: the norm of the attention output (its `post_attention_layernorm`).
+        let attentionOutputNorm: Norm?
+        /// The norm before the MLP (Llama's `post_attention_layernorm`, Gemma's `pre_feedforward_layernorm`);
         /// nil with a parallel residual (attention and MLP share `inputNorm`).
-        let postAttentionNorm: Norm?
-        let mlp: SwiGLUMLP
+        let mlpNorm: Norm?
+        /// Gemma: the norm of the MLP output (`post_feedforward_layernorm`).
+        let mlpOutputNorm: Norm?
+        let mlp: GatedMLP
+
+        init(_ store: ParameterStore, layer i: Int, _ config: DecoderConfig) {
+            let p = "model.layers.\(i)"
+            func norm(_ name: String) -> Norm {
+                Norm(store, "\(p).\(name)", dim: config.hidden, eps: config.normEps, kind: config.normKind)
+            }
+            let rope = config.rope(layer: i)
+            inputNorm = norm("input_layernorm")
+            attention = SelfAttention(store, "\(p).self_attn", hidden: config.hidden, heads: config.heads, kvHeads: config.kvHeads,
+                                      headDim: config.headDim, rotaryDim: config.rotaryDim, ropeBase: rope.base,
+                                      ropeScaling: rope.scaling, window: config.window(layer: i), qkvBias: config.qkvBias,
+                                      qkNorm: config.queryKeyNorm, qkNormUnitOffset: config.normKind == .rmsUnitOffset,
+                                      normEps: config.normEps)
+            if config.normalizesBlockOutputs {
+                attentionOutputNorm = norm("post_attention_layernorm")
+                mlpNorm = norm("pre_feedforward_layernorm")
+                mlpOutputNorm = norm("post_feedforward_layernorm")
+            } else {
+                attentionOutputNorm = nil
+                mlpNorm = config.parallelResidual ? nil : norm("post_attention_layernorm")
+                mlpOutputNorm = nil
+            }
+            mlp = GatedMLP(store, "\(p).mlp", hidden: config.hidden, intermediate: config.intermediate, activation: config.activation)
+        }
+
+        /// The block applied to `x`, with `attend` computing the attention of its normalized input.
+        func callAsFunction(_ x: Tensor, lora: BlockLoRA?, attend: (Tensor) -> Tensor) -> Tensor {
+            let h = inputNorm(x)
+            var a = attend(h)
+            if let attentionOutputNorm { a = attentionOutputNorm(a) }
+            guard let mlpNorm else { return x + a + mlp(h, lora: lora) }
+            let x = x + a
+            var m = mlp(mlpNorm(x), lora: lora)
+            if let mlpOutputNorm { m = mlpOutputNorm(m) }
+            return x + m
+        }
     }
 
-    /// A model with weights drawn from `seed` (normal, std 0.02; norms at 1, biases at 0); with no seed the
+    /// A model with weights drawn from `seed` (normal, std 0.02; norms scaling by 1, biases at 0); with no seed the
     /// weights start at zero, for loaders, which overwrite every value by name.
     public init(config: DecoderConfig, seed: UInt64? = 0) {
         if let problem = config.validationError() { check(false, "CausalLM: invalid configuration: \(problem)") }
         self.config = config
         let store = ParameterStore()
         parameters = store
-        let layerNorm = config.family == .stablelm
         embed = Embedding(store, "model.embed_tokens", vocab: config.vocabSize, dim: config.hidden)
-        blocks = (0..<config.layers).map { i in
-            let p = "model.layers.\(i)"
-            return Block(
-                inputNorm: Norm(store, "\(p).input_layernorm", dim: config.hidden, eps: config.normEps, layerNorm: layerNorm),
-                attention: SelfAttention(store, "\(p).self_attn", hidden: config.hidden, heads: config.heads,
-                                         kvHeads: config.kvHeads, headDim: config.headDim, rotaryDim: config.rotaryDim,
-                                         ropeBase: config.ropeBase, ropeScaling: config.ropeScaling, qkvBias: config.qkvBias,
-                                         qkNorm: config.queryKeyNorm, normEps: config.normEps),
-                postAttentionNorm: config.parallelResidual ? nil
-                    : Norm(store, "\(p).post_attention_layernorm", dim: config.hidden, eps: config.normEps, layerNorm: layerNorm),
-                mlp: SwiGLUMLP(store, "\(p).mlp", hidden: config.hidden, intermediate: config.intermediate))
-        }
-        norm = Norm(store, "model.norm", dim: config.hidden, eps: config.normEps, layerNorm: layerNorm)
+        blocks = (0..<config.layers).map { Block(store, layer: $0, config) }
+        norm = Norm(store, "model.norm", dim: config.hidden, eps: config.normEps, kind: config.normKind)
         lmHead = config.tiedEmbeddings ? nil : Linear(store, "lm_head", inFeatures: config.hidden, outFeatures: config.vocabSize)
         store.allocate(seed: seed)
     }
@@ -56,9 +85,11 @@ public final class CausalLM: @unchecked Sendable {
     var outputParameter: Parameter { lmHead?.weight ?? embed.weight }
 
     /// Embeddings of `ids` [ids.count, hidden], with attached token rows standing in for theirs.
+    /// Scaled by `config.embeddingScale` where the model does so.
     func embedTokens(_ ids: [Int32]) -> Tensor {
-        guard let rows = tokenRows?.embedding else { return embed(ids) }
-        return Tensor.embedding(embed.weight.tensor, ids: ids, replacingRows: rows.ids, with: rows.values.tensor)
+        let e = tokenRows?.embedding.map { Tensor.embedding(embed.weight.tensor, ids: ids, replacingRows: $0.ids, with: $0.values.tensor) }
+            ?? embed(ids)
+        return config.embeddingScale.map { e * $0 } ?? e
     }
 
     /// Logits of final hidden states `h` [..., hidden] → [..., vocab], with attached token rows standing in
@@ -75,14 +106,7 @@ public final class CausalLM: @unchecked Sendable {
         var x = embedTokens(tokens)
         for (layer, block) in blocks.enumerated() {
             let lora = self.lora?[layer]
-            let h = block.inputNorm(x)
-            let a = block.attention(h, batch: batch, length: length, layout: layout, lora: lora)
-            if let post = block.postAttentionNorm {
-                x = x + a
-                x = x + block.mlp(post(x), lora: lora)
-            } else {
-                x = x + a + block.mlp(h, lora: lora)
-            }
+            x = block(x, lora: lora) { block.attention($0, batch: batch, length: length, layout: layout, lora: lora) }
         }
         return norm(x)
     }
@@ -134,16 +158,10 @@ extension CausalLM: InferenceModel {
         let segments = ExtendRows.segments(tokens, caches, caller: "CausalLM.extend")
         var x = embedTokens(tokens.flatMap { $0 })
         for (layer, block) in blocks.enumerated() {
-            let lora = self.lora?[layer]
-            let h = block.inputNorm(x)
-            let attention = block.attention
-            let a = attention.o(attention.qkv(h, lora: lora?.qkv).cachedSelfAttention(attention.shape, segments: segments, layer: layer),
-                                lora: lora?.o)
-            if let post = block.postAttentionNorm {
-                x = x + a
-                x = x + block.mlp(post(x), lora: lora)
-            } else {
-                x = x + a + block.mlp(h, lora: lora)
+            let lora = self.lora?[layer], attention = block.attention
+            x = block(x, lora: lora) { h in
+                attention.o(attention.qkv(h, lora: lora?.qkv).cachedSelfAttention(attention.shape, segments: segments, layer: layer),
+                            lora: lora?.o)
             }
         }
         for (t, c) in zip(tokens, caches) { c.advance(by: t.count) }

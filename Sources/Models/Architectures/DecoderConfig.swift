@@ -4,10 +4,13 @@ import NN
 /// Geometry and variant switches of a pre-norm decoder with rotary attention and a SwiGLU MLP. One config
 /// covers the Llama family (SmolLM2: RMSNorm, full rotary, tied embeddings), Qwen2/Qwen2.5 (the same with
 /// q/k/v biases), Qwen3 (no biases, RMSNorm of each query and key head with one shared weight) and StableLM
-/// (LayerNorm with bias, partial rotary, optional q/k/v bias, optional per-head q/k LayerNorm, untied head).
+/// (LayerNorm with bias, partial rotary, optional q/k/v bias, optional per-head q/k LayerNorm, untied head)
+/// and Gemma 3 (GeGLU; norms before and after attention and the MLP, scaling by 1 + weight; Qwen3's q/k norm;
+/// embeddings scaled by √hidden; five sliding-window layers with their own rope base to one global layer).
 public struct DecoderConfig: Codable, Sendable, Equatable {
-    /// Also the Hugging Face `model_type` and the GGUF `general.architecture` the model is written with.
-    public enum Family: String, Codable, Sendable { case llama, qwen2, qwen3, stablelm }
+    /// Also the GGUF `general.architecture` the model is written with (and the Hugging Face `model_type`, but
+    /// for Gemma 3's `gemma3_text`).
+    public enum Family: String, Codable, Sendable { case llama, qwen2, qwen3, stablelm, gemma3 }
 
     public var family: Family
     public var vocabSize: Int
@@ -30,6 +33,12 @@ public struct DecoderConfig: Codable, Sendable, Equatable {
     public var qkLayerNorm: Bool
     public var tiedEmbeddings: Bool
     public var maxPositions: Int
+    /// Sliding-window attention: in the layers `slidingLayers` marks (all when nil), queries see only the last
+    /// `slidingWindow` positions; nil: full attention everywhere.
+    public var slidingWindow: Int? = nil
+    public var slidingLayers: [Bool]? = nil
+    /// The rope base of the sliding-window layers (Gemma 3: 10,000, without `ropeScaling`); nil: `ropeBase`.
+    public var slidingRopeBase: Float? = nil
 
     /// A Llama-family decoder: RMSNorm, full rotary, no biases.
     public static func llama(vocabSize: Int, hidden: Int, layers: Int, heads: Int, kvHeads: Int, intermediate: Int,
@@ -56,9 +65,46 @@ public struct DecoderConfig: Codable, Sendable, Equatable {
         return c
     }
 
+    /// A Gemma 3 text decoder; `slidingPattern` 6 makes every sixth layer global, the others sliding-window.
+    public static func gemma3(vocabSize: Int, hidden: Int, layers: Int, heads: Int, kvHeads: Int, intermediate: Int,
+                              headDim: Int, ropeBase: Float = 1_000_000, slidingRopeBase: Float = 10000, slidingWindow: Int = 512,
+                              slidingPattern: Int = 6, normEps: Float = 1e-6, maxPositions: Int = 32768) -> DecoderConfig {
+        var c = llama(vocabSize: vocabSize, hidden: hidden, layers: layers, heads: heads, kvHeads: kvHeads, intermediate: intermediate,
+                      headDim: headDim, ropeBase: ropeBase, normEps: normEps, tiedEmbeddings: true, maxPositions: maxPositions)
+        c.family = .gemma3
+        c.slidingWindow = slidingWindow
+        c.slidingLayers = (0..<layers).map { ($0 + 1) % max(slidingPattern, 1) != 0 }
+        c.slidingRopeBase = slidingRopeBase
+        return c
+    }
+
     /// How queries and keys are normalized per head, if at all.
     public var queryKeyNorm: QueryKeyNorm? {
-        qkLayerNorm ? .perHeadLayerNorm : family == .qwen3 ? .sharedRMSNorm : nil
+        qkLayerNorm ? .perHeadLayerNorm : family == .qwen3 || family == .gemma3 ? .sharedRMSNorm : nil
+    }
+
+    /// The normalization of every norm in the model.
+    public var normKind: NormKind { family == .stablelm ? .layer : family == .gemma3 ? .rmsUnitOffset : .rms }
+
+    /// The gate activation of the MLP.
+    public var activation: GateActivation { family == .gemma3 ? .geluTanh : .silu }
+
+    /// Gemma's blocks also normalize the attention and MLP outputs before adding them to the residual.
+    public var normalizesBlockOutputs: Bool { family == .gemma3 }
+
+    /// The factor the token embeddings are multiplied by (Gemma: √hidden).
+    public var embeddingScale: Float? { family == .gemma3 ? Float(hidden).squareRoot() : nil }
+
+    /// Layer `layer`'s attention window, nil for full attention.
+    public func window(layer: Int) -> Int? {
+        guard let slidingWindow, slidingLayers?[layer] ?? true else { return nil }
+        return slidingWindow
+    }
+
+    /// Layer `layer`'s rope base and scaling (Gemma 3's sliding layers use their own base and no scaling).
+    public func rope(layer: Int) -> (base: Float, scaling: RopeScaling?) {
+        guard window(layer: layer) != nil, let slidingRopeBase else { return (ropeBase, ropeScaling) }
+        return (slidingRopeBase, nil)
     }
 
     /// A StableLM decoder: LayerNorm with bias, partial rotary.
@@ -93,6 +139,11 @@ public struct DecoderConfig: Codable, Sendable, Equatable {
         }
         if !(ropeBase > 0) || !(normEps > 0) { return "rope base \(ropeBase) and norm epsilon \(normEps) must be positive" }
         if let problem = ropeScaling?.validationError(rotaryDim: rotaryDim) { return problem }
+        if let slidingWindow, slidingWindow <= 0 { return "sliding window \(slidingWindow) must be positive" }
+        if let slidingLayers, slidingLayers.count != layers {
+            return "\(slidingLayers.count) layer attention types for \(layers) layers"
+        }
+        if let slidingRopeBase, !(slidingRopeBase > 0) { return "sliding-window rope base \(slidingRopeBase) must be positive" }
         return nil
     }
 
@@ -100,10 +151,10 @@ public struct DecoderConfig: Codable, Sendable, Equatable {
     public var parameterCount: Int {
         let norm = family == .stablelm ? 2 * hidden : hidden
         var perLayer = hidden * (heads + 2 * kvHeads) * headDim + heads * headDim * hidden + 3 * hidden * intermediate
-        perLayer += parallelResidual ? norm : 2 * norm
+        perLayer += parallelResidual ? norm : normalizesBlockOutputs ? 4 * norm : 2 * norm
         if qkvBias { perLayer += (heads + 2 * kvHeads) * headDim }
         if qkLayerNorm { perLayer += (heads + kvHeads) * headDim }
-        if family == .qwen3 { perLayer += 2 * headDim }
+        if queryKeyNorm == .sharedRMSNorm { perLayer += 2 * headDim }
         return vocabSize * hidden * (tiedEmbeddings ? 1 : 2) + layers * perLayer + norm
     }
 }

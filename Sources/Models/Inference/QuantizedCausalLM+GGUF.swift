@@ -48,7 +48,7 @@ extension QuantizedCausalLM {
                         layerNorm: layerNorm, eps: config.normEps)
         }
         /// The GGUF name of a Hugging Face parameter name (llama.cpp's convention, `TensorNames`).
-        func gguf(_ hf: String) -> String { TensorNames.gguf(hf)! }
+        func gguf(_ hf: String) -> String { TensorNames.gguf(hf, config.family)! }
 
         let h = config.hidden, q = config.heads * hd, kv = config.kvHeads * hd
         let embedding = try matrix(gguf("model.embed_tokens.weight"), rows: config.vocabSize, columns: h)
@@ -60,9 +60,12 @@ extension QuantizedCausalLM {
                                                    try vector(name("self_attn.k_proj.bias"), count: kv, rotary: true),
                                                    try vector(name("self_attn.v_proj.bias"), count: kv)])
             }
+            let gemma = config.normalizesBlockOutputs, prefix = "model.layers.\(i)"
             return Layer(
-                inputNorm: try norm("model.layers.\(i).input_layernorm"),
-                postAttentionNorm: config.parallelResidual ? nil : try norm("model.layers.\(i).post_attention_layernorm"),
+                inputNorm: try norm("\(prefix).input_layernorm"),
+                attentionOutputNorm: gemma ? try norm("\(prefix).post_attention_layernorm") : nil,
+                mlpNorm: config.parallelResidual ? nil : try norm(gemma ? "\(prefix).pre_feedforward_layernorm" : "\(prefix).post_attention_layernorm"),
+                mlpOutputNorm: gemma ? try norm("\(prefix).post_feedforward_layernorm") : nil,
                 qkv: [try matrix(name("self_attn.q_proj.weight"), rows: q, columns: h, rotary: true),
                       try matrix(name("self_attn.k_proj.weight"), rows: kv, columns: h, rotary: true),
                       try matrix(name("self_attn.v_proj.weight"), rows: kv, columns: h)],

@@ -11,12 +11,14 @@ public final class QuantizedCausalLM: InferenceModel, @unchecked Sendable {
     let layers: [Layer]
     let norm: NormWeights
     let output: QuantizedMatrix
-    private let attentionShape: AttentionShape
+    /// Each layer's attention geometry (rope base and window differ between Gemma 3's layers).
+    private let attentionShapes: [AttentionShape]
     /// Quantized activations, reused by every call (calls are not concurrent: the engine is single-threaded).
     private let scratch = QuantizedScratch()
     /// The arithmetic of products with many rows (prompts, batches); decoding one row is not affected.
     public var precision = Precision.fp32
 
+    /// A norm's multiplier as GGUF stores it (for Gemma that is already 1 + weight).
     struct NormWeights {
         let weight: Tensor
         let bias: Tensor?
@@ -30,8 +32,12 @@ public final class QuantizedCausalLM: InferenceModel, @unchecked Sendable {
 
     struct Layer {
         let inputNorm: NormWeights
-        /// nil with a parallel residual.
-        let postAttentionNorm: NormWeights?
+        /// Gemma: the norm of the attention output.
+        let attentionOutputNorm: NormWeights?
+        /// The norm before the MLP; nil with a parallel residual.
+        let mlpNorm: NormWeights?
+        /// Gemma: the norm of the MLP output.
+        let mlpOutputNorm: NormWeights?
         let qkv: [QuantizedMatrix]
         let qkvBias: Tensor?
         /// StableLM's per-head q/k LayerNorm weights, [heads · headDim] and [kvHeads · headDim], or Qwen3's shared
@@ -49,8 +55,11 @@ public final class QuantizedCausalLM: InferenceModel, @unchecked Sendable {
         self.layers = layers
         self.norm = norm
         self.output = output
-        attentionShape = AttentionShape(batch: 1, length: 1, heads: config.heads, kvHeads: config.kvHeads, headDim: config.headDim,
-                                        rotaryDim: config.rotaryDim, ropeBase: config.ropeBase, ropeScaling: config.ropeScaling)
+        attentionShapes = (0..<config.layers).map { i in
+            let rope = config.rope(layer: i)
+            return AttentionShape(batch: 1, length: 1, heads: config.heads, kvHeads: config.kvHeads, headDim: config.headDim,
+                                  rotaryDim: config.rotaryDim, ropeBase: rope.base, ropeScaling: rope.scaling, window: config.window(layer: i))
+        }
     }
 
     /// The storage formats of the weight matrices, most common first.
@@ -95,6 +104,7 @@ public final class QuantizedCausalLM: InferenceModel, @unchecked Sendable {
         return out
     }
 
+    /// Embedding rows, scaled where the model does so.
     private func embed(_ ids: [Int32]) -> Tensor {
         let out = Tensor(uninitialized: [ids.count, config.hidden])
         for (i, id) in ids.enumerated() {
@@ -102,6 +112,7 @@ public final class QuantizedCausalLM: InferenceModel, @unchecked Sendable {
             Dequantizer.run(GGMLType(embedding.format), from: UnsafeRawBufferPointer(start: embedding.row(Int(id)), count: embedding.rowBytes),
                             into: out.pointer + i * config.hidden, count: config.hidden)
         }
+        if let scale = config.embeddingScale { for i in 0..<out.count { out.pointer[i] *= scale } }
         return out
     }
 
@@ -110,21 +121,31 @@ public final class QuantizedCausalLM: InferenceModel, @unchecked Sendable {
         let segments = ExtendRows.segments(tokens, caches, caller: "QuantizedCausalLM.extend")
         var x = embed(tokens.flatMap { $0 })
         for (index, layer) in layers.enumerated() {
-            let h = layer.inputNorm(x)
+            let h = layer.inputNorm(x), shape = attentionShapes[index]
             var qkv = linear(h, layer.qkv, bias: layer.qkvBias)
             if let qNorm = layer.qNorm, let kNorm = layer.kNorm, let kind = config.queryKeyNorm {
-                qkv = qkv.normalizingQueryKeyHeads(attentionShape, kind, qWeight: qNorm, kWeight: kNorm, eps: config.normEps)
+                qkv = qkv.normalizingQueryKeyHeads(shape, kind, qWeight: qNorm, kWeight: kNorm, eps: config.normEps)
             }
-            let a = linear(qkv.cachedSelfAttention(attentionShape, segments: segments, layer: index), [layer.o])
-            if let post = layer.postAttentionNorm {
-                x = x + a
-                x = x + linear(linear(post(x), layer.gateUp).swiglu(), [layer.down])
-            } else {
-                x = x + a + linear(linear(h, layer.gateUp).swiglu(), [layer.down])
+            var a = linear(qkv.cachedSelfAttention(shape, segments: segments, layer: index), [layer.o])
+            if let norm = layer.attentionOutputNorm { a = norm(a) }
+            guard let mlpNorm = layer.mlpNorm else {
+                x = x + a + mlp(h, layer)
+                continue
             }
+            x = x + a
+            var m = mlp(mlpNorm(x), layer)
+            if let norm = layer.mlpOutputNorm { m = norm(m) }
+            x = x + m
         }
         for (t, c) in zip(tokens, caches) { c.advance(by: t.count) }
         return x
+    }
+}
+
+extension QuantizedCausalLM {
+    /// The gated MLP of `layer` on normalized input `h`.
+    private func mlp(_ h: Tensor, _ layer: Layer) -> Tensor {
+        linear(linear(h, layer.gateUp).gatedUnit(config.activation), [layer.down])
     }
 }
 

@@ -101,6 +101,20 @@ public enum ModelExport {
             json["head_dim"] = c.headDim
             json["use_sliding_window"] = false
             if c.family == .qwen3 { json["attention_bias"] = false }
+        case .gemma3:
+            json["model_type"] = "gemma3_text"
+            json["architectures"] = ["Gemma3ForCausalLM"]
+            json["hidden_act"] = nil
+            json["hidden_activation"] = "gelu_pytorch_tanh"
+            json["rms_norm_eps"] = Double(c.normEps)
+            json["head_dim"] = c.headDim
+            json["query_pre_attn_scalar"] = c.headDim
+            json["sliding_window"] = c.slidingWindow
+            json["layer_types"] = (0..<c.layers).map { c.window(layer: $0) == nil ? "full_attention" : "sliding_attention" }
+            json["rope_local_base_freq"] = Double(c.slidingRopeBase ?? c.ropeBase)
+            json["final_logit_softcapping"] = NSNull()
+            json["attn_logit_softcapping"] = NSNull()
+            json["attention_bias"] = false
         case .stablelm:
             json["model_type"] = "stablelm"
             json["architectures"] = ["StableLmForCausalLM"]
@@ -137,12 +151,23 @@ public enum ModelExport {
         }
         switch c.family {
         case .llama, .qwen2, .qwen3: w.set("\(arch).attention.layer_norm_rms_epsilon", .float32(c.normEps))
+        case .gemma3:
+            // llama.cpp reads only the window: it assumes every sixth layer global and rope base 10,000 in the others.
+            let standard = DecoderConfig.gemma3(vocabSize: c.vocabSize, hidden: c.hidden, layers: c.layers, heads: c.heads,
+                                                kvHeads: c.kvHeads, intermediate: c.intermediate, headDim: c.headDim)
+            guard let window = c.slidingWindow, c.slidingLayers == standard.slidingLayers, c.slidingRopeBase == standard.slidingRopeBase else {
+                throw ExportError("GGUF's gemma3 has every sixth layer global and rope base 10000 in the others; this model differs")
+            }
+            w.set("gemma3.attention.layer_norm_rms_epsilon", .float32(c.normEps))
+            w.set("gemma3.attention.sliding_window", .uint32(UInt32(window)))
+            w.set("gemma3.attention.key_length", .uint32(UInt32(c.headDim)))
+            w.set("gemma3.attention.value_length", .uint32(UInt32(c.headDim)))
         case .stablelm:
             w.set("stablelm.attention.layer_norm_epsilon", .float32(c.normEps))
             if c.parallelResidual { throw ExportError("GGUF has no StableLM variant with a parallel residual") }
         }
         if let t = lm.tokenizer { TokenizerExport.ggufMetadata(t, chatTemplate: lm.chatTemplate, into: &w) }
-        let hasOutput = lm.model.parameters.parameters.contains { TensorNames.gguf($0.name) == "output.weight" }
+        let hasOutput = lm.model.parameters.parameters.contains { TensorNames.gguf($0.name, c.family) == "output.weight" }
         let types = GGUFTensorTypes(dtype: dtype, layers: c.layers, tiedEmbeddings: !hasOutput)
         var stacked: [String: [Float]] = [:]
         for p in lm.model.parameters.parameters {
@@ -150,8 +175,10 @@ public enum ModelExport {
                 stacked[name, default: []] += p.tensor.values
                 continue
             }
-            guard let name = TensorNames.gguf(p.name) else { throw ExportError("no GGUF name for parameter \(p.name)") }
+            guard let name = TensorNames.gguf(p.name, c.family) else { throw ExportError("no GGUF name for parameter \(p.name)") }
             var t = p.tensor
+            let shift = TensorNames.ggufShift(p.name, c.family)
+            if shift != 0 { t = p.tensor.detached() + shift }
             if c.family == .llama && TensorNames.isPermuted(p.name) {
                 let permuted = Tensor(uninitialized: p.shape)
                 permuteRotaryRows(t.pointer, permuted.pointer, heads: p.name.contains("q_proj") ? c.heads : c.kvHeads,

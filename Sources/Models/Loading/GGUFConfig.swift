@@ -1,12 +1,13 @@
 import Core
 
 extension DecoderConfig {
-    /// Reads the model geometry from GGUF metadata (`general.architecture` `llama`, `qwen2`, `qwen3` or `stablelm`).
+    /// Reads the model geometry from GGUF metadata (`general.architecture` `llama`, `qwen2`, `qwen3`, `stablelm` or
+    /// `gemma3`).
     public static func gguf(_ file: GGUFFile) throws -> DecoderConfig {
         let m = file.metadata
         let arch = try m.string("general.architecture")
-        guard ["llama", "qwen2", "qwen3", "stablelm"].contains(arch) else {
-            throw FileError(path: file.path, "architecture \"\(arch)\" is not supported (llama, qwen2, qwen3, stablelm)")
+        guard ["llama", "qwen2", "qwen3", "stablelm", "gemma3"].contains(arch) else {
+            throw FileError(path: file.path, "architecture \"\(arch)\" is not supported (llama, qwen2, qwen3, stablelm, gemma3)")
         }
         func int(_ key: String) throws -> Int { try m.int("\(arch).\(key)") }
         let heads = try int("attention.head_count"), hidden = try int("embedding_length")
@@ -29,6 +30,21 @@ extension DecoderConfig {
                            heads: heads, kvHeads: kvHeads, intermediate: try int("feed_forward_length"), headDim: headDim,
                            ropeBase: base, normEps: try m.float("\(arch).attention.layer_norm_rms_epsilon"), tiedEmbeddings: tied,
                            maxPositions: context)
+        case "gemma3":
+            // llama.cpp fixes what the file does not say: every sixth layer global, rope base 10,000 in the
+            // others, and queries scaled by 1/√head_dim but in the 27B model (62 layers).
+            let layers = try int("block_count")
+            if layers == 62 {
+                throw FileError(path: file.path, "Gemma 3 27B scales queries by 1/√(hidden/heads), which remask does not implement")
+            }
+            for key in ["attn_logit_softcapping", "final_logit_softcapping"] where m.values["gemma3.\(key)"] != nil {
+                throw FileError(path: file.path, "gemma3.\(key) is not supported (Gemma 3 sets none)")
+            }
+            config = .gemma3(vocabSize: vocab, hidden: hidden, layers: layers, heads: heads, kvHeads: kvHeads,
+                             intermediate: try int("feed_forward_length"), headDim: headDim ?? hidden / max(heads, 1),
+                             ropeBase: base, slidingWindow: try int("attention.sliding_window"),
+                             normEps: try m.float("gemma3.attention.layer_norm_rms_epsilon"), maxPositions: context)
+            if !tied { throw FileError(path: file.path, "a Gemma 3 file with its own output.weight is not supported (Gemma ties it to the embedding)") }
         default:  // stablelm
             let headDim = hidden / max(heads, 1)
             let rotary = try m.ifPresent("stablelm.rope.dimension_count", m.int) ?? headDim / 4

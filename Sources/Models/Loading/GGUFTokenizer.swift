@@ -1,4 +1,5 @@
 import Foundation
+import Core
 
 extension LanguageModel {
     /// The tokenizer a GGUF file describes in its `tokenizer.ggml.*` metadata.

@@ -62,7 +62,7 @@ public struct LanguageModel: @unchecked Sendable {
                 p.tensor.pointer.update(from: stacked.pointer + head * hd, count: hd)
                 continue
             }
-            guard let name = TensorNames.gguf(p.name) else { throw FileError(path: path, "no GGUF name for parameter \(p.name)") }
+            guard let name = TensorNames.gguf(p.name, config.family) else { throw FileError(path: path, "no GGUF name for parameter \(p.name)") }
             used.insert(name)
             let t = try file.tensor(name)
             try checkShape(t.shape, p, name, path)
@@ -73,6 +73,8 @@ public struct LanguageModel: @unchecked Sendable {
             } else {
                 p.tensor.pointer.update(from: t.pointer, count: p.count)
             }
+            let shift = TensorNames.ggufShift(p.name, config.family)
+            if shift != 0 { for i in 0..<p.count { p.tensor.pointer[i] -= shift } }
         }
         if let unused = file.tensors.first(where: { !used.contains($0.name) }) {
             throw FileError(path: path, "tensor \(unused.name) is not part of this \(config.family.rawValue) geometry; the model needs what remask does not implement")

@@ -12,9 +12,17 @@ enum TensorNames {
         ("mlp.down_proj.weight", "ffn_down.weight"),
     ]
 
+    /// Gemma's four block norms: its `post_attention_layernorm` normalizes the attention output, and the
+    /// norm before the MLP is `pre_feedforward_layernorm`.
+    static let gemmaBlockParts: [(hf: String, gguf: String)] = [
+        ("post_attention_layernorm.weight", "post_attention_norm.weight"),
+        ("pre_feedforward_layernorm.weight", "ffn_norm.weight"),
+        ("post_feedforward_layernorm.weight", "post_ffw_norm.weight"),
+    ]
+
     /// The GGUF name of a Hugging Face parameter name, or nil when GGUF has no single tensor for it
     /// (per-head q/k norms are stacked into `attn_q_norm` / `attn_k_norm`).
-    static func gguf(_ hf: String) -> String? {
+    static func gguf(_ hf: String, _ family: DecoderConfig.Family) -> String? {
         switch hf {
         case "model.embed_tokens.weight": return "token_embd.weight"
         case "model.norm.weight": return "output_norm.weight"
@@ -24,7 +32,14 @@ enum TensorNames {
         }
         let parts = hf.split(separator: ".", maxSplits: 3).map(String.init)
         guard parts.count == 4, parts[0] == "model", parts[1] == "layers", let layer = Int(parts[2]) else { return nil }
-        return blockParts.first { $0.hf == parts[3] }.map { "blk.\(layer).\($0.gguf)" }
+        let gemma = family == .gemma3 ? gemmaBlockParts.first { $0.hf == parts[3] } : nil
+        return (gemma ?? blockParts.first { $0.hf == parts[3] }).map { "blk.\(layer).\($0.gguf)" }
+    }
+
+    /// What llama.cpp adds to a parameter when it writes it to GGUF: Gemma's norms scale by 1 + weight, and
+    /// its files store 1 + weight.
+    static func ggufShift(_ hf: String, _ family: DecoderConfig.Family) -> Float {
+        family == .gemma3 && hf.hasSuffix("norm.weight") ? 1 : 0
     }
 
     /// llama.cpp's per-frequency rotary divisors (Llama 3.1's RoPE scaling), one tensor for all layers.
