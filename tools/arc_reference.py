@@ -18,7 +18,8 @@ The specification, which the Swift side implements too:
                --fewshot-source package: the package's own request.context (OLMES's fixed 5 shots); prefix =
                context[:-len(query)]. --shots is ignored there.
   prompt       context = prefix + query; continuation j = " " + choices[j].
-  tokens       enc(context) + enc(continuation), with add_special_tokens=False (no BOS): the context is tokenized
+  tokens       [BOS] + enc(context) + enc(continuation), with add_special_tokens=False, BOS only where the GGUF's
+               tokenizer.ggml.add_bos_token is true (Gemma; not SmolLM2): the context is tokenized
                as ONE string, as the LM Evaluation Harness does (tokenizing the few-shot prefix on its own would end
                it in one "\n\n" token where the whole string has two "\n" tokens), the continuation on its own.
                The summary line and the output JSON's "tokenization" block count the items where this differs
@@ -328,6 +329,10 @@ def main(argv=None) -> int:
     def enc(text: str, tok=tokenizer) -> list[int]:
         return tok(text, add_special_tokens=False)["input_ids"] if text else []
 
+    sys.path.insert(0, str(TOOLS))
+    from make_fixtures import gguf_metadata
+    bos = [tokenizer.bos_token_id] if gguf_metadata(model_path).get("tokenizer.ggml.add_bos_token") else []
+
     # tokens: the context whole, the continuation on its own. The cached prefix is the part of the context's tokens
     # that agrees with the few-shot prefix tokenized alone (all of it but its final "\n\n" token, in practice).
     encoded = []
@@ -335,8 +340,8 @@ def main(argv=None) -> int:
     examples = []
     for p in prompts:
         item = p.item
-        context = enc(p.prefix + item.query)
-        alone = enc(p.prefix)
+        context = bos + enc(p.prefix + item.query)
+        alone = bos + enc(p.prefix)
         shared = 0
         while shared < min(len(alone), len(context) - 1) and alone[shared] == context[shared]:
             shared += 1
@@ -344,13 +349,14 @@ def main(argv=None) -> int:
         conts = [enc(" " + c) for c in item.choices]
         assert all(conts), item.native_id
         encoded.append((pre, q, conts))
-        differs = [c for c, ch in zip(conts, item.choices) if context + c != enc(p.prefix + item.query + " " + ch)]
+        differs = [c for c, ch in zip(conts, item.choices) if context + c != bos + enc(p.prefix + item.query + " " + ch)]
         stats["context_continuation_boundary_differs"] += bool(differs)
         plain = [enc(s, unpatched) for s in (p.prefix + item.query, *(" " + c for c in item.choices))]
+        plain[0] = bos + plain[0]
         stats["unpatched_pretokenizer_differs"] += plain != [context, *conts]
         if differs and len(examples) < 3:
             a = context + conts[0]
-            b = enc(p.prefix + item.query + " " + item.choices[0])
+            b = bos + enc(p.prefix + item.query + " " + item.choices[0])
             k = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
             examples.append({"id": item.native_id, "position": k,
                              "separate": tokenizer.convert_ids_to_tokens(a[max(0, k - 2):k + 3]),

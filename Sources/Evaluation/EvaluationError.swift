@@ -21,8 +21,11 @@ struct ModelTokens {
         }
     }
 
-    func encode(_ text: String, item: String) throws(EvaluationError) -> [Int32] {
-        let ids = tokenizer.encode(text)
+    /// The tokens of `text`; a text that `startsSequence` (a context, a document) begins with BOS when the
+    /// tokenizer asks for one (Gemma; not SmolLM2), as llama.cpp and the harness's Gemma models do.
+    func encode(_ text: String, item: String, startsSequence: Bool = false) throws(EvaluationError) -> [Int32] {
+        var ids = tokenizer.encode(text)
+        if startsSequence, tokenizer.addBOS, let bos = tokenizer.bosID { ids.insert(bos, at: 0) }
         if let bad = ids.first(where: { Int($0) >= vocab || $0 < 0 }) {
             throw EvaluationError("item \(item): token id \(bad) is outside the model's vocabulary of \(vocab); the tokenizer does not belong to this model")
         }

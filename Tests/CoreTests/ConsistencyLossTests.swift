@@ -223,9 +223,3 @@ final class SequenceLayoutAttentionTests: XCTestCase {
         XCTAssertNotNil(SequenceLayout.causal(batch: 1, length: 4).validationError(batch: 2, length: 4))
     }
 }
-
-private func XCTAssertEqual(_ a: [Float], _ b: [Float], accuracy: Float, file: StaticString = #filePath, line: UInt = #line) {
-    XCTAssertEqual(a.count, b.count, "lengths", file: file, line: line)
-    let worst = zip(a, b).map { abs($0 - $1) }.max() ?? 0
-    XCTAssertLessThanOrEqual(worst, accuracy, file: file, line: line)
-}

@@ -58,3 +58,11 @@ func param(_ shape: [Int], _ rng: inout SeededRandom, std: Float = 1) -> Tensor 
 func dim(_ range: ClosedRange<Int>, _ rng: inout SeededRandom) -> Int {
     range.lowerBound + rng.nextInt(below: range.count)
 }
+
+/// Two arrays of the same length whose largest difference is at most `accuracy`.
+func XCTAssertEqual(_ a: [Float], _ b: [Float], accuracy: Float, _ message: String = "", file: StaticString = #filePath,
+                    line: UInt = #line) {
+    XCTAssertEqual(a.count, b.count, "lengths \(message)", file: file, line: line)
+    let worst = zip(a, b).map { abs($0 - $1) }.max() ?? 0
+    XCTAssertLessThanOrEqual(worst, accuracy, message, file: file, line: line)
+}

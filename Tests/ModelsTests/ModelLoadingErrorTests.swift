@@ -165,4 +165,49 @@ final class ModelLoadingErrorTests: XCTestCase {
         try writer.write(to: extra.appendingPathComponent("model.safetensors").path)
         assertLoadFails(extra.path, containing: "tensor model.layers.0.self_attn.o_proj.bias is not part of this llama geometry")
     }
+
+    /// Gemma 3 settings remask does not implement stop with the setting named; the multimodal checkpoint is
+    /// pointed to the text-only one.
+    func testUnsupportedGemmaSettingsAreRefused() throws {
+        let cases: [([String: Any], String)] = [
+            (["final_logit_softcapping": 30.0], "final_logit_softcapping is not supported"),
+            (["attn_logit_softcapping": 50.0], "attn_logit_softcapping is not supported"),
+            (["query_pre_attn_scalar": 8], "query_pre_attn_scalar 8 differs from head_dim 16"),
+            (["use_bidirectional_attention": true], "use_bidirectional_attention: true is not supported"),
+            (["hidden_activation": "silu"], "hidden_activation \"silu\" is not supported for gemma3_text"),
+            (["layer_types": ["sliding_attention", "chunked_attention", "full_attention", "sliding_attention",
+                              "sliding_attention", "full_attention"]], "layer_types holds \"chunked_attention\""),
+            (["layer_types": ["full_attention"]], "1 layer attention types for 6 layers"),
+            (["model_type": "gemma3"], "the multimodal Gemma 3"),
+            (["rope_parameters": ["sliding_attention": ["rope_type": "linear", "factor": 8.0],
+                                  "full_attention": ["rope_type": "default", "rope_theta": 1e6]]],
+             "rope_parameters.sliding_attention of type \"linear\" is not supported"),
+        ]
+        for (changes, expected) in cases {
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("remask-gemma-\(UUID().uuidString)")
+            try FileManager.default.copyItem(at: GoldenModelTests.fixtures.appendingPathComponent("tiny-gemma3"), to: dir)
+            addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
+            let config = dir.appendingPathComponent("config.json")
+            var json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: config)) as? [String: Any])
+            json.merge(changes) { $1 }
+            try JSONSerialization.data(withJSONObject: json).write(to: config)
+            assertLoadFails(dir.path, containing: expected)
+        }
+    }
+
+    /// Mistral v0.1's sliding window is read, not dropped: its config.json sets 4096 positions.
+    func testMistralSlidingWindowIsRead() throws {
+        let dir = try copyOfTiny()
+        let config = dir.appendingPathComponent("config.json")
+        var json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: config)) as? [String: Any])
+        json["model_type"] = "mistral"
+        json["sliding_window"] = 4
+        try JSONSerialization.data(withJSONObject: json).write(to: config)
+        let config4 = try LanguageModel.load(dir.path).model.config
+        XCTAssertEqual(config4.slidingWindow, 4)
+        XCTAssertEqual((0..<config4.layers).map { config4.window(layer: $0) }, [4, 4])
+        json["sliding_window"] = NSNull()
+        try JSONSerialization.data(withJSONObject: json).write(to: config)
+        XCTAssertNil(try LanguageModel.load(dir.path).model.config.slidingWindow)
+    }
 }

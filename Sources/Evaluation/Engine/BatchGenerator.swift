@@ -33,7 +33,7 @@ public struct BatchGenerator {
         let tokens = ModelTokens(tokenizer: tokenizer, vocab: model.config.vocabSize, context: model.config.maxPositions)
         var contexts: [[Int32]] = []
         for item in items {
-            let context = try tokens.encode(item.context, item: item.id)  // whole, as the harness tokenizes it
+            let context = try tokens.encode(item.context, item: item.id, startsSequence: true)  // whole, as the harness tokenizes it
             guard !context.isEmpty else { throw EvaluationError("item \(item.id): the prompt is empty") }
             try tokens.checkFits(context.count + maxNewTokens, item: item.id,
                                  "the prompt (\(context.count) tokens) with up to \(maxNewTokens) new ones (--max-new-tokens)")

@@ -44,7 +44,7 @@ public struct ChoiceScorer {
         var itemCaches: [KVCache] = [], fills: [[Int32]] = [], fillCaches: [KVCache] = [], lastTokens: [Int32] = []
         var continuations: [[[Int32]]] = []
         for item in items {
-            var context = try tokens.encode(item.context, item: item.id)
+            var context = try tokens.encode(item.context, item: item.id, startsSequence: true)
             if context.isEmpty {
                 guard let start = tokenizer.bosID ?? tokenizer.eosID else {
                     throw EvaluationError("item \(item.id): the context is empty and the tokenizer has no BOS or EOS token to start from")

@@ -31,7 +31,7 @@ public struct PerplexityScorer {
         // (document, input tokens, target tokens) per window.
         var windows: [(doc: Int, input: [Int32], targets: [Int32])] = []
         for (d, document) in documents.enumerated() {
-            let ids = try tokens.encode(document.text, item: document.id)
+            let ids = try tokens.encode(document.text, item: document.id, startsSequence: true)
             var start = 0
             while start + 1 < ids.count {
                 let end = min(start + window, ids.count - 1)

@@ -17,7 +17,7 @@ struct PrefixCache {
             counts[item.fewShot, default: 0] += 1
             if counts[item.fewShot]! > best.map({ counts[$0.text]! }) ?? 0 { best = (item.fewShot, item.id) }
         }
-        if let best { self.tokens = try tokens.encode(best.text, item: best.id) } else { self.tokens = [] }
+        if let best { self.tokens = try tokens.encode(best.text, item: best.id, startsSequence: true) } else { self.tokens = [] }
         if self.tokens.isEmpty {
             cache = nil
         } else {

@@ -88,8 +88,10 @@ public enum ModelExport {
         }
         switch c.family {
         case .llama:
-            json["model_type"] = "llama"
-            json["architectures"] = ["LlamaForCausalLM"]
+            // A window in every layer is Mistral's (llama.cpp's converter writes such models as plain llama GGUFs).
+            json["model_type"] = c.slidingWindow == nil ? "llama" : "mistral"
+            json["architectures"] = [c.slidingWindow == nil ? "LlamaForCausalLM" : "MistralForCausalLM"]
+            json["sliding_window"] = c.slidingWindow
             json["rms_norm_eps"] = Double(c.normEps)
             json["head_dim"] = c.headDim
             json["attention_bias"] = false

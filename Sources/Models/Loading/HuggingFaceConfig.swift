@@ -22,7 +22,7 @@ extension DecoderConfig {
         }
         func bool(_ key: String, default fallback: Bool) -> Bool { (json[key] as? Bool) ?? fallback }
         let type = json["model_type"] as? String ?? "(missing)"
-        let activation = type == "gemma3_text" ? "gelu_pytorch_tanh" : "silu"
+        let activation = type.hasPrefix("gemma") ? "gelu_pytorch_tanh" : "silu"
         for key in ["hidden_act", "hidden_activation"] {
             if let act = json[key] as? String, act != activation {
                 throw FileError(path: path, "\(key) \"\(act)\" is not supported for \(type) (only \(activation))")
@@ -67,6 +67,10 @@ extension DecoderConfig {
                             normEps: Float(number("rms_norm_eps") ?? 1e-6),
                             tiedEmbeddings: bool("tie_word_embeddings", default: false),
                             maxPositions: try int("max_position_embeddings", default: 2048))
+            // Mistral 7B v0.1 attends to the last 4096 positions in every layer (later versions set null).
+            if type == "mistral", json["sliding_window"] != nil, !(json["sliding_window"] is NSNull) {
+                config.slidingWindow = try int("sliding_window")
+            }
         case "qwen2", "qwen3":
             // Qwen checkpoints carry sliding-window settings that are off unless use_sliding_window is true.
             let layerTypes = json["layer_types"] as? [String] ?? []
