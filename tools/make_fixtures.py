@@ -48,7 +48,8 @@ GREEDY_TOKENS = 64
 TOKENIZER_DIR = "smollm2-tokenizer"
 TOKENIZE_FILE = "tokenize_smollm2.json"
 LOGPROBS_FILE = "logprobs_smollm2.json"
-TINY_DIRS = ("tiny-llama", "tiny-stablelm", "tiny-stablelm-qknorm", "tiny-qwen2", "tiny-qwen3", "tiny-llama31", "tiny-gemma3")
+TINY_DIRS = ("tiny-llama", "tiny-stablelm", "tiny-stablelm-qknorm", "tiny-qwen2", "tiny-qwen3", "tiny-llama31", "tiny-gemma3",
+             "tiny-phi3")
 
 # The imports below are slow; they happen once, in main(), after argparse has had its say.
 torch = None
@@ -724,7 +725,7 @@ TINY_COMMON = dict(vocab_size=96, hidden_size=32, intermediate_size=64, num_hidd
 
 
 def tiny_configs() -> dict:
-    from transformers import Gemma3TextConfig, LlamaConfig, Qwen2Config, Qwen3Config, StableLmConfig
+    from transformers import Gemma3TextConfig, LlamaConfig, Phi3Config, Qwen2Config, Qwen3Config, StableLmConfig
 
     rope = {"rope_type": "default", "rope_theta": 10000.0}
     return {
@@ -754,6 +755,10 @@ def tiny_configs() -> dict:
                                         layer_types=["sliding_attention"] * 5 + ["full_attention"],
                                         rope_parameters={"sliding_attention": {"rope_type": "default", "rope_theta": 10000.0},
                                                          "full_attention": {"rope_type": "default", "rope_theta": 1000000.0}}),
+        # Phi-3: q/k/v in one qkv_proj and gate/up in one gate_up_proj; partial rotary (Phi-4-mini's 0.75) and a
+        # sliding window of 12 (Phi-3-mini-4k's is 2047), so the 17- and 40-token sequences reach past it.
+        "tiny-phi3": Phi3Config(**TINY_COMMON, rms_norm_eps=1e-5, sliding_window=12, pad_token_id=0,
+                                rope_parameters={"rope_type": "default", "rope_theta": 10000.0, "partial_rotary_factor": 0.75}),
     }
 
 
@@ -888,6 +893,7 @@ python3 tools/make_fixtures.py --check-export /path/to/exported-folder   # print
 | `tiny-stablelm-qknorm/` | StableLM with per-head q/k LayerNorm (`q_layernorm.norms.<h>.weight`, no bias) and no q/k/v biases. |
 | `tiny-qwen2/` | the same for Qwen2: RMSNorm, q/k/v biases, rope theta 10⁶ (`--only tiny-qwen2` rewrites this folder alone). |
 | `tiny-qwen3/` | Qwen3: no biases, q/k RMSNorm per head with one shared weight, head_dim 16 (wider than hidden / heads). |
+| `tiny-phi3/` | Phi-3: fused `qkv_proj` and `gate_up_proj`, partial rotary factor 0.75, a 12-token sliding window, untied. |
 | `tiny-gemma3/` | Gemma 3 text: 6 layers (5 with an 8-token sliding window and rope base 10⁴, the 6th global with 10⁶), GeGLU (tanh), four norms per block scaling by (1 + weight) (drawn ~ N(0, 0.1)), shared q/k RMSNorm, head_dim 16, embeddings tied and scaled by √hidden. |
 | `tiny-llama31/` | Llama with Llama 3.1's rope scaling (factor 8, low/high frequency factors 1 and 4, original context 16, so the frequencies fall in the blended and the divided bands). |
 

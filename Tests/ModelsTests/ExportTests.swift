@@ -25,7 +25,8 @@ final class ExportTests: XCTestCase {
     }
 
     func testTinyModelsRoundTripThroughBothFormats() throws {
-        for name in ["tiny-llama", "tiny-stablelm", "tiny-stablelm-qknorm", "tiny-qwen2", "tiny-qwen3", "tiny-gemma3"] {
+        // GGUF holds Llama 3.1's rope rule as its factors, a config that compares unequal (the run test covers it).
+        for name in GoldenModelTests.tinyModels where name != "tiny-llama31" {
             let lm = try LanguageModel.load(GoldenModelTests.fixtures.appendingPathComponent(name).path)
             try roundTrip(lm, ids: [1, 5, 9, 33, 2, 70, 12])
         }
@@ -35,7 +36,7 @@ final class ExportTests: XCTestCase {
     /// `llama` (q/k rows interleaved as llama.cpp wants them), `qwen2` (not interleaved) or `stablelm`.
     func testTinyModelsRunFromTheirGGUFOnStoredWeights() throws {
         let ids: [Int32] = [1, 5, 9, 33, 2, 70, 12, 40, 41, 7, 88, 3, 19, 64]  // longer than tiny-gemma3's window of 8
-        for name in ["tiny-llama", "tiny-stablelm", "tiny-stablelm-qknorm", "tiny-qwen2", "tiny-qwen3", "tiny-llama31", "tiny-gemma3"] {
+        for name in GoldenModelTests.tinyModels {
             let lm = try LanguageModel.load(GoldenModelTests.fixtures.appendingPathComponent(name).path)
             let want = GoldenModelTests.logprobs(lm.model, ids)
             let out = FileManager.default.temporaryDirectory.appendingPathComponent("remask-\(name)-\(UUID().uuidString).gguf").path

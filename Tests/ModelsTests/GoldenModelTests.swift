@@ -9,6 +9,9 @@ import TestSupport
 /// safetensors.
 final class GoldenModelTests: XCTestCase {
     static let fixtures = fixturesDirectory
+    /// The tiny random models `tools/make_fixtures.py` writes, one per architecture variant.
+    static let tinyModels = ["tiny-llama", "tiny-stablelm", "tiny-stablelm-qknorm", "tiny-qwen2", "tiny-qwen3", "tiny-llama31",
+                             "tiny-gemma3", "tiny-phi3"]
 
     static func json(_ name: String) throws -> [String: Any] {
         let data = try Data(contentsOf: fixtures.appendingPathComponent(name))
@@ -54,7 +57,7 @@ final class GoldenModelTests: XCTestCase {
     }
 
     func testTinyModelsFromSafetensorsMatchTransformers() throws {
-        for name in ["tiny-llama", "tiny-stablelm", "tiny-stablelm-qknorm", "tiny-qwen2", "tiny-qwen3", "tiny-llama31", "tiny-gemma3"] {
+        for name in Self.tinyModels {
             let lm = try LanguageModel.load(Self.fixtures.appendingPathComponent(name).path)
             let fixture = try Self.json("\(name)/logprobs.json")
             var worst: Float = 0

@@ -6,11 +6,12 @@ import NN
 /// q/k/v biases), Qwen3 (no biases, RMSNorm of each query and key head with one shared weight) and StableLM
 /// (LayerNorm with bias, partial rotary, optional q/k/v bias, optional per-head q/k LayerNorm, untied head)
 /// and Gemma 3 (GeGLU; norms before and after attention and the MLP, scaling by 1 + weight; Qwen3's q/k norm;
-/// embeddings scaled by √hidden; five sliding-window layers with their own rope base to one global layer).
+/// embeddings scaled by √hidden; five sliding-window layers with their own rope base to one global layer) and
+/// Phi-3 (Llama's math; checkpoints fuse q/k/v and gate/up, see `TensorNames.fused`).
 public struct DecoderConfig: Codable, Sendable, Equatable {
     /// Also the GGUF `general.architecture` the model is written with (and the Hugging Face `model_type`, but
     /// for Gemma 3's `gemma3_text`).
-    public enum Family: String, Codable, Sendable { case llama, qwen2, qwen3, stablelm, gemma3 }
+    public enum Family: String, Codable, Sendable { case llama, qwen2, qwen3, stablelm, gemma3, phi3 }
 
     public var family: Family
     public var vocabSize: Int
@@ -75,6 +76,19 @@ public struct DecoderConfig: Codable, Sendable, Equatable {
         c.slidingWindow = slidingWindow
         c.slidingLayers = (0..<layers).map { ($0 + 1) % max(slidingPattern, 1) != 0 }
         c.slidingRopeBase = slidingRopeBase
+        return c
+    }
+
+    /// A Phi-3 decoder (Phi-3, Phi-3.5, Phi-4-mini): Llama's math with partial rotary and an optional sliding
+    /// window in every layer; its checkpoints store q/k/v and gate/up fused.
+    public static func phi3(vocabSize: Int, hidden: Int, layers: Int, heads: Int, kvHeads: Int, intermediate: Int,
+                            partialRotaryFactor: Float = 1, ropeBase: Float = 10000, normEps: Float = 1e-5,
+                            slidingWindow: Int? = nil, tiedEmbeddings: Bool = false, maxPositions: Int = 4096) -> DecoderConfig {
+        var c = llama(vocabSize: vocabSize, hidden: hidden, layers: layers, heads: heads, kvHeads: kvHeads, intermediate: intermediate,
+                      ropeBase: ropeBase, normEps: normEps, tiedEmbeddings: tiedEmbeddings, maxPositions: maxPositions)
+        c.family = .phi3
+        c.rotaryDim = Int(Float(c.headDim) * partialRotaryFactor)
+        c.slidingWindow = slidingWindow
         return c
     }
 

@@ -61,21 +61,25 @@ extension QuantizedCausalLM {
                                                    try vector(name("self_attn.v_proj.bias"), count: kv)])
             }
             let gemma = config.normalizesBlockOutputs, prefix = "model.layers.\(i)"
+            // Phi-3's files hold q/k/v in one matrix and gate/up in another: one product each, as the layer wants.
+            func matrices(_ parts: [String], rows: [Int]) throws -> [QuantizedMatrix] {
+                if let slice = TensorNames.fused("\(prefix).\(parts[0])", config) {
+                    return [try matrix(slice.gguf, rows: slice.totalRows, columns: h)]
+                }
+                return try zip(parts, rows).map { try matrix(name($0), rows: $1, columns: h, rotary: $0.hasPrefix("self_attn.q") || $0.hasPrefix("self_attn.k")) }
+            }
             return Layer(
                 inputNorm: try norm("\(prefix).input_layernorm"),
                 attentionOutputNorm: gemma ? try norm("\(prefix).post_attention_layernorm") : nil,
                 mlpNorm: config.parallelResidual ? nil : try norm(gemma ? "\(prefix).pre_feedforward_layernorm" : "\(prefix).post_attention_layernorm"),
                 mlpOutputNorm: gemma ? try norm("\(prefix).post_feedforward_layernorm") : nil,
-                qkv: [try matrix(name("self_attn.q_proj.weight"), rows: q, columns: h, rotary: true),
-                      try matrix(name("self_attn.k_proj.weight"), rows: kv, columns: h, rotary: true),
-                      try matrix(name("self_attn.v_proj.weight"), rows: kv, columns: h)],
+                qkv: try matrices(["self_attn.q_proj.weight", "self_attn.k_proj.weight", "self_attn.v_proj.weight"], rows: [q, kv, kv]),
                 qkvBias: bias,
                 // StableLM's per-head norms stacked [heads, headDim]; Qwen3's shared ones [headDim].
                 qNorm: config.queryKeyNorm == nil ? nil : try vector(TensorNames.ggufHeadNorm(layer: i, query: true), count: config.qkLayerNorm ? q : hd),
                 kNorm: config.queryKeyNorm == nil ? nil : try vector(TensorNames.ggufHeadNorm(layer: i, query: false), count: config.qkLayerNorm ? kv : hd),
                 o: try matrix(name("self_attn.o_proj.weight"), rows: h, columns: q),
-                gateUp: [try matrix(name("mlp.gate_proj.weight"), rows: config.intermediate, columns: h),
-                         try matrix(name("mlp.up_proj.weight"), rows: config.intermediate, columns: h)],
+                gateUp: try matrices(["mlp.gate_proj.weight", "mlp.up_proj.weight"], rows: [config.intermediate, config.intermediate]),
                 down: try matrix(name("mlp.down_proj.weight"), rows: h, columns: config.intermediate))
         }
         let finalNorm = try norm("model.norm")

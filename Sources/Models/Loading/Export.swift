@@ -1,5 +1,6 @@
 import Foundation
 import Core
+import NN
 
 /// A problem exporting a model (as opposed to reading a file).
 public struct ExportError: Error, CustomStringConvertible, Sendable {
@@ -59,7 +60,14 @@ public enum ModelExport {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let dir = URL(fileURLWithPath: folder)
         var writer = SafetensorsWriter(metadata: ["format": "pt"])
-        for p in lm.model.parameters.parameters { writer.add(p.name, p.tensor, as: st) }
+        var fused = FusedWriter()
+        for p in lm.model.parameters.parameters {
+            if let slice = TensorNames.fused(p.name, lm.model.config) {
+                if let whole = fused.append(p, slice, name: slice.huggingFace) { writer.add(slice.huggingFace, whole, as: st) }
+            } else {
+                writer.add(p.name, p.tensor, as: st)
+            }
+        }
         try writer.write(to: dir.appendingPathComponent("model.safetensors").path)
         try atomicWrite(huggingFaceConfig(lm.model.config, dtype: dtype), to: dir.appendingPathComponent("config.json"))
         if let t = lm.tokenizer {
@@ -103,6 +111,12 @@ public enum ModelExport {
             json["head_dim"] = c.headDim
             json["use_sliding_window"] = false
             if c.family == .qwen3 { json["attention_bias"] = false }
+        case .phi3:
+            json["model_type"] = "phi3"
+            json["architectures"] = ["Phi3ForCausalLM"]
+            json["rms_norm_eps"] = Double(c.normEps)
+            json["partial_rotary_factor"] = Double(c.rotaryDim) / Double(c.headDim)
+            json["sliding_window"] = c.slidingWindow
         case .gemma3:
             json["model_type"] = "gemma3_text"
             json["architectures"] = ["Gemma3ForCausalLM"]
@@ -153,6 +167,9 @@ public enum ModelExport {
         }
         switch c.family {
         case .llama, .qwen2, .qwen3: w.set("\(arch).attention.layer_norm_rms_epsilon", .float32(c.normEps))
+        case .phi3:
+            w.set("phi3.attention.layer_norm_rms_epsilon", .float32(c.normEps))
+            if let window = c.slidingWindow { w.set("phi3.attention.sliding_window", .uint32(UInt32(window))) }
         case .gemma3:
             // llama.cpp reads only the window: it assumes every sixth layer global and rope base 10,000 in the others.
             let standard = DecoderConfig.gemma3(vocabSize: c.vocabSize, hidden: c.hidden, layers: c.layers, heads: c.heads,
@@ -172,7 +189,14 @@ public enum ModelExport {
         let hasOutput = lm.model.parameters.parameters.contains { TensorNames.gguf($0.name, c.family) == "output.weight" }
         let types = GGUFTensorTypes(dtype: dtype, layers: c.layers, tiedEmbeddings: !hasOutput)
         var stacked: [String: [Float]] = [:]
+        var fused = FusedWriter()
         for p in lm.model.parameters.parameters {
+            if let slice = TensorNames.fused(p.name, c) {
+                if let whole = fused.append(p, slice, name: slice.gguf) {
+                    w.add(slice.gguf, whole, as: types.type(of: slice.gguf, shape: whole.shape))
+                }
+                continue
+            }
             if let (name, _) = LanguageModel.perHeadNorm(p.name) {
                 stacked[name, default: []] += p.tensor.values
                 continue
@@ -197,6 +221,18 @@ public enum ModelExport {
             w.add(name, Tensor(values, shape: [values.count / c.headDim, c.headDim]), as: .f32)
         }
         try w.write(to: file)
+    }
+
+    /// Gathers the parameters a checkpoint stores fused (declared next to each other, in row order) and hands
+    /// back the whole tensor once its last rows arrive.
+    struct FusedWriter {
+        private var rows: [String: [Float]] = [:]
+
+        mutating func append(_ p: Parameter, _ slice: TensorNames.FusedSlice, name: String) -> Tensor? {
+            rows[name, default: []] += p.tensor.values
+            guard slice.rows.upperBound == slice.totalRows, let values = rows.removeValue(forKey: name) else { return nil }
+            return Tensor(values, shape: [slice.totalRows, values.count / slice.totalRows])
+        }
     }
 
     static func atomicWrite(_ data: Data, to url: URL) throws {

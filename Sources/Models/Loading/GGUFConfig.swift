@@ -1,13 +1,13 @@
 import Core
 
 extension DecoderConfig {
-    /// Reads the model geometry from GGUF metadata (`general.architecture` `llama`, `qwen2`, `qwen3`, `stablelm` or
-    /// `gemma3`).
+    /// Reads the model geometry from GGUF metadata (`general.architecture` `llama`, `qwen2`, `qwen3`, `stablelm`,
+    /// `gemma3` or `phi3`).
     public static func gguf(_ file: GGUFFile) throws -> DecoderConfig {
         let m = file.metadata
         let arch = try m.string("general.architecture")
-        guard ["llama", "qwen2", "qwen3", "stablelm", "gemma3"].contains(arch) else {
-            throw FileError(path: file.path, "architecture \"\(arch)\" is not supported (llama, qwen2, qwen3, stablelm, gemma3)")
+        guard ["llama", "qwen2", "qwen3", "stablelm", "gemma3", "phi3"].contains(arch) else {
+            throw FileError(path: file.path, "architecture \"\(arch)\" is not supported (llama, qwen2, qwen3, stablelm, gemma3, phi3)")
         }
         func int(_ key: String) throws -> Int { try m.int("\(arch).\(key)") }
         let heads = try int("attention.head_count"), hidden = try int("embedding_length")
@@ -29,6 +29,14 @@ extension DecoderConfig {
             config = .qwen(arch == "qwen2" ? .qwen2 : .qwen3, vocabSize: vocab, hidden: hidden, layers: try int("block_count"),
                            heads: heads, kvHeads: kvHeads, intermediate: try int("feed_forward_length"), headDim: headDim,
                            ropeBase: base, normEps: try m.float("\(arch).attention.layer_norm_rms_epsilon"), tiedEmbeddings: tied,
+                           maxPositions: context)
+        case "phi3":
+            let hd = hidden / max(heads, 1)
+            let rotary = try m.ifPresent("phi3.rope.dimension_count", m.int) ?? hd
+            config = .phi3(vocabSize: vocab, hidden: hidden, layers: try int("block_count"), heads: heads, kvHeads: kvHeads,
+                           intermediate: try int("feed_forward_length"), partialRotaryFactor: Float(rotary) / Float(max(hd, 1)),
+                           ropeBase: base, normEps: try m.float("phi3.attention.layer_norm_rms_epsilon"),
+                           slidingWindow: try m.ifPresent("phi3.attention.sliding_window", m.int), tiedEmbeddings: tied,
                            maxPositions: context)
         case "gemma3":
             // llama.cpp fixes what the file does not say: every sixth layer global, rope base 10,000 in the

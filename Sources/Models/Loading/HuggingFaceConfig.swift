@@ -2,7 +2,7 @@ import Foundation
 import Core
 
 extension DecoderConfig {
-    /// Reads a Hugging Face `config.json` (model types `llama`, `mistral`, `qwen2`, `qwen3`, `stablelm`, `gemma3_text`). Every missing or
+    /// Reads a Hugging Face `config.json` (model types `llama`, `mistral`, `qwen2`, `qwen3`, `stablelm`, `gemma3_text`, `phi3`). Every missing or
     /// unusable field is reported with the file and the key.
     public static func huggingFace(configAt path: String) throws -> DecoderConfig {
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -92,12 +92,20 @@ extension DecoderConfig {
                                parallelResidual: bool("use_parallel_residual", default: false),
                                tiedEmbeddings: bool("tie_word_embeddings", default: false),
                                maxPositions: try int("max_position_embeddings", default: 4096))
+        case "phi3":
+            config = .phi3(vocabSize: try int("vocab_size"), hidden: hidden, layers: try int("num_hidden_layers"),
+                           heads: heads, kvHeads: kvHeads, intermediate: try int("intermediate_size"),
+                           partialRotaryFactor: Float(number("partial_rotary_factor") ?? number("partial_rotary_factor", in: rope) ?? 1),
+                           ropeBase: base, normEps: Float(number("rms_norm_eps") ?? 1e-5),
+                           slidingWindow: json["sliding_window"] is NSNull ? nil : try json["sliding_window"].map { _ in try int("sliding_window") },
+                           tiedEmbeddings: bool("tie_word_embeddings", default: false),
+                           maxPositions: try int("max_position_embeddings", default: 4096))
         case "gemma3_text":
             config = try gemma3(json, path: path, heads: heads, kvHeads: kvHeads, hidden: hidden, ropeBase: base, int: int)
         case "gemma3":
             throw FileError(path: path, "model_type \"gemma3\" is the multimodal Gemma 3; remask reads the text-only checkpoints (model_type gemma3_text: Gemma 3 270M and 1B)")
         default:
-            throw FileError(path: path, "model_type \"\(type)\" is not supported (llama, mistral, qwen2, qwen3, stablelm, gemma3_text)")
+            throw FileError(path: path, "model_type \"\(type)\" is not supported (llama, mistral, qwen2, qwen3, stablelm, gemma3_text, phi3)")
         }
         config.ropeScaling = ropeScaling
         if let problem = config.validationError() { throw FileError(path: path, problem) }

@@ -51,7 +51,13 @@ public struct LanguageModel: @unchecked Sendable {
         let model = CausalLM(config: config, seed: nil)
         let permute = try file.metadata.string("general.architecture") == "llama"
         var used: Set<String> = [TensorNames.ggufRopeFactors]  // read by DecoderConfig.gguf
+        var fused = FusedTensors { try file.tensor($0) }
         for p in model.parameters.parameters {
+            if let slice = TensorNames.fused(p.name, config) {
+                used.insert(slice.gguf)
+                try fused.copy(slice, name: slice.gguf, into: p, path: path)
+                continue
+            }
             if let (stack, head) = perHeadNorm(p.name) {
                 used.insert(stack)
                 let stacked = try file.tensor(stack)
@@ -105,14 +111,22 @@ public struct LanguageModel: @unchecked Sendable {
         let checkpoint = try SafetensorsCheckpoint(path: FileManager.default.fileExists(atPath: index) ? index : single)
         try ModelSizeCheck.check(config, tensorShapes: checkpoint.tensorNames.compactMap { checkpoint.info($0)?.shape }, path: checkpoint.path)
         let model = CausalLM(config: config, seed: nil)
+        var used: Set<String> = []
+        var fused = FusedTensors { try checkpoint.tensor($0) }
         for p in model.parameters.parameters {
+            if let slice = TensorNames.fused(p.name, config) {
+                guard checkpoint.info(slice.huggingFace) != nil else { throw FileError(path: checkpoint.path, "missing tensor \(slice.huggingFace)") }
+                used.insert(slice.huggingFace)
+                try fused.copy(slice, name: slice.huggingFace, into: p, path: checkpoint.path)
+                continue
+            }
+            used.insert(p.name)
             guard checkpoint.info(p.name) != nil else { throw FileError(path: checkpoint.path, "missing tensor \(p.name)") }
             let t = try checkpoint.tensor(p.name)
             try checkShape(t.shape, p, p.name, checkpoint.path)
             p.tensor.pointer.update(from: t.pointer, count: p.count)
         }
         // A tensor the model does not use means a geometry remask would get wrong (a bias, a rope table).
-        let used = Set(model.parameters.parameters.map(\.name))
         if let unused = checkpoint.tensorNames.first(where: { !used.contains($0) && !Self.ignorableHuggingFaceTensor($0, config) }) {
             throw FileError(path: checkpoint.path, "tensor \(unused) is not part of this \(config.family.rawValue) geometry; the model needs what remask does not implement")
         }
@@ -142,3 +156,22 @@ public struct LanguageModel: @unchecked Sendable {
 }
 
 import NN
+
+/// Fused checkpoint tensors (Phi-3's q/k/v and gate/up), read once and handed out by rows.
+private struct FusedTensors {
+    let read: (String) throws -> Tensor
+    var loaded: [String: Tensor] = [:]
+
+    init(_ read: @escaping (String) throws -> Tensor) { self.read = read }
+
+    /// Copies `slice`'s rows of tensor `name` into parameter `p`.
+    mutating func copy(_ slice: TensorNames.FusedSlice, name: String, into p: NN.Parameter, path: String) throws {
+        let t = try loaded[name] ?? read(name)
+        loaded[name] = t
+        let columns = p.shape.count == 2 ? p.shape[1] : 1
+        guard t.shape == [slice.totalRows, columns] else {
+            throw FileError(path: path, "tensor \(name) has shape \(t.shape), the model expects [\(slice.totalRows), \(columns)]")
+        }
+        p.tensor.pointer.update(from: t.pointer + slice.rows.lowerBound * columns, count: p.count)
+    }
+}

@@ -42,6 +42,33 @@ enum TensorNames {
         family == .gemma3 && hf.hasSuffix("norm.weight") ? 1 : 0
     }
 
+    /// Where a checkpoint keeps a parameter it stores fused with others (Phi-3's `qkv_proj` and `gate_up_proj`,
+    /// GGUF's `attn_qkv` and `ffn_up`): the fused tensor's names, the parameter's rows in it, and its row count.
+    struct FusedSlice: Equatable {
+        let huggingFace: String, gguf: String
+        let rows: Range<Int>
+        let totalRows: Int
+    }
+
+    /// The fused tensor holding parameter `hf`, or nil when the family stores it on its own.
+    static func fused(_ hf: String, _ config: DecoderConfig) -> FusedSlice? {
+        guard config.family == .phi3 else { return nil }
+        let parts = hf.split(separator: ".").map(String.init)
+        guard parts.count == 6, parts[0] == "model", parts[1] == "layers", let layer = Int(parts[2]), parts[5] == "weight" else { return nil }
+        let q = config.heads * config.headDim, kv = config.kvHeads * config.headDim, i = config.intermediate
+        let prefix = "model.layers.\(layer)", block = "blk.\(layer)"
+        switch (parts[3], parts[4]) {
+        case ("self_attn", "q_proj"), ("self_attn", "k_proj"), ("self_attn", "v_proj"):
+            let rows = parts[4] == "q_proj" ? 0..<q : parts[4] == "k_proj" ? q..<q + kv : q + kv..<q + 2 * kv
+            return FusedSlice(huggingFace: "\(prefix).self_attn.qkv_proj.weight", gguf: "\(block).attn_qkv.weight",
+                              rows: rows, totalRows: q + 2 * kv)
+        case ("mlp", "gate_proj"), ("mlp", "up_proj"):
+            return FusedSlice(huggingFace: "\(prefix).mlp.gate_up_proj.weight", gguf: "\(block).ffn_up.weight",
+                              rows: parts[4] == "gate_proj" ? 0..<i : i..<2 * i, totalRows: 2 * i)
+        default: return nil
+        }
+    }
+
     /// llama.cpp's per-frequency rotary divisors (Llama 3.1's RoPE scaling), one tensor for all layers.
     static let ggufRopeFactors = "rope_freqs.weight"
 
