@@ -4,12 +4,14 @@ struct BPEMerges: Sendable {
     /// `(left << 32 | right)` → `(rank << 32 | merged id)`, all as unsigned 32-bit fields.
     private let table: [UInt64: UInt64]
 
-    /// `pairs` are token ids in rank order (rank = index), each with the id of the token it merges into. A
-    /// pair listed twice keeps its first (better) rank.
-    init(_ pairs: [(left: Int32, right: Int32, merged: Int32)]) {
+    /// `pairs` are token ids in rank order, each with the id of the token it merges into; the rank is the
+    /// index, or `ranks[index]` (nondecreasing, below 2^32) when given. A pair listed twice keeps its first
+    /// (better) rank.
+    init(_ pairs: [(left: Int32, right: Int32, merged: Int32)], ranks: [Int]? = nil) {
         var table = [UInt64: UInt64](minimumCapacity: pairs.count)
-        for (rank, p) in pairs.enumerated() {
+        for (index, p) in pairs.enumerated() {
             let key = Self.key(p.left, p.right)
+            let rank = ranks?[index] ?? index
             if table[key] == nil { table[key] = UInt64(rank) << 32 | UInt64(UInt32(bitPattern: p.merged)) }
         }
         self.table = table
