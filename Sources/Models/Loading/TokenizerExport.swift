@@ -26,7 +26,7 @@ enum TokenizerExport {
             json["model"] = ["type": "BPE", "dropout": NSNull(), "unk_token": t.unkID.flatMap(t.tokenString) as Any? ?? NSNull(),
                              "continuing_subword_prefix": NSNull(), "end_of_word_suffix": NSNull(), "fuse_unk": true,
                              "byte_fallback": true, "ignore_merges": false, "vocab": vocab,
-                             "merges": t.mergeRules.map { [$0.left, $0.right] }]
+                             "merges": sentencePieceMerges(t).map { [$0.left, $0.right] }]
             return try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])
         }
         let byteLevel: [String: Any] = ["type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true]
@@ -47,6 +47,14 @@ enum TokenizerExport {
                          "end_of_word_suffix": "", "fuse_unk": false, "byte_fallback": false, "ignore_merges": t.preTokenizer == .llama3,
                          "vocab": vocab, "merges": t.mergeRules.map { [$0.left, $0.right] }]
         return try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])
+    }
+
+    /// The merge list of a SentencePiece tokenizer, listed from its scores when they imply the merges.
+    private static func sentencePieceMerges(_ t: BPETokenizer) -> [(left: String, right: String)] {
+        guard let scores = t.sentencePiece?.scores else { return t.mergeRules }
+        return SentencePieceMerges.fromScores(tokens: t.vocabulary, scores: scores, types: t.tokenTypes).map {
+            (left: t.vocabulary[Int($0.left)], right: t.vocabulary[Int($0.right)])
+        }
     }
 
     /// Control and user-defined tokens, and for a SentencePiece tokenizer the unknown token, as added tokens.

@@ -32,7 +32,7 @@ public final class BPETokenizer: Sendable {
 
     private let tokens: [String]
     private let types: [Int]
-    /// The ranked merges as given (kept for export).
+    /// The ranked merges as given (kept for export); empty when scores imply them.
     public let mergeRules: [(left: String, right: String)]
     private let ids: [String: Int32]
     /// With `ignoreMerges` (Llama 3), a word that is itself in the vocabulary is taken whole.
@@ -41,6 +41,8 @@ public final class BPETokenizer: Sendable {
     private let byteIDs: [Int32]
     private let sentencePieceText: SentencePieceText?
     private let merges: BPEMerges
+    /// Set when SentencePiece scores imply the merges; `merges` is then empty.
+    private let scoredMerges: ScoredMerges?
     private let specials: SpecialTokenMatcher
     /// The bytes each token decodes to, concatenated; token i's are `decodeBytes[decodeOffsets[i]..<decodeOffsets[i+1]]`.
     private let decodeBytes: [UInt8]
@@ -87,24 +89,19 @@ public final class BPETokenizer: Sendable {
         var ids = [String: Int32](minimumCapacity: tokens.count)
         for (i, t) in tokens.enumerated() where ids[t] == nil { ids[t] = Int32(i) }
 
-        var mergeIDs: [(left: Int32, right: Int32, merged: Int32)] = []
-        var mergeRanks: [Int]?
-        var mergeRules = merges.map { (left: $0.0, right: $0.1) }
+        var scoredMerges: ScoredMerges?
         if let scores = sentencePiece?.scores {
             try Self.checkScores(scores, tokenCount: tokens.count, merges: merges.count)
-            let implied = SentencePieceMerges.fromScores(tokens: tokens, scores: scores, types: types, ids: ids)
-            mergeIDs = implied.map { ($0.left, $0.right, $0.merged) }
-            mergeRanks = implied.map(\.rank)
-            mergeRules = implied.map { (left: tokens[Int($0.left)], right: tokens[Int($0.right)]) }
-        } else {
-            mergeIDs.reserveCapacity(merges.count)
-            for (rank, (left, right)) in merges.enumerated() {
-                guard let l = ids[left], let r = ids[right], let m = ids[left + right] else {
-                    let missing = ids[left] == nil ? left : ids[right] == nil ? right : left + right
-                    throw TokenizerError(field: "merges[\(rank)]", "\"\(left) \(right)\": \"\(missing)\" is not in the vocabulary")
-                }
-                mergeIDs.append((l, r, m))
+            scoredMerges = ScoredMerges(tokens: tokens, scores: scores, types: types)
+        }
+        var mergeIDs: [(left: Int32, right: Int32, merged: Int32)] = []
+        mergeIDs.reserveCapacity(merges.count)
+        for (rank, (left, right)) in merges.enumerated() {
+            guard let l = ids[left], let r = ids[right], let m = ids[left + right] else {
+                let missing = ids[left] == nil ? left : ids[right] == nil ? right : left + right
+                throw TokenizerError(field: "merges[\(rank)]", "\"\(left) \(right)\": \"\(missing)\" is not in the vocabulary")
             }
+            mergeIDs.append((l, r, m))
         }
 
         let byteIDs = sentencePiece == nil
@@ -139,8 +136,9 @@ public final class BPETokenizer: Sendable {
         self.sentencePiece = sentencePiece
         self.sentencePieceText = sentencePiece.map { SentencePieceText(layout: $0, tokens: tokens) }
         self.byteIDs = byteIDs
-        self.merges = BPEMerges(mergeIDs, ranks: mergeRanks)
-        self.mergeRules = mergeRules
+        self.merges = BPEMerges(mergeIDs)
+        self.scoredMerges = scoredMerges
+        mergeRules = merges.map { (left: $0.0, right: $0.1) }
         self.specials = SpecialTokenMatcher(types.indices.compactMap { i in
             types[i] == TokenType.control.rawValue || types[i] == TokenType.userDefined.rawValue
                 ? (tokens[i], Int32(i)) : nil
@@ -269,7 +267,7 @@ public final class BPETokenizer: Sendable {
             symbols.reserveCapacity(word.count)
             for b in word where byteIDs[Int(b)] >= 0 { symbols.append(byteIDs[Int(b)]) }
         }
-        let result = merges.apply(symbols)
+        let result = scoredMerges?.apply(symbols) ?? merges.apply(symbols)
         cache.withLock { $0.insert(key, result) }
         out += result
     }
