@@ -131,8 +131,9 @@ final class TokenizerJSONTests: XCTestCase {
         XCTAssertEqual(try failure(withModel("vocab", ["a": 0, "b": 0])).hasPrefix("tokenizer.json: model.vocab: id 0 is given to both"), true)
         XCTAssertEqual(try failure(withModel("vocab", ["a": 0, "b": 9])),
                        "tokenizer.json: model.vocab: ids are not contiguous: there are 3 tokens but one has id 9")
+        // Byte fallback makes it SentencePiece-style, where a byte-level pre-tokenizer has no place.
         XCTAssertEqual(try failure(withModel("byte_fallback", true)),
-                       "tokenizer.json: model.byte_fallback: byte fallback (SentencePiece-style BPE) is not supported")
+                       "tokenizer.json: pre_tokenizer.type: pre-tokenizer \"ByteLevel\" is not supported in a SentencePiece-style tokenizer")
     }
 
     func testMergeErrors() throws {

@@ -1,6 +1,11 @@
-/// The ranked merge list of a BPE vocabulary, and the merge loop that turns one word's byte tokens into its
-/// final tokens.
-struct BPEMerges: Sendable {
+/// Which adjacent tokens merge: the rank and result of merging `left` and `right`, packed as
+/// `rank << 32 | merged id` (unsigned 32-bit fields), or nil when they do not merge. Lower ranks go first.
+protocol MergeTable: Sendable {
+    func merge(_ left: Int32, _ right: Int32) -> UInt64?
+}
+
+/// The ranked merge list of a BPE vocabulary.
+struct BPEMerges: MergeTable {
     /// `(left << 32 | right)` → `(rank << 32 | merged id)`, all as unsigned 32-bit fields.
     private let table: [UInt64: UInt64]
 
@@ -19,6 +24,11 @@ struct BPEMerges: Sendable {
         UInt64(UInt32(bitPattern: a)) << 32 | UInt64(UInt32(bitPattern: b))
     }
 
+    func merge(_ left: Int32, _ right: Int32) -> UInt64? { table[Self.key(left, right)] }
+}
+
+/// The merge loop that turns one word's first tokens into its final tokens.
+extension MergeTable {
     /// Applies the merges to `symbols`: repeatedly the best-ranked adjacent pair (leftmost among equals) is
     /// merged, until no adjacent pair has a merge. This is the Hugging Face `tokenizers` algorithm, including
     /// its check that a queued merge is still current (the pair at that position must still merge into the
@@ -32,21 +42,21 @@ struct BPEMerges: Sendable {
         var alive = [Bool](repeating: true, count: n)
         var heap = MergeHeap()
         for i in 0..<(n - 1) {
-            if let m = table[Self.key(ids[i], ids[i + 1])] { heap.push(rank: m >> 32, pos: i, merged: UInt32(truncatingIfNeeded: m)) }
+            if let m = merge(ids[i], ids[i + 1]) { heap.push(rank: m >> 32, pos: i, merged: UInt32(truncatingIfNeeded: m)) }
         }
         while let top = heap.pop() {
             let pos = top.pos
             guard alive[pos], next[pos] < n else { continue }
             let right = next[pos]
-            guard let m = table[Self.key(ids[pos], ids[right])], UInt32(truncatingIfNeeded: m) == top.merged else { continue }
+            guard let m = merge(ids[pos], ids[right]), UInt32(truncatingIfNeeded: m) == top.merged else { continue }
             ids[pos] = Int32(bitPattern: top.merged)
             alive[right] = false
             next[pos] = next[right]
             if next[pos] < n { prev[next[pos]] = pos }
-            if prev[pos] >= 0, let m = table[Self.key(ids[prev[pos]], ids[pos])] {
+            if prev[pos] >= 0, let m = merge(ids[prev[pos]], ids[pos]) {
                 heap.push(rank: m >> 32, pos: prev[pos], merged: UInt32(truncatingIfNeeded: m))
             }
-            if next[pos] < n, let m = table[Self.key(ids[pos], ids[next[pos]])] {
+            if next[pos] < n, let m = merge(ids[pos], ids[next[pos]]) {
                 heap.push(rank: m >> 32, pos: pos, merged: UInt32(truncatingIfNeeded: m))
             }
         }

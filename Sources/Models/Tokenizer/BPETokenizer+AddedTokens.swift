@@ -22,11 +22,16 @@ extension BPETokenizer {
             ids.append(id)
         }
         if tokens.count == vocabSize && types == tokenTypes { return (self, ids) }
+        // Scores imply the merges: the added tokens score below every other, so no merge makes them.
+        var layout = sentencePiece
+        if let scores = layout?.scores {
+            layout?.scores = scores + Array(repeating: (scores.min() ?? 0) - 1, count: tokens.count - vocabSize)
+        }
         // `ignoreMerges` is set for exactly the Llama 3 pre-tokenizer, as in the exported tokenizer.json.
-        let grown = try BPETokenizer(tokens: tokens, merges: mergeRules.map { ($0.left, $0.right) }, tokenTypes: types,
-                                     bosID: bosID, eosID: eosID, unkID: unkID, padID: padID, addBOS: addBOS, addEOS: addEOS,
-                                     preTokenizer: preTokenizer, ignoreMerges: preTokenizer == .llama3,
-                                     normalizesNFC: normalizesNFC)
+        let grown = try BPETokenizer(tokens: tokens, merges: layout?.scores == nil ? mergeRules.map { ($0.left, $0.right) } : [],
+                                     tokenTypes: types, bosID: bosID, eosID: eosID, unkID: unkID, padID: padID,
+                                     addBOS: addBOS, addEOS: addEOS, preTokenizer: preTokenizer,
+                                     ignoreMerges: preTokenizer == .llama3, normalizesNFC: normalizesNFC, sentencePiece: layout)
         return (grown, ids)
     }
 }

@@ -1,11 +1,13 @@
 import Foundation
 import Synchronization
 
-/// A byte-level BPE tokenizer in the GPT-2 style (SmolLM2, StableLM, Llama 3 and others): text is cut into
-/// words by a pre-tokenizer, each word's UTF-8 bytes start as one token per byte, and ranked merges join
-/// adjacent tokens. Control and user-defined tokens (`<|im_start|>` and the like) are matched whole in the
-/// text first. It is built from neutral inputs so that GGUF metadata and Hugging Face `tokenizer.json` files
-/// can both feed it. Safe to share between threads.
+/// A BPE tokenizer in one of two styles. Byte-level, as GPT-2 (SmolLM2, StableLM, Llama 3 and others): text
+/// is cut into words by a pre-tokenizer, each word's UTF-8 bytes start as one token per byte, and ranked
+/// merges join adjacent tokens. SentencePiece-style (Llama 2, Mistral, Gemma; see `SentencePieceLayout`):
+/// spaces are spelled "▁", words start as one token per character with `<0xXX>` byte tokens as the fallback,
+/// and merges join them likewise. In both, control and user-defined tokens (`<|im_start|>` and the like) are
+/// matched whole in the text first. It is built from neutral inputs so that GGUF metadata and Hugging Face
+/// `tokenizer.json` files can both feed it. Safe to share between threads.
 public final class BPETokenizer: Sendable {
     /// GGUF token types (`tokenizer.ggml.token_type`).
     public enum TokenType: Int, Sendable {
@@ -24,17 +26,23 @@ public final class BPETokenizer: Sendable {
     /// Text between special tokens is put in Unicode normalization form C first (Hugging Face's `NFC`
     /// normalizer, which Qwen's tokenizers use).
     public let normalizesNFC: Bool
+    /// Set for a SentencePiece-style tokenizer; `preTokenizer`, `ignoreMerges` and `normalizesNFC` then do
+    /// not apply.
+    public let sentencePiece: SentencePieceLayout?
 
     private let tokens: [String]
     private let types: [Int]
-    /// The ranked merges as given (kept for export).
+    /// The ranked merges as given (kept for export); empty when scores imply them.
     public let mergeRules: [(left: String, right: String)]
     private let ids: [String: Int32]
     /// With `ignoreMerges` (Llama 3), a word that is itself in the vocabulary is taken whole.
     private let ignoreMerges: Bool
-    /// The token for each single byte, -1 where the vocabulary has none.
+    /// The token for each single byte (byte-level spelling, or `<0xXX>`), -1 where the vocabulary has none.
     private let byteIDs: [Int32]
+    private let sentencePieceText: SentencePieceText?
     private let merges: BPEMerges
+    /// Set when SentencePiece scores imply the merges; `merges` is then empty.
+    private let scoredMerges: ScoredMerges?
     private let specials: SpecialTokenMatcher
     /// The bytes each token decodes to, concatenated; token i's are `decodeBytes[decodeOffsets[i]..<decodeOffsets[i+1]]`.
     private let decodeBytes: [UInt8]
@@ -51,16 +59,24 @@ public final class BPETokenizer: Sendable {
     ///   - preTokenizer: how text is cut into words before BPE.
     ///   - ignoreMerges: take a word whole when it is a token (Hugging Face's `ignore_merges`, used by Llama 3).
     ///   - normalizesNFC: put the text between special tokens in normalization form C before pre-tokenizing.
+    ///   - sentencePiece: makes the tokenizer SentencePiece-style. Tokens are then spelled as such ("▁the",
+    ///     `<0x0A>`), all 256 byte tokens must be present, and without `tokenTypes` a token spelled `<0xXX>` is
+    ///     a byte token. With `sentencePiece.scores`, `merges` must be empty: the scores imply them.
     public init(tokens: [String], merges: [(String, String)], tokenTypes: [Int]? = nil,
                 bosID: Int32? = nil, eosID: Int32? = nil, unkID: Int32? = nil, padID: Int32? = nil,
                 addBOS: Bool = false, addEOS: Bool = false, preTokenizer: PreTokenizer = .gpt2,
-                ignoreMerges: Bool = false, normalizesNFC: Bool = false) throws {
+                ignoreMerges: Bool = false, normalizesNFC: Bool = false, sentencePiece: SentencePieceLayout? = nil) throws {
         guard !tokens.isEmpty, tokens.count <= Int(Int32.max) else {
             throw TokenizerError(field: "tokens", "the vocabulary has \(tokens.count) tokens")
         }
-        let types = tokenTypes ?? [Int](repeating: TokenType.normal.rawValue, count: tokens.count)
+        let types = tokenTypes ?? tokens.map { t in
+            sentencePiece != nil && SentencePieceLayout.byte(ofTokenName: t) != nil ? TokenType.byte.rawValue : TokenType.normal.rawValue
+        }
         guard types.count == tokens.count else {
             throw TokenizerError(field: "tokenTypes", "\(types.count) types for \(tokens.count) tokens")
+        }
+        if let bad = types.firstIndex(where: { TokenType(rawValue: $0) == nil }) {
+            throw TokenizerError(field: "tokenTypes[\(bad)]", "\(types[bad]) is not a token type (1 to 6)")
         }
         for (name, id) in [("bosID", bosID), ("eosID", eosID), ("unkID", unkID), ("padID", padID)] {
             if let id, id < 0 || Int(id) >= tokens.count {
@@ -73,6 +89,11 @@ public final class BPETokenizer: Sendable {
         var ids = [String: Int32](minimumCapacity: tokens.count)
         for (i, t) in tokens.enumerated() where ids[t] == nil { ids[t] = Int32(i) }
 
+        var scoredMerges: ScoredMerges?
+        if let scores = sentencePiece?.scores {
+            try Self.checkScores(scores, tokenCount: tokens.count, merges: merges.count)
+            scoredMerges = ScoredMerges(tokens: tokens, scores: scores, types: types)
+        }
         var mergeIDs: [(left: Int32, right: Int32, merged: Int32)] = []
         mergeIDs.reserveCapacity(merges.count)
         for (rank, (left, right)) in merges.enumerated() {
@@ -83,10 +104,19 @@ public final class BPETokenizer: Sendable {
             mergeIDs.append((l, r, m))
         }
 
+        let byteIDs = sentencePiece == nil
+            ? ByteLevel.scalarForByte.map { ids[String(Character($0))] ?? -1 }
+            : try Self.byteTokenIDs(tokens: tokens, types: types)
         var decodeBytes: [UInt8] = [], decodeOffsets = [0]
         decodeOffsets.reserveCapacity(tokens.count + 1)
-        for t in tokens {
-            decodeBytes += ByteLevel.bytes(of: t)
+        for (i, t) in tokens.enumerated() {
+            if sentencePiece == nil {
+                decodeBytes += ByteLevel.bytes(of: t)
+            } else if types[i] == TokenType.byte.rawValue, let byte = SentencePieceLayout.byte(ofTokenName: t) {
+                decodeBytes.append(byte)
+            } else {
+                SentencePieceLayout.appendDecoded(t, to: &decodeBytes)
+            }
             decodeOffsets.append(decodeBytes.count)
         }
 
@@ -103,8 +133,11 @@ public final class BPETokenizer: Sendable {
         self.ids = ids
         self.ignoreMerges = ignoreMerges
         self.normalizesNFC = normalizesNFC
-        self.byteIDs = ByteLevel.scalarForByte.map { ids[String(Character($0))] ?? -1 }
+        self.sentencePiece = sentencePiece
+        self.sentencePieceText = sentencePiece.map { SentencePieceText(layout: $0, tokens: tokens) }
+        self.byteIDs = byteIDs
         self.merges = BPEMerges(mergeIDs)
+        self.scoredMerges = scoredMerges
         mergeRules = merges.map { (left: $0.0, right: $0.1) }
         self.specials = SpecialTokenMatcher(types.indices.compactMap { i in
             types[i] == TokenType.control.rawValue || types[i] == TokenType.userDefined.rawValue
@@ -176,6 +209,7 @@ public final class BPETokenizer: Sendable {
         text.withUTF8 { bytes in
             specials.split(bytes, plain: { range in
                 let plain = UnsafeBufferPointer(rebasing: bytes[range])
+                if let sentencePieceText { return encodeSentencePiece(plain, atTextStart: range.lowerBound == 0, with: sentencePieceText, into: &out) }
                 // ASCII is its own normal form: only other text goes through Foundation.
                 guard normalizesNFC, plain.contains(where: { $0 >= 0x80 }) else { return encodePlain(plain, into: &out) }
                 var normalized = String(decoding: plain, as: UTF8.self).precomposedStringWithCanonicalMapping
@@ -195,13 +229,26 @@ public final class BPETokenizer: Sendable {
         }
     }
 
+    private func encodeSentencePiece(_ text: UnsafeBufferPointer<UInt8>, atTextStart: Bool, with pieces: SentencePieceText,
+                                     into out: inout [Int32]) {
+        let normalized = pieces.normalize(text, atTextStart: atTextStart)
+        let starts = pieces.wordStarts(normalized)
+        normalized.withUnsafeBufferPointer { all in
+            for (k, start) in starts.enumerated() {
+                let end = k + 1 < starts.count ? starts[k + 1] : all.count
+                appendWord(UnsafeBufferPointer(rebasing: all[start..<end]), to: &out)
+            }
+        }
+    }
+
     private func appendWord(_ word: UnsafeBufferPointer<UInt8>, to out: inout [Int32]) {
-        if word.count == 1 {
+        if word.isEmpty { return }
+        if word.count == 1 && sentencePieceText == nil {
             let id = byteIDs[Int(word[0])]
             if id >= 0 { out.append(id) }
             return
         }
-        if ignoreMerges, let id = ids[ByteLevel.string(word)] {
+        if ignoreMerges, sentencePieceText == nil, let id = ids[ByteLevel.string(word)] {
             out.append(id)
             return
         }
@@ -210,13 +257,17 @@ public final class BPETokenizer: Sendable {
             out += hit
             return
         }
-        // A byte without a token is dropped, as both Hugging Face (with no `model.unk_token`, the byte-level
-        // norm) and llama.cpp do: SmolLM2 has no token for 0x04, 0x06, 0x13, 0x14, 0x16, 0x1D, nor for the lead
-        // bytes of planes 4 to 11.
         var symbols: [Int32] = []
-        symbols.reserveCapacity(word.count)
-        for b in word where byteIDs[Int(b)] >= 0 { symbols.append(byteIDs[Int(b)]) }
-        let result = merges.apply(symbols)
+        if let sentencePieceText {
+            symbols = sentencePieceText.symbols(word, byteIDs: byteIDs)
+        } else {
+            // A byte without a token is dropped, as both Hugging Face (with no `model.unk_token`, the byte-level
+            // norm) and llama.cpp do: SmolLM2 has no token for 0x04, 0x06, 0x13, 0x14, 0x16, 0x1D, nor for the
+            // lead bytes of planes 4 to 11.
+            symbols.reserveCapacity(word.count)
+            for b in word where byteIDs[Int(b)] >= 0 { symbols.append(byteIDs[Int(b)]) }
+        }
+        let result = scoredMerges?.apply(symbols) ?? merges.apply(symbols)
         cache.withLock { $0.insert(key, result) }
         out += result
     }
@@ -225,12 +276,17 @@ public final class BPETokenizer: Sendable {
 
     /// The text for `ids`: their bytes concatenated and read as UTF-8, with ill-formed sequences (from a cut
     /// through a character) replaced by U+FFFD, one per maximal ill-formed subpart as in Python's
-    /// `errors="replace"`. Ids outside the vocabulary are ignored.
+    /// `errors="replace"`. Ids outside the vocabulary are ignored. A SentencePiece tokenizer whose layout
+    /// strips the leading space drops one space at the start of the text.
     public func decode(_ ids: [Int32], skipSpecial: Bool = false) -> String {
         var bytes: [UInt8] = []
         for id in ids { appendBytes(of: id, skipSpecial: skipSpecial, to: &bytes) }
-        return String(decoding: bytes, as: UTF8.self)
+        let skip = stripsLeadingSpace && bytes.first == 0x20 ? 1 : 0
+        return String(decoding: bytes[skip...], as: UTF8.self)
     }
+
+    /// Whether decoding drops one space at the start of the text.
+    var stripsLeadingSpace: Bool { sentencePiece?.stripsLeadingSpace ?? false }
 
     func appendBytes(of id: Int32, skipSpecial: Bool, to bytes: inout [UInt8]) {
         guard id >= 0, Int(id) < vocabSize, !(skipSpecial && isSpecial(id)) else { return }

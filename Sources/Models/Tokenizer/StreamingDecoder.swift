@@ -5,15 +5,22 @@ public struct StreamingDecoder: Sendable {
     private let tokenizer: BPETokenizer
     private let skipSpecial: Bool
     private var pending: [UInt8] = []
+    /// Set until the first byte arrives when the tokenizer drops one leading space, as `decode` does.
+    private var stripsLeadingSpace: Bool
 
     public init(tokenizer: BPETokenizer, skipSpecial: Bool = false) {
         self.tokenizer = tokenizer
         self.skipSpecial = skipSpecial
+        stripsLeadingSpace = tokenizer.stripsLeadingSpace
     }
 
     /// The text completed by `id` (often empty mid-character).
     public mutating func add(_ id: Int32) -> String {
         tokenizer.appendBytes(of: id, skipSpecial: skipSpecial, to: &pending)
+        if stripsLeadingSpace, let first = pending.first {
+            if first == 0x20 { pending.removeFirst() }
+            stripsLeadingSpace = false
+        }
         let keep = Self.incompleteSuffixLength(pending)
         let text = String(decoding: pending[..<(pending.count - keep)], as: UTF8.self)
         pending.removeFirst(pending.count - keep)

@@ -1,7 +1,8 @@
 import Foundation
 
 extension BPETokenizer {
-    /// Loads a Hugging Face `tokenizer.json` whose model is byte-level BPE. Special-token ids come from a
+    /// Loads a Hugging Face `tokenizer.json` whose model is BPE, byte-level or SentencePiece-style (with
+    /// `byte_fallback`). Special-token ids come from a
     /// `tokenizer_config.json` beside it when there is one (`bos_token`, `eos_token`, `unk_token`, `pad_token`),
     /// else from the post-processor's template and `model.unk_token`. Whether BOS/EOS are added follows the
     /// post-processor's template when it is a `TemplateProcessing`, else the config's `add_bos_token` /
@@ -19,7 +20,8 @@ extension BPETokenizer {
                           unkID: config?.unk ?? spec.modelUnk, padID: config?.pad,
                           addBOS: spec.templateAddsBOS ?? config?.addBOS ?? false,
                           addEOS: spec.templateAddsEOS ?? config?.addEOS ?? false,
-                          preTokenizer: spec.preTokenizer, ignoreMerges: spec.ignoreMerges, normalizesNFC: spec.normalizesNFC)
+                          preTokenizer: spec.preTokenizer, ignoreMerges: spec.ignoreMerges, normalizesNFC: spec.normalizesNFC,
+                          sentencePiece: spec.sentencePiece)
         } catch var error as TokenizerError {
             // The neutral initializer names its own parameters; point at the file's fields instead.
             error.file = file
@@ -47,7 +49,7 @@ private func readJSONObject(_ url: URL) throws -> [String: Any] {
 
 /// Typed access to JSON fields that reports the file and field path on any mismatch. Each accessor tries the
 /// expected type first: testing a large dictionary for `NSNull` first would bridge it to `NSDictionary`.
-private struct Fields {
+struct JSONFields {
     let file: String
 
     func fail(_ field: String, _ message: String) -> TokenizerError {
@@ -100,19 +102,21 @@ private struct TokenizerJSONSpec {
     var ignoreMerges = false
     var normalizesNFC = false
     var preTokenizer = PreTokenizer.gpt2
+    var sentencePiece: SentencePieceLayout?
+    /// The first added token that the normalizer is to see and that has a space: matched on the raw text
+    /// here, it would have to be matched with its spaces spelled "▁".
+    private var normalizedAddedTokenWithSpace: String?
     var templateBOS: Int32?
     var templateEOS: Int32?
     var templateAddsBOS: Bool?
     var templateAddsEOS: Bool?
 
     init(root: [String: Any], file: String) throws {
-        let f = Fields(file: file)
+        let f = JSONFields(file: file)
         let model = try f.object(root["model"], "model")
         let type = try f.string(model["type"], "model.type")
         guard type == "BPE" else { throw f.fail("model.type", "expected \"BPE\", got \"\(type)\"") }
-        if try f.bool(model["byte_fallback"], "model.byte_fallback", default: false) {
-            throw f.fail("model.byte_fallback", "byte fallback (SentencePiece-style BPE) is not supported")
-        }
+        let byteFallback = try f.bool(model["byte_fallback"], "model.byte_fallback", default: false)
         for field in ["continuing_subword_prefix", "end_of_word_suffix"] {
             if let s = model[field] as? String, !s.isEmpty { throw f.fail("model.\(field)", "\"\(s)\" is not supported") }
         }
@@ -121,12 +125,21 @@ private struct TokenizerJSONSpec {
         }
         ignoreMerges = try f.bool(model["ignore_merges"], "model.ignore_merges", default: false)
 
-        try readVocabulary(model: model, added: root["added_tokens"], f)
+        try readVocabulary(model: model, added: root["added_tokens"], byteTokens: byteFallback, f)
         try readMerges(model["merges"], f)
         if !f.isAbsent(model["unk_token"]) {
             let name = try f.string(model["unk_token"], "model.unk_token")
             guard let id = ids[name] else { throw f.fail("model.unk_token", "\"\(name)\" is not in the vocabulary") }
             modelUnk = id
+        }
+        if byteFallback {
+            if ignoreMerges { throw f.fail("model.ignore_merges", "not supported with byte_fallback") }
+            sentencePiece = try SentencePieceJSONLayout.read(root, f)
+            if let field = normalizedAddedTokenWithSpace {
+                throw f.fail(field, "a normalized added token with a space is not supported in a SentencePiece-style tokenizer")
+            }
+            try readPostProcessor(root["post_processor"], "post_processor", f)
+            return
         }
         if !f.isAbsent(root["normalizer"]) {
             let type = (root["normalizer"] as? [String: Any])?["type"] as? String ?? "?"
@@ -141,7 +154,8 @@ private struct TokenizerJSONSpec {
         try readPostProcessor(root["post_processor"], "post_processor", f)
     }
 
-    private mutating func readVocabulary(model: [String: Any], added: Any?, _ f: Fields) throws {
+    /// With `byteTokens`, vocabulary entries spelled `<0xXX>` are byte tokens.
+    private mutating func readVocabulary(model: [String: Any], added: Any?, byteTokens: Bool, _ f: JSONFields) throws {
         let vocab = try f.object(model["vocab"], "model.vocab")
         var byID = [Int: String](minimumCapacity: vocab.count)
         for (token, value) in vocab {
@@ -160,6 +174,9 @@ private struct TokenizerJSONSpec {
                     throw f.fail("\(field).\(option)", "\"\(content)\": \(option) is not supported")
                 }
                 let special = try f.bool(t["special"], field + ".special", default: false)
+                if normalizedAddedTokenWithSpace == nil, content.contains(" "), try f.bool(t["normalized"], field + ".normalized", default: !special) {
+                    normalizedAddedTokenWithSpace = field + ".normalized"
+                }
                 byID[id] = content
                 addedTypes[id] = special ? BPETokenizer.TokenType.control.rawValue : BPETokenizer.TokenType.userDefined.rawValue
             }
@@ -169,11 +186,14 @@ private struct TokenizerJSONSpec {
             throw f.fail("model.vocab", "ids are not contiguous: there are \(count) tokens but one has id \(beyond)")
         }
         tokens = (0..<count).map { byID[$0]! }
-        types = (0..<count).map { addedTypes[$0] ?? BPETokenizer.TokenType.normal.rawValue }
+        types = (0..<count).map { id in
+            addedTypes[id] ?? (byteTokens && SentencePieceLayout.byte(ofTokenName: tokens[id]) != nil
+                ? BPETokenizer.TokenType.byte.rawValue : BPETokenizer.TokenType.normal.rawValue)
+        }
         for (i, t) in tokens.enumerated() where ids[t] == nil { ids[t] = Int32(i) }
     }
 
-    private mutating func readMerges(_ value: Any?, _ f: Fields) throws {
+    private mutating func readMerges(_ value: Any?, _ f: JSONFields) throws {
         let list = try f.array(value, "model.merges")
         merges.reserveCapacity(list.count)
         for (rank, item) in list.enumerated() {
@@ -190,7 +210,7 @@ private struct TokenizerJSONSpec {
     }
 
     /// Post-processors that add nothing (ByteLevel) or add special tokens around the text (TemplateProcessing).
-    private mutating func readPostProcessor(_ value: Any?, _ field: String, _ f: Fields) throws {
+    private mutating func readPostProcessor(_ value: Any?, _ field: String, _ f: JSONFields) throws {
         if f.isAbsent(value) { return }
         let p = try f.object(value, field)
         switch try f.string(p["type"], field + ".type") {
@@ -237,7 +257,7 @@ private enum PreTokenizerLayout {
         }
     }
 
-    static func read(_ value: Any?, _ field: String, _ f: Fields) throws -> PreTokenizer {
+    static func read(_ value: Any?, _ field: String, _ f: JSONFields) throws -> PreTokenizer {
         let steps = try self.steps(value, field, f)
         switch steps {
         case [.pattern(.gpt2), .byteLevel]: return .gpt2
@@ -249,7 +269,7 @@ private enum PreTokenizerLayout {
         }
     }
 
-    private static func steps(_ value: Any?, _ field: String, _ f: Fields) throws -> [Step] {
+    private static func steps(_ value: Any?, _ field: String, _ f: JSONFields) throws -> [Step] {
         let p = try f.object(value, field)
         switch try f.string(p["type"], field + ".type") {
         case "Sequence":
@@ -289,7 +309,7 @@ private struct TokenizerConfigSpec {
     var addBOS: Bool?, addEOS: Bool?
 
     init(root: [String: Any], file: String, ids: [String: Int32]) throws {
-        let f = Fields(file: file)
+        let f = JSONFields(file: file)
         func token(_ field: String) throws -> Int32? {
             let value = root[field]
             if f.isAbsent(value) { return nil }

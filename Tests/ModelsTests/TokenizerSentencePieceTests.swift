@@ -1,0 +1,86 @@
+import XCTest
+import Foundation
+import Core
+@testable import Models
+
+/// SentencePiece-style BPE with byte fallback against transformers: the tiny Llama-style fixture from its
+/// tokenizer.json and from GGUF, through export, and Gemma 3 270M's tokenizer when the model is downloaded.
+final class TokenizerSentencePieceTests: XCTestCase {
+    private func assertMatches(_ t: BPETokenizer, _ expected: SentencePieceFixtures.Cases, _ label: String,
+                               file: StaticString = #filePath, line: UInt = #line) {
+        for c in expected.cases {
+            XCTAssertEqual(t.encode(c.text), c.ids, "\(label): encode \(c.text.debugDescription)", file: file, line: line)
+            XCTAssertEqual(t.decode(c.ids), c.decoded, "\(label): decode of \(c.text.debugDescription)", file: file, line: line)
+            if c.decoded == c.text {
+                XCTAssertEqual(t.decode(t.encode(c.text)), c.text, "\(label): round trip", file: file, line: line)
+            }
+            var stream = StreamingDecoder(tokenizer: t)
+            let streamed = c.ids.map { stream.add($0) }.joined() + stream.finish()
+            XCTAssertEqual(streamed, c.decoded, "\(label): streamed decode of \(c.text.debugDescription)", file: file, line: line)
+        }
+        XCTAssertEqual(t.encode("Hello world", addSpecial: true), expected.add_special_hello_world, label, file: file, line: line)
+    }
+
+    func testTinyTokenizerJSONMatchesTransformers() throws {
+        let t = try SentencePieceFixtures.tinyFromJSON()
+        XCTAssertEqual(t.sentencePiece?.spacePrefix, .first)
+        XCTAssertEqual(t.sentencePiece?.stripsLeadingSpace, true)
+        XCTAssertEqual(t.vocabSize, 420)
+        XCTAssertEqual(t.bosID, 1)
+        XCTAssertEqual(t.eosID, 2)
+        XCTAssertEqual(t.unkID, 0)
+        XCTAssertEqual(t.tokenType(t.id(of: "<0x0A>")!), BPETokenizer.TokenType.byte.rawValue)
+        assertMatches(t, try SentencePieceFixtures.cases("cases.json"), "tokenizer.json")
+    }
+
+    func testTinyGGUFMatchesTransformers() throws {
+        let t = try SentencePieceFixtures.tinyFromGGUF()
+        XCTAssertEqual(t.sentencePiece?.spacePrefix, .first)
+        XCTAssertEqual(t.sentencePiece?.scores?.count, 420)
+        XCTAssertTrue(t.addBOS)
+        XCTAssertEqual(t.tokenType(3), BPETokenizer.TokenType.userDefined.rawValue)  // <tool>
+        assertMatches(t, try SentencePieceFixtures.cases("cases.json"), "GGUF")
+    }
+
+    func testExportRoundTripsBothWays() throws {
+        let expected = try SentencePieceFixtures.cases("cases.json")
+        let folder = try makeScratchFolder()
+        let fromJSON = try SentencePieceFixtures.tinyFromJSON(), fromGGUF = try SentencePieceFixtures.tinyFromGGUF()
+        let exported = [
+            ("tokenizer.json → GGUF", try SentencePieceFixtures.throughGGUF(fromJSON, in: folder)),
+            ("GGUF → GGUF", try SentencePieceFixtures.throughGGUF(fromGGUF, in: folder)),
+            ("GGUF → tokenizer.json", try SentencePieceFixtures.throughTokenizerJSON(fromGGUF, in: folder)),
+            ("tokenizer.json → tokenizer.json", try SentencePieceFixtures.throughTokenizerJSON(fromJSON, in: folder)),
+        ]
+        for (label, t) in exported {
+            XCTAssertEqual(t.vocabulary, fromGGUF.vocabulary, label)
+            XCTAssertEqual(t.tokenTypes.filter { $0 == BPETokenizer.TokenType.byte.rawValue }.count, 256, label)
+            assertMatches(t, expected, label)
+        }
+        XCTAssertEqual(exported[1].1.sentencePiece?.scores, fromGGUF.sentencePiece?.scores)
+    }
+
+    func testAddedSpecialTokensKeepTheSentencePieceLayout() throws {
+        let t = try SentencePieceFixtures.tinyFromGGUF()
+        let (grown, ids) = try t.addingSpecialTokens(["<mask>"])
+        XCTAssertEqual(ids, [420])
+        XCTAssertEqual(grown.encode("a<mask> b"), t.encode("a") + [420] + t.encode(" b").dropFirst(0))
+        XCTAssertEqual(grown.encode("Hello world"), t.encode("Hello world"))
+        XCTAssertEqual(grown.sentencePiece?.scores?.count, 421)
+    }
+
+    func testGemma3MatchesTransformers() throws {
+        let path = SentencePieceFixtures.gemmaPath
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: path), "\(path) is not downloaded")
+        let file = try GGUFFile(path: path)
+        let start = Date()
+        let t = try LanguageModel.ggufTokenizer(file)
+        print(String(format: "Gemma 3 tokenizer (%d tokens): loaded in %.3f s", t.vocabSize, Date().timeIntervalSince(start)))
+        XCTAssertEqual(t.vocabSize, 262_144)
+        XCTAssertEqual(t.sentencePiece?.spacePrefix, .never)
+        XCTAssertEqual(t.bosID, 2)
+        XCTAssertTrue(t.addBOS)
+        XCTAssertEqual(t.encode("<start_of_turn>user\nhi<end_of_turn>", addSpecial: true), [2, 105, 2364, 107, 2202, 106])
+        assertMatches(t, try SentencePieceFixtures.cases("gemma3_cases.json"), "Gemma 3")
+    }
+}
