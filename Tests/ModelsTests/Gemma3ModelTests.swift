@@ -44,6 +44,7 @@ final class Gemma3ModelTests: XCTestCase {
         var worst: Float = 0
         for case let c as [String: Any] in fixture["cases"] as! [Any] {
             let ids = GoldenModelTests.ints(c["ids"])
+            XCTAssertEqual(lm.tokenizer?.encode(c["text"] as! String, addSpecial: true), ids, "tokenization of \(c["name"]!)")
             let got = Self.logprobs(lm.model, ids)
             for (i, want) in (c["logprobs"] as! [Any]).enumerated() {
                 guard let w = want as? NSNumber else { continue }

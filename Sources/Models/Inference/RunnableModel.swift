@@ -41,8 +41,8 @@ public struct RunnableModel: @unchecked Sendable {
             let tokenizer = file.metadata.values["tokenizer.ggml.model"] == nil ? nil : try LanguageModel.ggufTokenizer(file)
             let engine = try QuantizedCausalLM.load(file)
             engine.precision = precision
-            return RunnableModel(engine: engine, tokenizer: tokenizer,
-                                 chatTemplate: try? file.metadata.string("tokenizer.chat_template"), path: path)
+            let template = (try? file.metadata.string("tokenizer.chat_template")) ?? DefaultChatTemplate.template(for: engine.config.family)
+            return RunnableModel(engine: engine, tokenizer: tokenizer, chatTemplate: template, path: path)
         }
         if precision != .fp32 {
             let why = adapter != nil ? "with an adapter" : weights == .float32 ? "with --weights float32" : "for a Hugging Face folder"

@@ -85,7 +85,7 @@ public struct LanguageModel: @unchecked Sendable {
         if let unused = file.tensors.first(where: { !used.contains($0.name) }) {
             throw FileError(path: path, "tensor \(unused.name) is not part of this \(config.family.rawValue) geometry; the model needs what remask does not implement")
         }
-        let template = try? file.metadata.string("tokenizer.chat_template")
+        let template = (try? file.metadata.string("tokenizer.chat_template")) ?? DefaultChatTemplate.template(for: config.family)
         let tokenizer = file.metadata.values["tokenizer.ggml.model"] == nil ? nil : try ggufTokenizer(file)
         return LanguageModel(model: model, tokenizer: tokenizer, chatTemplate: template, path: path)
     }
@@ -137,7 +137,8 @@ public struct LanguageModel: @unchecked Sendable {
                 throw FileError(path: tokenizerURL.path, "\(e)")
             }
         }
-        return LanguageModel(model: model, tokenizer: tokenizer, chatTemplate: huggingFaceChatTemplate(dir), path: folder)
+        return LanguageModel(model: model, tokenizer: tokenizer,
+                             chatTemplate: huggingFaceChatTemplate(dir) ?? DefaultChatTemplate.template(for: config.family), path: folder)
     }
 
     /// `chat_template.jinja`, else `chat_template` in `tokenizer_config.json`.
