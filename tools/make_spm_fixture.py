@@ -8,7 +8,9 @@
 4. Writes `cases.json`: the fixture strings with transformers' ids from the tokenizer.json and from the
    GGUF (the script stops when those two disagree) and transformers' decode of those ids.
 5. With `--gemma PATH` (Gemma 3 270M GGUF), writes `gemma3_cases.json`: the same strings (and Gemma's chat
-   tags) with the ids transformers gives from that file. Only ids: the model is not committed.
+   tags, space and newline runs) with the ids transformers gives from that file, and `gemma3_smollm2_ids.json`:
+   the ids of each of the 1510 strings of `tokenize_smollm2.json`, in order. Only ids: the model is not
+   committed.
 
     /tmp/fxv/bin/python tools/make_spm_fixture.py --gemma ~/.cache/remask/models/gemma-3-270m-q4_k_m.gguf
 
@@ -57,6 +59,10 @@ GEMMA_SPECIAL_CASES = [
     "<bos>text<eos>",
     "spaces                                  (34 of them)",
     "<table> and \t\t tabs",
+    "a" + " " * 40 + "b",
+    " " * 70,
+    "\n" * 35 + "x",
+    "\t" * 5 + "▁ ▁",
 ]
 
 
@@ -148,7 +154,7 @@ def main():
         from_model.add_tokens(["<tool>", "</tool>"])
         from_model.save_pretrained(OUT)
         for name in os.listdir(OUT):
-            if name not in ("tokenizer.json", "tokenizer_config.json", "cases.json", "gemma3_cases.json"):
+            if name not in ("tokenizer.json", "tokenizer_config.json", "cases.json", "gemma3_cases.json", "gemma3_smollm2_ids.json"):
                 os.remove(os.path.join(OUT, name))
         write_gguf(model_path, os.path.join(OUT, "tokenizer.gguf"))
 
@@ -168,6 +174,21 @@ def main():
         texts = CASES + GEMMA_SPECIAL_CASES
         cases = [{"text": t, "ids": ids, "decoded": gemma.decode(ids)} for t, ids in zip(texts, encode_all(gemma, texts))]
         write_cases(os.path.join(OUT, "gemma3_cases.json"), cases, {"add_special_hello_world": gemma.encode("Hello world")})
+        write_smollm2_ids(gemma)
+
+
+def write_smollm2_ids(tokenizer):
+    """Ids for every string of tokenize_smollm2.json, one list per line; `decoded` where decode differs."""
+    source = os.path.join(OUT, "..", "tokenize_smollm2.json")
+    with open(source) as f:
+        texts = [c["text"] for c in json.load(f)["cases"]]
+    ids = encode_all(tokenizer, texts)
+    decoded = {str(i): tokenizer.decode(x) for i, x in enumerate(ids) if tokenizer.decode(x) != texts[i]}
+    with open(os.path.join(OUT, "gemma3_smollm2_ids.json"), "w") as f:
+        f.write('{\n  "generator": "tools/make_spm_fixture.py, transformers %s",\n' % transformers.__version__)
+        f.write('  "texts": "tokenize_smollm2.json",\n')
+        f.write(f'  "decoded": {json.dumps(decoded, ensure_ascii=False)},\n')
+        f.write('  "ids": [\n' + ",\n".join("    " + json.dumps(x) for x in ids) + "\n  ]\n}\n")
 
 
 def write_cases(path, cases, extra):

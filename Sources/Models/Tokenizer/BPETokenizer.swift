@@ -34,7 +34,9 @@ public final class BPETokenizer: Sendable {
     private let types: [Int]
     /// The ranked merges as given (kept for export); empty when scores imply them.
     public let mergeRules: [(left: String, right: String)]
-    private let ids: [String: Int32]
+    /// Ids by exact spelling: a `[String: Int32]` would merge canonically equivalent tokens (Gemma has 437
+    /// pairs such as "Å" written precomposed and decomposed).
+    private let index: TokenBytesIndex
     /// With `ignoreMerges` (Llama 3), a word that is itself in the vocabulary is taken whole.
     private let ignoreMerges: Bool
     /// The token for each single byte (byte-level spelling, or `<0xXX>`), -1 where the vocabulary has none.
@@ -86,26 +88,25 @@ public final class BPETokenizer: Sendable {
         if addBOS && bosID == nil { throw TokenizerError(field: "addBOS", "BOS is to be added but there is no BOS id") }
         if addEOS && eosID == nil { throw TokenizerError(field: "addEOS", "EOS is to be added but there is no EOS id") }
 
-        var ids = [String: Int32](minimumCapacity: tokens.count)
-        for (i, t) in tokens.enumerated() where ids[t] == nil { ids[t] = Int32(i) }
+        let index = TokenBytesIndex(tokens)
 
         var scoredMerges: ScoredMerges?
         if let scores = sentencePiece?.scores {
             try Self.checkScores(scores, tokenCount: tokens.count, merges: merges.count)
-            scoredMerges = ScoredMerges(tokens: tokens, scores: scores, types: types)
+            scoredMerges = ScoredMerges(index: index, scores: scores, types: types)
         }
         var mergeIDs: [(left: Int32, right: Int32, merged: Int32)] = []
         mergeIDs.reserveCapacity(merges.count)
         for (rank, (left, right)) in merges.enumerated() {
-            guard let l = ids[left], let r = ids[right], let m = ids[left + right] else {
-                let missing = ids[left] == nil ? left : ids[right] == nil ? right : left + right
+            guard let l = index.id(of: left), let r = index.id(of: right), let m = index.id(of: left + right) else {
+                let missing = index.id(of: left) == nil ? left : index.id(of: right) == nil ? right : left + right
                 throw TokenizerError(field: "merges[\(rank)]", "\"\(left) \(right)\": \"\(missing)\" is not in the vocabulary")
             }
             mergeIDs.append((l, r, m))
         }
 
         let byteIDs = sentencePiece == nil
-            ? ByteLevel.scalarForByte.map { ids[String(Character($0))] ?? -1 }
+            ? ByteLevel.scalarForByte.map { index.id(of: String(Character($0))) ?? -1 }
             : try Self.byteTokenIDs(tokens: tokens, types: types)
         var decodeBytes: [UInt8] = [], decodeOffsets = [0]
         decodeOffsets.reserveCapacity(tokens.count + 1)
@@ -130,7 +131,7 @@ public final class BPETokenizer: Sendable {
         self.preTokenizer = preTokenizer
         self.tokens = tokens
         self.types = types
-        self.ids = ids
+        self.index = index
         self.ignoreMerges = ignoreMerges
         self.normalizesNFC = normalizesNFC
         self.sentencePiece = sentencePiece
@@ -183,8 +184,9 @@ public final class BPETokenizer: Sendable {
         id >= 0 && Int(id) < vocabSize ? tokens[Int(id)] : nil
     }
 
-    /// The id of a vocabulary entry in byte-level spelling ("Ġthe", "<|im_end|>").
-    public func id(of token: String) -> Int32? { ids[token] }
+    /// The id of a vocabulary entry in byte-level or SentencePiece spelling ("Ġthe", "▁the", "<|im_end|>"),
+    /// matched exactly (not up to canonical equivalence).
+    public func id(of token: String) -> Int32? { index.id(of: token) }
 
     /// The GGUF type of `id` (raw value; see `TokenType`), or nil outside the vocabulary.
     public func tokenType(_ id: Int32) -> Int? {
@@ -248,7 +250,7 @@ public final class BPETokenizer: Sendable {
             if id >= 0 { out.append(id) }
             return
         }
-        if ignoreMerges, sentencePieceText == nil, let id = ids[ByteLevel.string(word)] {
+        if ignoreMerges, sentencePieceText == nil, let id = index.id(of: ByteLevel.string(word)) {
             out.append(id)
             return
         }
