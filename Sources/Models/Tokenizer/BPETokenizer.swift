@@ -211,7 +211,9 @@ public final class BPETokenizer: Sendable {
         text.withUTF8 { bytes in
             specials.split(bytes, plain: { range in
                 let plain = UnsafeBufferPointer(rebasing: bytes[range])
-                if let sentencePieceText { return encodeSentencePiece(plain, atTextStart: range.lowerBound == 0, with: sentencePieceText, into: &out) }
+                if let sentencePieceText {
+                    return encodeSentencePiece(plain, atTextStart: range.lowerBound == 0, with: sentencePieceText, into: &out)
+                }
                 // ASCII is its own normal form: only other text goes through Foundation.
                 guard normalizesNFC, plain.contains(where: { $0 >= 0x80 }) else { return encodePlain(plain, into: &out) }
                 var normalized = String(decoding: plain, as: UTF8.self).precomposedStringWithCanonicalMapping
