@@ -6,7 +6,9 @@
 3. Writes `tokenizer.gguf`: the same vocabulary as llama.cpp's converter stores it (tokens, scores, token
    types, special ids, add_bos/add_eos/add_space_prefix), with a few `llama.*` keys and no tensors.
 4. Writes `cases.json`: the fixture strings with transformers' ids from the tokenizer.json and from the
-   GGUF (the script stops when those two disagree) and transformers' decode of those ids.
+   GGUF (the script stops when those two disagree) and transformers' decode of those ids; and
+   `layout_cases.json`: the same with the tokenizer.json's normalizer, pre-tokenizer and decoder replaced by
+   the other layouts SentencePiece-style tokenizer.json files use, with the ids `tokenizers` gives.
 5. With `--gemma PATH` (Gemma 3 270M GGUF), writes `gemma3_cases.json`: the same strings (and Gemma's chat
    tags, space and newline runs) with the ids transformers gives from that file, and `gemma3_smollm2_ids.json`:
    the ids of each of the 1510 strings of `tokenize_smollm2.json`, in order. Only ids: the model is not
@@ -27,6 +29,7 @@ import tempfile
 import gguf
 import sentencepiece as spm
 import transformers
+from tokenizers import Tokenizer
 from transformers import AutoTokenizer, LlamaTokenizer
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "Tests", "Fixtures", "spm-tokenizer")
@@ -64,6 +67,48 @@ GEMMA_SPECIAL_CASES = [
     "\n" * 35 + "x",
     "\t" * 5 + "▁ ▁",
 ]
+
+
+def _decoder(strip):
+    steps = [{"type": "Replace", "pattern": {"String": "\u2581"}, "content": " "}, {"type": "ByteFallback"}, {"type": "Fuse"}]
+    return {"type": "Sequence", "decoders": steps + ([{"type": "Strip", "content": " ", "start": 1, "stop": 0}] if strip else [])}
+
+
+_SPACES = {"type": "Replace", "pattern": {"String": " "}, "content": "\u2581"}
+# The layouts besides transformers' own (Metaspace "first", no split): Llama 2's legacy normalizers, Metaspace
+# "always" with split, Metaspace "never" with its own decoder, and Gemma's Replace + Split(" ").
+LAYOUTS = {
+    "prepend-replace": {"normalizer": {"type": "Sequence", "normalizers": [{"type": "Prepend", "prepend": "\u2581"}, _SPACES]},
+                        "pre_tokenizer": None, "decoder": _decoder(True)},
+    "metaspace-always-split": {"normalizer": None, "pre_tokenizer": {"type": "Metaspace", "replacement": "\u2581",
+                                                                     "prepend_scheme": "always", "split": True},
+                               "decoder": _decoder(True)},
+    "metaspace-never": {"normalizer": None,
+                        "pre_tokenizer": {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "never", "split": False},
+                        "decoder": {"type": "Sequence", "decoders": [
+                            {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "never", "split": False},
+                            {"type": "ByteFallback"}, {"type": "Fuse"}]}},
+    "replace-split": {"normalizer": _SPACES,
+                      "pre_tokenizer": {"type": "Split", "pattern": {"String": " "}, "behavior": "MergedWithPrevious", "invert": False},
+                      "decoder": _decoder(False)},
+}
+
+
+def write_layout_cases(texts):
+    with open(os.path.join(OUT, "tokenizer.json")) as f:
+        base = json.load(f)
+    out = {}
+    for name, layout in LAYOUTS.items():
+        if layout["normalizer"] is not None:
+            # As in Llama 2's own file: added tokens are matched in the raw text, not in the normalized one.
+            layout = dict(layout, added_tokens=[dict(t, normalized=False) for t in base["added_tokens"]])
+        tok = Tokenizer.from_str(json.dumps(dict(base, **layout)))
+        ids = [tok.encode(t, add_special_tokens=False).ids for t in texts]
+        out[name] = {"layout": layout, "cases": [{"text": t, "ids": x, "decoded": tok.decode(x, skip_special_tokens=False)}
+                                                 for t, x in zip(texts, ids)]}
+    with open(os.path.join(OUT, "layout_cases.json"), "w") as f:
+        json.dump(out, f, ensure_ascii=False, indent=1)
+        f.write("\n")
 
 
 def training_text():
@@ -154,7 +199,8 @@ def main():
         from_model.add_tokens(["<tool>", "</tool>"])
         from_model.save_pretrained(OUT)
         for name in os.listdir(OUT):
-            if name not in ("tokenizer.json", "tokenizer_config.json", "cases.json", "gemma3_cases.json", "gemma3_smollm2_ids.json"):
+            if name not in ("tokenizer.json", "tokenizer_config.json", "cases.json", "layout_cases.json", "gemma3_cases.json",
+                            "gemma3_smollm2_ids.json"):
                 os.remove(os.path.join(OUT, name))
         write_gguf(model_path, os.path.join(OUT, "tokenizer.gguf"))
 
@@ -167,6 +213,7 @@ def main():
     with_special = from_json.encode("Hello world")
     assert with_special == from_gguf.encode("Hello world")
     write_cases(os.path.join(OUT, "cases.json"), cases, {"add_special_hello_world": with_special})
+    write_layout_cases(texts)
 
     if args.gemma:
         folder, name = os.path.split(os.path.abspath(args.gemma))

@@ -84,6 +84,30 @@ final class TokenizerSentencePieceTests: XCTestCase {
         XCTAssertEqual(differences, 0)
     }
 
+    /// The tiny tokenizer.json with its normalizer, pre-tokenizer and decoder swapped for each of the other
+    /// layouts (`layout_cases.json`) against the ids and text `tokenizers` gives.
+    func testOtherTokenizerJSONLayoutsMatchTokenizers() throws {
+        struct Layout: Decodable {
+            var cases: [SentencePieceFixtures.Case]
+        }
+        let url = SentencePieceFixtures.directory.appendingPathComponent("layout_cases.json")
+        let expected = try JSONDecoder().decode([String: Layout].self, from: Data(contentsOf: url))
+        let layouts = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: [String: Any]])
+        let base = try Data(contentsOf: SentencePieceFixtures.directory.appendingPathComponent("tokenizer.json"))
+        XCTAssertEqual(Set(expected.keys), ["prepend-replace", "metaspace-always-split", "metaspace-never", "replace-split"])
+        for (name, layout) in layouts.sorted(by: { $0.key < $1.key }) {
+            var root = try XCTUnwrap(JSONSerialization.jsonObject(with: base) as? [String: Any])
+            for (key, value) in try XCTUnwrap(layout["layout"] as? [String: Any]) { root[key] = value }
+            let file = try makeScratchFolder().appendingPathComponent("tokenizer.json")
+            try JSONSerialization.data(withJSONObject: root).write(to: file)
+            let t = try BPETokenizer(tokenizerJSON: file)
+            for c in try XCTUnwrap(expected[name]).cases {
+                XCTAssertEqual(t.encode(c.text), c.ids, "\(name): encode \(c.text.debugDescription)")
+                XCTAssertEqual(t.decode(c.ids), c.decoded, "\(name): decode of \(c.text.debugDescription)")
+            }
+        }
+    }
+
     /// `JSONSerialization` would make "Å" precomposed and decomposed one key, and drops a U+FEFF that starts a
     /// string; both spellings keep their ids and U+FEFF its token.
     func testTokensAreReadAsSpelled() throws {

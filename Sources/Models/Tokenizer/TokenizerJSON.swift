@@ -105,9 +105,9 @@ private struct TokenizerJSONSpec {
     var normalizesNFC = false
     var preTokenizer = PreTokenizer.gpt2
     var sentencePiece: SentencePieceLayout?
-    /// The first added token that the normalizer is to see and that has a space: matched on the raw text
-    /// here, it would have to be matched with its spaces spelled "▁".
-    private var normalizedAddedTokenWithSpace: String?
+    /// Added tokens marked `normalized` (field path, content): `tokenizers` matches them in normalized text,
+    /// spelled as the normalizer makes them, where this tokenizer matches the raw text.
+    private var normalizedAddedTokens: [(field: String, content: String)] = []
     var templateBOS: Int32?
     var templateEOS: Int32?
     var templateAddsBOS: Bool?
@@ -138,9 +138,11 @@ private struct TokenizerJSONSpec {
         }
         if byteFallback {
             if ignoreMerges { throw f.fail("model.ignore_merges", "not supported with byte_fallback") }
-            sentencePiece = try SentencePieceJSONLayout.read(root, f)
-            if let field = normalizedAddedTokenWithSpace {
-                throw f.fail(field, "a normalized added token with a space is not supported in a SentencePiece-style tokenizer")
+            let (layout, normalizer) = try SentencePieceJSONLayout.read(root, f)
+            sentencePiece = layout
+            // Only a normalizer that changes a token's spelling makes raw matching differ.
+            if let token = normalizedAddedTokens.first(where: { normalizer.prepends || (normalizer.replacesSpaces && $0.content.contains(" ")) }) {
+                throw f.fail(token.field, "\"\(token.content)\": a normalized added token that the normalizer changes is not supported")
             }
             try readPostProcessor(root["post_processor"], "post_processor", f)
             return
@@ -181,8 +183,8 @@ private struct TokenizerJSONSpec {
                     throw f.fail("\(field).\(option)", "\"\(content)\": \(option) is not supported")
                 }
                 let special = try f.bool(t["special"], field + ".special", default: false)
-                if normalizedAddedTokenWithSpace == nil, content.contains(" "), try f.bool(t["normalized"], field + ".normalized", default: !special) {
-                    normalizedAddedTokenWithSpace = field + ".normalized"
+                if try f.bool(t["normalized"], field + ".normalized", default: !special) {
+                    normalizedAddedTokens.append((field + ".normalized", content))
                 }
                 byID[id] = content
                 addedTypes[id] = special ? BPETokenizer.TokenType.control.rawValue : BPETokenizer.TokenType.userDefined.rawValue
