@@ -166,14 +166,18 @@ enum ExactJSON {
                     case UInt8(ascii: "r"): out.append(0x0D)
                     case UInt8(ascii: "t"): out.append(0x09)
                     case UInt8(ascii: "u"):
-                        guard var unit = hex4() else { return nil }
+                        guard let unit = hex4() else { return nil }
                         var scalar = Unicode.Scalar(unit)
                         if (0xD800..<0xDC00).contains(unit), peek == UInt8(ascii: "\\"), i + 1 < bytes.count,
                            bytes[i + 1] == UInt8(ascii: "u") {
                             i += 2
                             guard let low = hex4() else { return nil }
-                            unit = 0x10000 + ((unit - 0xD800) << 10) + (low &- 0xDC00)
-                            scalar = (0xDC00..<0xE000).contains(low) ? Unicode.Scalar(unit) : nil
+                            if (0xDC00..<0xE000).contains(low) {
+                                scalar = Unicode.Scalar(0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00))
+                            } else {
+                                out += Array("\u{FFFD}".utf8)  // a lone high surrogate; the next escape stands alone
+                                scalar = Unicode.Scalar(low)
+                            }
                         }
                         out += Array(String(scalar ?? "\u{FFFD}").utf8)
                     default: out.append(e)
