@@ -56,10 +56,11 @@ CASES = [
     "The quick brown fox jumps over the lazy dog.",
     "",
 ]
-TINY_SPECIAL_CASES = ["<s>hello</s>", "say <s> twice <s>", "<tool>call</tool>", "a<tool>b", "</s> after"]
+TINY_SPECIAL_CASES = ["<s>hello</s>", "say <s> twice <s>", "<tool>call</tool>", "a<tool>b", "</s> after", "a<unk>b"]
 GEMMA_SPECIAL_CASES = [
     "<start_of_turn>user\nhi<end_of_turn>",
     "<bos>text<eos>",
+    "x<pad>y<mask>z<unk>",
     "spaces                                  (34 of them)",
     "<table> and \t\t tabs",
     "a" + " " * 40 + "b",

@@ -95,9 +95,9 @@ enum TokenizerExport {
         }
     }
 
-    /// Control and user-defined tokens, and for a SentencePiece tokenizer the unknown token, as added tokens.
+    /// The tokens matched whole in the text (control, unknown and user-defined) as added tokens.
     private static func addedTokens(_ t: BPETokenizer) -> [[String: Any]] {
-        let special = Set([BPETokenizer.TokenType.control.rawValue] + (t.sentencePiece == nil ? [] : [BPETokenizer.TokenType.unknown.rawValue]))
+        let special: Set = [BPETokenizer.TokenType.control.rawValue, BPETokenizer.TokenType.unknown.rawValue]
         return t.vocabulary.indices.compactMap { i in
             let type = t.tokenTypes[i]
             guard special.contains(type) || type == BPETokenizer.TokenType.userDefined.rawValue else { return nil }

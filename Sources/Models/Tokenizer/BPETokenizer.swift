@@ -5,7 +5,7 @@ import Synchronization
 /// is cut into words by a pre-tokenizer, each word's UTF-8 bytes start as one token per byte, and ranked
 /// merges join adjacent tokens. SentencePiece-style (Llama 2, Mistral, Gemma; see `SentencePieceLayout`):
 /// spaces are spelled "▁", words start as one token per character with `<0xXX>` byte tokens as the fallback,
-/// and merges join them likewise. In both, control and user-defined tokens (`<|im_start|>` and the like) are
+/// and merges join them likewise. In both, control, user-defined and unknown tokens (`<|im_start|>`, `<unk>`) are
 /// matched whole in the text first. It is built from neutral inputs so that GGUF metadata and Hugging Face
 /// `tokenizer.json` files can both feed it. Safe to share between threads.
 public final class BPETokenizer: Sendable {
@@ -56,7 +56,7 @@ public final class BPETokenizer: Sendable {
     ///     string appears twice, `id(of:)` and the encoder use the first.
     ///   - merges: ranked merges (rank = index); both sides and their concatenation must be tokens.
     ///   - tokenTypes: GGUF token types per token (1 normal, 2 unknown, 3 control, 4 user-defined, 5 unused,
-    ///     6 byte), or nil for all normal. Control and user-defined tokens are matched whole in the text.
+    ///     6 byte), or nil for all normal. Control, user-defined and unknown tokens are matched whole in the text.
     ///   - unkID: reported as `unkID` only: a byte without a token is dropped, as in Hugging Face and llama.cpp.
     ///   - preTokenizer: how text is cut into words before BPE.
     ///   - ignoreMerges: take a word whole when it is a token (Hugging Face's `ignore_merges`, used by Llama 3).
@@ -140,10 +140,9 @@ public final class BPETokenizer: Sendable {
         self.merges = BPEMerges(mergeIDs)
         self.scoredMerges = scoredMerges
         mergeRules = merges.map { (left: $0.0, right: $0.1) }
-        self.specials = SpecialTokenMatcher(types.indices.compactMap { i in
-            types[i] == TokenType.control.rawValue || types[i] == TokenType.userDefined.rawValue
-                ? (tokens[i], Int32(i)) : nil
-        })
+        // The unknown token too, as llama.cpp and transformers (for which it is a special token) match it.
+        let matched: Set = [TokenType.control.rawValue, TokenType.userDefined.rawValue, TokenType.unknown.rawValue]
+        self.specials = SpecialTokenMatcher(types.indices.compactMap { i in matched.contains(types[i]) ? (tokens[i], Int32(i)) : nil })
         self.decodeBytes = decodeBytes
         self.decodeOffsets = decodeOffsets
     }
