@@ -6,9 +6,13 @@
 3. Writes `tokenizer.gguf`: the same vocabulary as llama.cpp's converter stores it (tokens, scores, token
    types, special ids, add_bos/add_eos/add_space_prefix), with a few `llama.*` keys and no tensors.
 4. Writes `cases.json`: the fixture strings with transformers' ids from the tokenizer.json and from the
-   GGUF (the script stops when those two disagree) and transformers' decode of those ids.
+   GGUF (the script stops when those two disagree) and transformers' decode of those ids; and
+   `layout_cases.json`: the same with the tokenizer.json's normalizer, pre-tokenizer and decoder replaced by
+   the other layouts SentencePiece-style tokenizer.json files use, with the ids `tokenizers` gives.
 5. With `--gemma PATH` (Gemma 3 270M GGUF), writes `gemma3_cases.json`: the same strings (and Gemma's chat
-   tags) with the ids transformers gives from that file. Only ids: the model is not committed.
+   tags, space and newline runs) with the ids transformers gives from that file, and `gemma3_smollm2_ids.json`:
+   the ids of each of the 1510 strings of `tokenize_smollm2.json`, in order. Only ids: the model is not
+   committed.
 
     /tmp/fxv/bin/python tools/make_spm_fixture.py --gemma ~/.cache/remask/models/gemma-3-270m-q4_k_m.gguf
 
@@ -25,6 +29,7 @@ import tempfile
 import gguf
 import sentencepiece as spm
 import transformers
+from tokenizers import Tokenizer
 from transformers import AutoTokenizer, LlamaTokenizer
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "Tests", "Fixtures", "spm-tokenizer")
@@ -51,13 +56,60 @@ CASES = [
     "The quick brown fox jumps over the lazy dog.",
     "",
 ]
-TINY_SPECIAL_CASES = ["<s>hello</s>", "say <s> twice <s>", "<tool>call</tool>", "a<tool>b", "</s> after"]
+TINY_SPECIAL_CASES = ["<s>hello</s>", "say <s> twice <s>", "<tool>call</tool>", "a<tool>b", "</s> after", "a<unk>b"]
 GEMMA_SPECIAL_CASES = [
     "<start_of_turn>user\nhi<end_of_turn>",
     "<bos>text<eos>",
+    "x<pad>y<mask>z<unk>",
     "spaces                                  (34 of them)",
     "<table> and \t\t tabs",
+    "a" + " " * 40 + "b",
+    " " * 70,
+    "\n" * 35 + "x",
+    "\t" * 5 + "▁ ▁",
 ]
+
+
+def _decoder(strip):
+    steps = [{"type": "Replace", "pattern": {"String": "\u2581"}, "content": " "}, {"type": "ByteFallback"}, {"type": "Fuse"}]
+    return {"type": "Sequence", "decoders": steps + ([{"type": "Strip", "content": " ", "start": 1, "stop": 0}] if strip else [])}
+
+
+_SPACES = {"type": "Replace", "pattern": {"String": " "}, "content": "\u2581"}
+# The layouts besides transformers' own (Metaspace "first", no split): Llama 2's legacy normalizers, Metaspace
+# "always" with split, Metaspace "never" with its own decoder, and Gemma's Replace + Split(" ").
+LAYOUTS = {
+    "prepend-replace": {"normalizer": {"type": "Sequence", "normalizers": [{"type": "Prepend", "prepend": "\u2581"}, _SPACES]},
+                        "pre_tokenizer": None, "decoder": _decoder(True)},
+    "metaspace-always-split": {"normalizer": None, "pre_tokenizer": {"type": "Metaspace", "replacement": "\u2581",
+                                                                     "prepend_scheme": "always", "split": True},
+                               "decoder": _decoder(True)},
+    "metaspace-never": {"normalizer": None,
+                        "pre_tokenizer": {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "never", "split": False},
+                        "decoder": {"type": "Sequence", "decoders": [
+                            {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "never", "split": False},
+                            {"type": "ByteFallback"}, {"type": "Fuse"}]}},
+    "replace-split": {"normalizer": _SPACES,
+                      "pre_tokenizer": {"type": "Split", "pattern": {"String": " "}, "behavior": "MergedWithPrevious", "invert": False},
+                      "decoder": _decoder(False)},
+}
+
+
+def write_layout_cases(texts):
+    with open(os.path.join(OUT, "tokenizer.json")) as f:
+        base = json.load(f)
+    out = {}
+    for name, layout in LAYOUTS.items():
+        if layout["normalizer"] is not None:
+            # As in Llama 2's own file: added tokens are matched in the raw text, not in the normalized one.
+            layout = dict(layout, added_tokens=[dict(t, normalized=False) for t in base["added_tokens"]])
+        tok = Tokenizer.from_str(json.dumps(dict(base, **layout)))
+        ids = [tok.encode(t, add_special_tokens=False).ids for t in texts]
+        out[name] = {"layout": layout, "cases": [{"text": t, "ids": x, "decoded": tok.decode(x, skip_special_tokens=False)}
+                                                 for t, x in zip(texts, ids)]}
+    with open(os.path.join(OUT, "layout_cases.json"), "w") as f:
+        json.dump(out, f, ensure_ascii=False, indent=1)
+        f.write("\n")
 
 
 def training_text():
@@ -148,7 +200,8 @@ def main():
         from_model.add_tokens(["<tool>", "</tool>"])
         from_model.save_pretrained(OUT)
         for name in os.listdir(OUT):
-            if name not in ("tokenizer.json", "tokenizer_config.json", "cases.json", "gemma3_cases.json"):
+            if name not in ("tokenizer.json", "tokenizer_config.json", "cases.json", "layout_cases.json", "gemma3_cases.json",
+                            "gemma3_smollm2_ids.json"):
                 os.remove(os.path.join(OUT, name))
         write_gguf(model_path, os.path.join(OUT, "tokenizer.gguf"))
 
@@ -161,6 +214,7 @@ def main():
     with_special = from_json.encode("Hello world")
     assert with_special == from_gguf.encode("Hello world")
     write_cases(os.path.join(OUT, "cases.json"), cases, {"add_special_hello_world": with_special})
+    write_layout_cases(texts)
 
     if args.gemma:
         folder, name = os.path.split(os.path.abspath(args.gemma))
@@ -168,6 +222,21 @@ def main():
         texts = CASES + GEMMA_SPECIAL_CASES
         cases = [{"text": t, "ids": ids, "decoded": gemma.decode(ids)} for t, ids in zip(texts, encode_all(gemma, texts))]
         write_cases(os.path.join(OUT, "gemma3_cases.json"), cases, {"add_special_hello_world": gemma.encode("Hello world")})
+        write_smollm2_ids(gemma)
+
+
+def write_smollm2_ids(tokenizer):
+    """Ids for every string of tokenize_smollm2.json, one list per line; `decoded` where decode differs."""
+    source = os.path.join(OUT, "..", "tokenize_smollm2.json")
+    with open(source) as f:
+        texts = [c["text"] for c in json.load(f)["cases"]]
+    ids = encode_all(tokenizer, texts)
+    decoded = {str(i): tokenizer.decode(x) for i, x in enumerate(ids) if tokenizer.decode(x) != texts[i]}
+    with open(os.path.join(OUT, "gemma3_smollm2_ids.json"), "w") as f:
+        f.write('{\n  "generator": "tools/make_spm_fixture.py, transformers %s",\n' % transformers.__version__)
+        f.write('  "texts": "tokenize_smollm2.json",\n')
+        f.write(f'  "decoded": {json.dumps(decoded, ensure_ascii=False)},\n')
+        f.write('  "ids": [\n' + ",\n".join("    " + json.dumps(x) for x in ids) + "\n  ]\n}\n")
 
 
 def write_cases(path, cases, extra):

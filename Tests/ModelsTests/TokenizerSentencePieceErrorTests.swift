@@ -97,6 +97,11 @@ final class TokenizerSentencePieceErrorTests: XCTestCase {
             added[3]["content"] = "<to ol>"
             root["added_tokens"] = added
             root["normalizer"] = ["type": "Replace", "pattern": ["String": " "], "content": "▁"]
-        }, "tokenizer.json: added_tokens[3].normalized: a normalized added token with a space is not supported in a SentencePiece-style tokenizer")
+        }, "tokenizer.json: added_tokens[3].normalized: \"<to ol>\": a normalized added token that the normalizer changes is not supported")
+        // The fixture's <tool> is normalized: harmless without a normalizer, not with Prepend.
+        XCTAssertEqual(try jsonFailure { root in
+            root["normalizer"] = ["type": "Prepend", "prepend": "▁"]
+            root["pre_tokenizer"] = ["type": "Metaspace", "replacement": "▁", "prepend_scheme": "never"]
+        }, "tokenizer.json: added_tokens[3].normalized: \"<tool>\": a normalized added token that the normalizer changes is not supported")
     }
 }

@@ -19,6 +19,13 @@ enum SentencePieceFixtures {
         var add_special_hello_world: [Int32]
     }
 
+    /// `gemma3_smollm2_ids.json`: transformers' Gemma 3 ids for each text of `tokenize_smollm2.json`.
+    struct IDsForTexts: Decodable, Sendable {
+        var ids: [[Int32]]
+        /// transformers' decode, by index, where it is not the text.
+        var decoded: [String: String]
+    }
+
     static let directory = fixturesDirectory.appendingPathComponent("spm-tokenizer")
 
     static let gemmaPath = FileManager.default.homeDirectoryForCurrentUser
@@ -26,6 +33,10 @@ enum SentencePieceFixtures {
 
     static func cases(_ name: String) throws -> Cases {
         try JSONDecoder().decode(Cases.self, from: Data(contentsOf: directory.appendingPathComponent(name)))
+    }
+
+    static func gemmaIDsForSmolLM2Texts() throws -> IDsForTexts {
+        try JSONDecoder().decode(IDsForTexts.self, from: Data(contentsOf: directory.appendingPathComponent("gemma3_smollm2_ids.json")))
     }
 
     static func tinyFromJSON() throws -> BPETokenizer {

@@ -4,8 +4,46 @@ import Foundation
 enum TokenizerExport {
     /// `tokenizer.json` (BPE, byte-level or SentencePiece-style) as the `tokenizers` library writes it.
     static func huggingFaceJSON(_ t: BPETokenizer) throws -> Data {
-        var vocab: [String: Int] = [:]
-        for (i, s) in t.vocabulary.enumerated() where vocab[s] == nil { vocab[s] = i }
+        try withVocabulary(t) { vocab in try tokenizerJSON(t, vocab: vocab) }
+    }
+
+    /// Serializes what `body` builds, with `body`'s argument standing for `model.vocab`, written by hand: in a
+    /// `[String: Int]` canonically equivalent tokens (Gemma has hundreds) would be one key. The stand-in is a
+    /// string that occurs nowhere else in the output.
+    private static func withVocabulary(_ t: BPETokenizer, _ body: (String) throws -> Data) throws -> Data {
+        var seen = Set<[UInt8]>()
+        var object: [UInt8] = Array("{".utf8)
+        for (i, token) in t.vocabulary.enumerated() where seen.insert(Array(token.utf8)).inserted {
+            if i > 0 { object.append(UInt8(ascii: ",")) }
+            appendJSONString(token, to: &object)
+            object += Array(":\(i)".utf8)
+        }
+        object.append(UInt8(ascii: "}"))
+        var attempt = 0
+        while true {
+            let marker = "remask-vocabulary-\(attempt)"
+            let data = try body(marker)
+            if let range = data.range(of: Data("\"\(marker)\"".utf8)), data[range.upperBound...].range(of: Data(marker.utf8)) == nil,
+               data[..<range.lowerBound].range(of: Data(marker.utf8)) == nil {
+                return data[..<range.lowerBound] + Data(object) + data[range.upperBound...]
+            }
+            attempt += 1
+        }
+    }
+
+    private static func appendJSONString(_ s: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for b in s.utf8 {
+            switch b {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), b]
+            case 0..<0x20: out += Array(String(format: "\\u%04x", b).utf8)
+            default: out.append(b)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    private static func tokenizerJSON(_ t: BPETokenizer, vocab: String) throws -> Data {
         var json: [String: Any] = [
             "version": "1.0", "truncation": NSNull(), "padding": NSNull(), "added_tokens": addedTokens(t),
             "post_processor": postProcessor(t),
@@ -57,9 +95,9 @@ enum TokenizerExport {
         }
     }
 
-    /// Control and user-defined tokens, and for a SentencePiece tokenizer the unknown token, as added tokens.
+    /// The tokens matched whole in the text (control, unknown and user-defined) as added tokens.
     private static func addedTokens(_ t: BPETokenizer) -> [[String: Any]] {
-        let special = Set([BPETokenizer.TokenType.control.rawValue] + (t.sentencePiece == nil ? [] : [BPETokenizer.TokenType.unknown.rawValue]))
+        let special: Set = [BPETokenizer.TokenType.control.rawValue, BPETokenizer.TokenType.unknown.rawValue]
         return t.vocabulary.indices.compactMap { i in
             let type = t.tokenTypes[i]
             guard special.contains(type) || type == BPETokenizer.TokenType.userDefined.rawValue else { return nil }

@@ -5,7 +5,7 @@ import Synchronization
 /// is cut into words by a pre-tokenizer, each word's UTF-8 bytes start as one token per byte, and ranked
 /// merges join adjacent tokens. SentencePiece-style (Llama 2, Mistral, Gemma; see `SentencePieceLayout`):
 /// spaces are spelled "▁", words start as one token per character with `<0xXX>` byte tokens as the fallback,
-/// and merges join them likewise. In both, control and user-defined tokens (`<|im_start|>` and the like) are
+/// and merges join them likewise. In both, control, user-defined and unknown tokens (`<|im_start|>`, `<unk>`) are
 /// matched whole in the text first. It is built from neutral inputs so that GGUF metadata and Hugging Face
 /// `tokenizer.json` files can both feed it. Safe to share between threads.
 public final class BPETokenizer: Sendable {
@@ -34,7 +34,9 @@ public final class BPETokenizer: Sendable {
     private let types: [Int]
     /// The ranked merges as given (kept for export); empty when scores imply them.
     public let mergeRules: [(left: String, right: String)]
-    private let ids: [String: Int32]
+    /// Ids by exact spelling: a `[String: Int32]` would merge canonically equivalent tokens (Gemma has 437
+    /// pairs such as "Å" written precomposed and decomposed).
+    private let index: TokenBytesIndex
     /// With `ignoreMerges` (Llama 3), a word that is itself in the vocabulary is taken whole.
     private let ignoreMerges: Bool
     /// The token for each single byte (byte-level spelling, or `<0xXX>`), -1 where the vocabulary has none.
@@ -54,7 +56,7 @@ public final class BPETokenizer: Sendable {
     ///     string appears twice, `id(of:)` and the encoder use the first.
     ///   - merges: ranked merges (rank = index); both sides and their concatenation must be tokens.
     ///   - tokenTypes: GGUF token types per token (1 normal, 2 unknown, 3 control, 4 user-defined, 5 unused,
-    ///     6 byte), or nil for all normal. Control and user-defined tokens are matched whole in the text.
+    ///     6 byte), or nil for all normal. Control, user-defined and unknown tokens are matched whole in the text.
     ///   - unkID: reported as `unkID` only: a byte without a token is dropped, as in Hugging Face and llama.cpp.
     ///   - preTokenizer: how text is cut into words before BPE.
     ///   - ignoreMerges: take a word whole when it is a token (Hugging Face's `ignore_merges`, used by Llama 3).
@@ -86,26 +88,25 @@ public final class BPETokenizer: Sendable {
         if addBOS && bosID == nil { throw TokenizerError(field: "addBOS", "BOS is to be added but there is no BOS id") }
         if addEOS && eosID == nil { throw TokenizerError(field: "addEOS", "EOS is to be added but there is no EOS id") }
 
-        var ids = [String: Int32](minimumCapacity: tokens.count)
-        for (i, t) in tokens.enumerated() where ids[t] == nil { ids[t] = Int32(i) }
+        let index = TokenBytesIndex(tokens)
 
         var scoredMerges: ScoredMerges?
         if let scores = sentencePiece?.scores {
             try Self.checkScores(scores, tokenCount: tokens.count, merges: merges.count)
-            scoredMerges = ScoredMerges(tokens: tokens, scores: scores, types: types)
+            scoredMerges = ScoredMerges(index: index, scores: scores, types: types)
         }
         var mergeIDs: [(left: Int32, right: Int32, merged: Int32)] = []
         mergeIDs.reserveCapacity(merges.count)
         for (rank, (left, right)) in merges.enumerated() {
-            guard let l = ids[left], let r = ids[right], let m = ids[left + right] else {
-                let missing = ids[left] == nil ? left : ids[right] == nil ? right : left + right
+            guard let l = index.id(of: left), let r = index.id(of: right), let m = index.id(of: left + right) else {
+                let missing = index.id(of: left) == nil ? left : index.id(of: right) == nil ? right : left + right
                 throw TokenizerError(field: "merges[\(rank)]", "\"\(left) \(right)\": \"\(missing)\" is not in the vocabulary")
             }
             mergeIDs.append((l, r, m))
         }
 
         let byteIDs = sentencePiece == nil
-            ? ByteLevel.scalarForByte.map { ids[String(Character($0))] ?? -1 }
+            ? ByteLevel.scalarForByte.map { index.id(of: String(Character($0))) ?? -1 }
             : try Self.byteTokenIDs(tokens: tokens, types: types)
         var decodeBytes: [UInt8] = [], decodeOffsets = [0]
         decodeOffsets.reserveCapacity(tokens.count + 1)
@@ -130,7 +131,7 @@ public final class BPETokenizer: Sendable {
         self.preTokenizer = preTokenizer
         self.tokens = tokens
         self.types = types
-        self.ids = ids
+        self.index = index
         self.ignoreMerges = ignoreMerges
         self.normalizesNFC = normalizesNFC
         self.sentencePiece = sentencePiece
@@ -139,10 +140,9 @@ public final class BPETokenizer: Sendable {
         self.merges = BPEMerges(mergeIDs)
         self.scoredMerges = scoredMerges
         mergeRules = merges.map { (left: $0.0, right: $0.1) }
-        self.specials = SpecialTokenMatcher(types.indices.compactMap { i in
-            types[i] == TokenType.control.rawValue || types[i] == TokenType.userDefined.rawValue
-                ? (tokens[i], Int32(i)) : nil
-        })
+        // The unknown token too, as llama.cpp and transformers (for which it is a special token) match it.
+        let matched: Set = [TokenType.control.rawValue, TokenType.userDefined.rawValue, TokenType.unknown.rawValue]
+        self.specials = SpecialTokenMatcher(types.indices.compactMap { i in matched.contains(types[i]) ? (tokens[i], Int32(i)) : nil })
         self.decodeBytes = decodeBytes
         self.decodeOffsets = decodeOffsets
     }
@@ -183,8 +183,9 @@ public final class BPETokenizer: Sendable {
         id >= 0 && Int(id) < vocabSize ? tokens[Int(id)] : nil
     }
 
-    /// The id of a vocabulary entry in byte-level spelling ("Ġthe", "<|im_end|>").
-    public func id(of token: String) -> Int32? { ids[token] }
+    /// The id of a vocabulary entry in byte-level or SentencePiece spelling ("Ġthe", "▁the", "<|im_end|>"),
+    /// matched exactly (not up to canonical equivalence).
+    public func id(of token: String) -> Int32? { index.id(of: token) }
 
     /// The GGUF type of `id` (raw value; see `TokenType`), or nil outside the vocabulary.
     public func tokenType(_ id: Int32) -> Int? {
@@ -209,7 +210,9 @@ public final class BPETokenizer: Sendable {
         text.withUTF8 { bytes in
             specials.split(bytes, plain: { range in
                 let plain = UnsafeBufferPointer(rebasing: bytes[range])
-                if let sentencePieceText { return encodeSentencePiece(plain, atTextStart: range.lowerBound == 0, with: sentencePieceText, into: &out) }
+                if let sentencePieceText {
+                    return encodeSentencePiece(plain, atTextStart: range.lowerBound == 0, with: sentencePieceText, into: &out)
+                }
                 // ASCII is its own normal form: only other text goes through Foundation.
                 guard normalizesNFC, plain.contains(where: { $0 >= 0x80 }) else { return encodePlain(plain, into: &out) }
                 var normalized = String(decoding: plain, as: UTF8.self).precomposedStringWithCanonicalMapping
@@ -248,7 +251,7 @@ public final class BPETokenizer: Sendable {
             if id >= 0 { out.append(id) }
             return
         }
-        if ignoreMerges, sentencePieceText == nil, let id = ids[ByteLevel.string(word)] {
+        if ignoreMerges, sentencePieceText == nil, let id = index.id(of: ByteLevel.string(word)) {
             out.append(id)
             return
         }

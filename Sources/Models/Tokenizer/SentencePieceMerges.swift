@@ -9,8 +9,8 @@ struct ScoredMerges: MergeTable {
     private let ranks: [UInt32]
 
     /// Scores must be finite and one per token (the caller checks).
-    init(tokens: [String], scores: [Float], types: [Int]) {
-        index = TokenBytesIndex(tokens)
+    init(index: TokenBytesIndex, scores: [Float], types: [Int]) {
+        self.index = index
         let rankOfScore = SentencePieceMerges.denseRanks(scores)
         ranks = scores.indices.map { i in types[i] == BPETokenizer.TokenType.byte.rawValue ? .max : UInt32(rankOfScore[scores[i]]!) }
     }

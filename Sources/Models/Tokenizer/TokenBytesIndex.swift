@@ -2,7 +2,7 @@
 /// (SentencePiece merging asks whether two adjacent tokens together are a token, once per candidate pair). An
 /// open-addressing table of FNV-1a hashes over the tokens' bytes laid end to end; the first id wins for a
 /// repeated spelling.
-struct TokenBytesIndex {
+struct TokenBytesIndex: Sendable {
     private let bytes: [UInt8]
     private let offsets: [Int]
     /// Token id + 1 per slot, 0 when empty; the slot count is a power of two at least twice the tokens.
@@ -44,6 +44,12 @@ struct TokenBytesIndex {
         var h = h
         for b in s { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
         return h
+    }
+
+    /// The token spelled exactly `token`, if any.
+    func id(of token: String) -> Int32? {
+        var token = token
+        return token.withUTF8 { id(of: $0) }
     }
 
     /// The token spelled exactly `key`, if any.

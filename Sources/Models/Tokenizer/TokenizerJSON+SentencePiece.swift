@@ -13,7 +13,9 @@ enum SentencePieceJSONLayout {
         var strips = false
     }
 
-    static func read(_ root: [String: Any], _ f: JSONFields) throws -> SentencePieceLayout {
+    /// The layout, and what the normalizer does (which decides how `normalized` added tokens match).
+    static func read(_ root: [String: Any], _ f: JSONFields) throws
+        -> (layout: SentencePieceLayout, normalizer: (prepends: Bool, replacesSpaces: Bool)) {
         var steps = Steps()
         if !f.isAbsent(root["normalizer"]) { try normalizer(root["normalizer"], "normalizer", &steps, f) }
         if !f.isAbsent(root["pre_tokenizer"]) { try preTokenizer(root["pre_tokenizer"], "pre_tokenizer", &steps, f) }
@@ -29,8 +31,9 @@ enum SentencePieceJSONLayout {
         if steps.prepends && metaspacePrefix != .never {
             throw f.fail("pre_tokenizer.prepend_scheme", "a Prepend normalizer and a Metaspace prefix together are not supported")
         }
-        return SentencePieceLayout(spacePrefix: steps.prepends ? .alwaysEvenAfterSpace : metaspacePrefix,
-                                   splitsAtSpaces: steps.metaspace?.split ?? false, stripsLeadingSpace: steps.strips)
+        let layout = SentencePieceLayout(spacePrefix: steps.prepends ? .alwaysEvenAfterSpace : metaspacePrefix,
+                                         splitsAtSpaces: steps.metaspace?.split ?? false, stripsLeadingSpace: steps.strips)
+        return (layout, (steps.prepends, steps.replacesSpaces))
     }
 
     private static func normalizer(_ value: Any?, _ field: String, _ steps: inout Steps, _ f: JSONFields) throws {

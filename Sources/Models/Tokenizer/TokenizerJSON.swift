@@ -9,10 +9,12 @@ extension BPETokenizer {
     /// `add_eos_token`. Layouts this tokenizer cannot reproduce exactly are refused with the field named.
     public convenience init(tokenizerJSON url: URL) throws {
         let file = url.lastPathComponent
-        let spec = try TokenizerJSONSpec(root: try readJSONObject(url), file: file)
+        let (root, data) = try readJSONObject(url)
+        let spec = try TokenizerJSONSpec(root: root, vocabulary: ExactJSON.objectEntries(atPath: ["model", "vocab"], in: data),
+                                         merges: ExactJSON.stringArrayItems(atPath: ["model", "merges"], in: data), file: file)
         let configURL = url.deletingLastPathComponent().appendingPathComponent("tokenizer_config.json")
         let config = FileManager.default.fileExists(atPath: configURL.path)
-            ? try TokenizerConfigSpec(root: try readJSONObject(configURL), file: configURL.lastPathComponent, ids: spec.ids)
+            ? try TokenizerConfigSpec(root: try readJSONObject(configURL).object, file: configURL.lastPathComponent, ids: spec.ids)
             : nil
         do {
             try self.init(tokens: spec.tokens, merges: spec.merges, tokenTypes: spec.types,
@@ -33,7 +35,7 @@ extension BPETokenizer {
     }
 }
 
-private func readJSONObject(_ url: URL) throws -> [String: Any] {
+private func readJSONObject(_ url: URL) throws -> (object: [String: Any], data: Data) {
     let file = url.lastPathComponent
     let data: Data
     do { data = try Data(contentsOf: url) } catch {
@@ -44,7 +46,7 @@ private func readJSONObject(_ url: URL) throws -> [String: Any] {
         throw TokenizerError(file: file, "not valid JSON: \(error.localizedDescription)")
     }
     guard let object = root as? [String: Any] else { throw TokenizerError(file: file, "the top level is not a JSON object") }
-    return object
+    return (object, data)
 }
 
 /// Typed access to JSON fields that reports the file and field path on any mismatch. Each accessor tries the
@@ -103,15 +105,17 @@ private struct TokenizerJSONSpec {
     var normalizesNFC = false
     var preTokenizer = PreTokenizer.gpt2
     var sentencePiece: SentencePieceLayout?
-    /// The first added token that the normalizer is to see and that has a space: matched on the raw text
-    /// here, it would have to be matched with its spaces spelled "▁".
-    private var normalizedAddedTokenWithSpace: String?
+    /// Added tokens marked `normalized` (field path, content): `tokenizers` matches them in normalized text,
+    /// spelled as the normalizer makes them, where this tokenizer matches the raw text.
+    private var normalizedAddedTokens: [(field: String, content: String)] = []
     var templateBOS: Int32?
     var templateEOS: Int32?
     var templateAddsBOS: Bool?
     var templateAddsEOS: Bool?
 
-    init(root: [String: Any], file: String) throws {
+    /// `vocabulary` and `merges`: `model.vocab`'s entries and `model.merges`' items spelled exactly (see
+    /// `ExactJSON`), when found; `root`'s are used otherwise.
+    init(root: [String: Any], vocabulary: [(key: String, value: Int?)]?, merges exactMerges: [Any?]?, file: String) throws {
         let f = JSONFields(file: file)
         let model = try f.object(root["model"], "model")
         let type = try f.string(model["type"], "model.type")
@@ -125,8 +129,8 @@ private struct TokenizerJSONSpec {
         }
         ignoreMerges = try f.bool(model["ignore_merges"], "model.ignore_merges", default: false)
 
-        try readVocabulary(model: model, added: root["added_tokens"], byteTokens: byteFallback, f)
-        try readMerges(model["merges"], f)
+        try readVocabulary(model: model, exact: vocabulary, added: root["added_tokens"], byteTokens: byteFallback, f)
+        try readMerges(model["merges"], exact: exactMerges, f)
         if !f.isAbsent(model["unk_token"]) {
             let name = try f.string(model["unk_token"], "model.unk_token")
             guard let id = ids[name] else { throw f.fail("model.unk_token", "\"\(name)\" is not in the vocabulary") }
@@ -134,9 +138,11 @@ private struct TokenizerJSONSpec {
         }
         if byteFallback {
             if ignoreMerges { throw f.fail("model.ignore_merges", "not supported with byte_fallback") }
-            sentencePiece = try SentencePieceJSONLayout.read(root, f)
-            if let field = normalizedAddedTokenWithSpace {
-                throw f.fail(field, "a normalized added token with a space is not supported in a SentencePiece-style tokenizer")
+            let (layout, normalizer) = try SentencePieceJSONLayout.read(root, f)
+            sentencePiece = layout
+            // Only a normalizer that changes a token's spelling makes raw matching differ.
+            if let token = normalizedAddedTokens.first(where: { normalizer.prepends || (normalizer.replacesSpaces && $0.content.contains(" ")) }) {
+                throw f.fail(token.field, "\"\(token.content)\": a normalized added token that the normalizer changes is not supported")
             }
             try readPostProcessor(root["post_processor"], "post_processor", f)
             return
@@ -155,8 +161,11 @@ private struct TokenizerJSONSpec {
     }
 
     /// With `byteTokens`, vocabulary entries spelled `<0xXX>` are byte tokens.
-    private mutating func readVocabulary(model: [String: Any], added: Any?, byteTokens: Bool, _ f: JSONFields) throws {
-        let vocab = try f.object(model["vocab"], "model.vocab")
+    private mutating func readVocabulary(model: [String: Any], exact: [(key: String, value: Int?)]?, added: Any?,
+                                         byteTokens: Bool, _ f: JSONFields) throws {
+        let object = try f.object(model["vocab"], "model.vocab")
+        // A value that is not a plain integer is taken as parsed, for the error message.
+        let vocab: [(key: String, value: Any?)] = exact?.map { ($0.key, $0.value ?? object[$0.key]) } ?? object.map { ($0.key, $0.value) }
         var byID = [Int: String](minimumCapacity: vocab.count)
         for (token, value) in vocab {
             let id = try f.id(value, "model.vocab[\"\(token)\"]")
@@ -174,8 +183,8 @@ private struct TokenizerJSONSpec {
                     throw f.fail("\(field).\(option)", "\"\(content)\": \(option) is not supported")
                 }
                 let special = try f.bool(t["special"], field + ".special", default: false)
-                if normalizedAddedTokenWithSpace == nil, content.contains(" "), try f.bool(t["normalized"], field + ".normalized", default: !special) {
-                    normalizedAddedTokenWithSpace = field + ".normalized"
+                if try f.bool(t["normalized"], field + ".normalized", default: !special) {
+                    normalizedAddedTokens.append((field + ".normalized", content))
                 }
                 byID[id] = content
                 addedTypes[id] = special ? BPETokenizer.TokenType.control.rawValue : BPETokenizer.TokenType.userDefined.rawValue
@@ -193,8 +202,10 @@ private struct TokenizerJSONSpec {
         for (i, t) in tokens.enumerated() where ids[t] == nil { ids[t] = Int32(i) }
     }
 
-    private mutating func readMerges(_ value: Any?, _ f: JSONFields) throws {
-        let list = try f.array(value, "model.merges")
+    private mutating func readMerges(_ value: Any?, exact: [Any?]?, _ f: JSONFields) throws {
+        let parsed = try f.array(value, "model.merges")
+        // An item that is not a string or an array of strings is taken as parsed, for the error message.
+        let list: [Any] = exact.flatMap { items in items.count == parsed.count ? zip(items, parsed).map { $0 ?? $1 } : nil } ?? parsed
         merges.reserveCapacity(list.count)
         for (rank, item) in list.enumerated() {
             if let line = item as? String, let pair = BPETokenizer.splitMerge(line) {
