@@ -53,4 +53,16 @@ final class ModelGradientTests: XCTestCase {
         // Qwen3: the shared q/k RMSNorm weights, and heads wider than hidden / heads.
         check(.qwen(.qwen3, vocabSize: 23, hidden: 16, layers: 2, heads: 4, kvHeads: 2, intermediate: 24, headDim: 6))
     }
+
+    /// Gemma 3: all four norms scaling by 1 + weight, GeGLU, scaled embeddings; a window of 2 in the first two
+    /// layers (pattern 3: the third is global) reaches back less than the 5-token rows.
+    func testGemma3Gradients() {
+        check(.gemma3(vocabSize: 23, hidden: 16, layers: 3, heads: 4, kvHeads: 2, intermediate: 24, headDim: 6,
+                      slidingWindow: 2, slidingPattern: 3))
+    }
+
+    func testPhi3Gradients() {
+        check(.phi3(vocabSize: 23, hidden: 16, layers: 2, heads: 4, kvHeads: 2, intermediate: 24, partialRotaryFactor: 0.5,
+                    slidingWindow: 3))
+    }
 }
