@@ -49,7 +49,9 @@ TOKENIZER_DIR = "smollm2-tokenizer"
 TOKENIZE_FILE = "tokenize_smollm2.json"
 LOGPROBS_FILE = "logprobs_smollm2.json"
 TINY_DIRS = ("tiny-llama", "tiny-stablelm", "tiny-stablelm-qknorm", "tiny-qwen2", "tiny-qwen3", "tiny-llama31", "tiny-gemma3",
-             "tiny-phi3")
+             "tiny-phi3", "tiny-llama-spm")
+# Tiny models that carry a tokenizer: the folder it is copied from (tools/make_spm_fixture.py writes it).
+TINY_TOKENIZERS = {"tiny-llama-spm": "spm-tokenizer"}
 
 # The imports below are slow; they happen once, in main(), after argparse has had its say.
 torch = None
@@ -759,6 +761,9 @@ def tiny_configs() -> dict:
         # sliding window of 12 (Phi-3-mini-4k's is 2047), so the 17- and 40-token sequences reach past it.
         "tiny-phi3": Phi3Config(**TINY_COMMON, rms_norm_eps=1e-5, sliding_window=12, pad_token_id=0,
                                 rope_parameters={"rope_type": "default", "rope_theta": 10000.0, "partial_rotary_factor": 0.75}),
+        # A Llama 2-style model with the tiny SentencePiece tokenizer (byte fallback, 420 tokens).
+        "tiny-llama-spm": LlamaConfig(**dict(TINY_COMMON, vocab_size=420), rms_norm_eps=1e-5, bos_token_id=1, eos_token_id=2,
+                                      pad_token_id=None, rope_parameters=dict(rope)),
     }
 
 
@@ -815,6 +820,9 @@ def write_tiny_model(name: str, config, index: int, out: Path, versions: dict) -
     save_kwargs = {"safe_serialization": True} if "safe_serialization" in save_params else {}
     model.save_pretrained(str(folder), **save_kwargs)
     add_legacy_config_keys(folder / "config.json")
+    if name in TINY_TOKENIZERS:
+        for file in ("tokenizer.json", "tokenizer_config.json"):
+            shutil.copy(out / TINY_TOKENIZERS[name] / file, folder / file)
 
     # Reload what was written, so the fixture describes the files, not the in-memory model.
     reloaded = AutoModelForCausalLM.from_pretrained(str(folder), dtype=torch.float32)
@@ -893,6 +901,7 @@ python3 tools/make_fixtures.py --check-export /path/to/exported-folder   # print
 | `tiny-stablelm-qknorm/` | StableLM with per-head q/k LayerNorm (`q_layernorm.norms.<h>.weight`, no bias) and no q/k/v biases. |
 | `tiny-qwen2/` | the same for Qwen2: RMSNorm, q/k/v biases, rope theta 10⁶ (`--only tiny-qwen2` rewrites this folder alone). |
 | `tiny-qwen3/` | Qwen3: no biases, q/k RMSNorm per head with one shared weight, head_dim 16 (wider than hidden / heads). |
+| `tiny-llama-spm/` | a Llama 2-style model (vocab 420) with the tiny SentencePiece tokenizer of `spm-tokenizer/` (its tokenizer.json and tokenizer_config.json). |
 | `tiny-phi3/` | Phi-3: fused `qkv_proj` and `gate_up_proj`, partial rotary factor 0.75, a 12-token sliding window, untied. |
 | `tiny-gemma3/` | Gemma 3 text: 6 layers (5 with an 8-token sliding window and rope base 10⁴, the 6th global with 10⁶), GeGLU (tanh), four norms per block scaling by (1 + weight) (drawn ~ N(0, 0.1)), shared q/k RMSNorm, head_dim 16, embeddings tied and scaled by √hidden. |
 | `tiny-llama31/` | Llama with Llama 3.1's rope scaling (factor 8, low/high frequency factors 1 and 4, original context 16, so the frequencies fall in the blended and the divided bands). |

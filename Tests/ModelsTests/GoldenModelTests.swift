@@ -11,7 +11,7 @@ final class GoldenModelTests: XCTestCase {
     static let fixtures = fixturesDirectory
     /// The tiny random models `tools/make_fixtures.py` writes, one per architecture variant.
     static let tinyModels = ["tiny-llama", "tiny-stablelm", "tiny-stablelm-qknorm", "tiny-qwen2", "tiny-qwen3", "tiny-llama31",
-                             "tiny-gemma3", "tiny-phi3"]
+                             "tiny-gemma3", "tiny-phi3", "tiny-llama-spm"]
 
     static func json(_ name: String) throws -> [String: Any] {
         let data = try Data(contentsOf: fixtures.appendingPathComponent(name))
@@ -74,5 +74,18 @@ final class GoldenModelTests: XCTestCase {
             }
             XCTAssertLessThan(worst, 1e-4, name)
         }
+    }
+
+    /// The Llama 2-style tiny model reads its SentencePiece tokenizer from its folder: the ids transformers gives
+    /// (`spm-tokenizer/cases.json`), BOS added as its template says.
+    func testTinySentencePieceLlamaTokenizesAsTransformers() throws {
+        let lm = try LanguageModel.load(Self.fixtures.appendingPathComponent("tiny-llama-spm").path)
+        let cases = try Self.json("spm-tokenizer/cases.json")
+        let tokenizer = try lm.requireTokenizer()
+        for case let c as [String: Any] in cases["cases"] as! [Any] {
+            XCTAssertEqual(tokenizer.encode(c["text"] as! String), Self.ints(c["ids"]), "\(c["text"]!)")
+        }
+        XCTAssertEqual(tokenizer.encode("Hello world", addSpecial: true), Self.ints(cases["add_special_hello_world"]))
+        XCTAssertEqual(tokenizer.vocabSize, lm.model.config.vocabSize)
     }
 }
