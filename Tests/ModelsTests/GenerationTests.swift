@@ -40,6 +40,27 @@ final class GenerationTests: XCTestCase {
         }
     }
 
+    /// Continuous batching: with 2 slots for 5 prompts (a finished sequence's slot taken by the next prompt,
+    /// prefilled beside the others' decoding steps), greedy and seeded sampled outputs equal those of one batch,
+    /// and greedy ones the full recompute; the stop token ends sequences at different steps.
+    func testContinuousBatchingMatchesOneBatch() {
+        let m = model(Self.configs[0])
+        let prompts: [[Int32]] = [[1, 2, 3], [7], [5, 9, 11, 13, 2, 8, 30], [4, 4], [20, 1, 33]]
+        let all = Generator(model: m).generate(prompts, maxTokens: 10)
+        let stop = all[0].tokens[3]
+        for sampling in [SamplingOptions(), SamplingOptions(temperature: 1, topK: 8, seed: 9)] {
+            let generator = Generator(model: m, stopTokens: [stop])
+            let whole = generator.generate(prompts, maxTokens: 10, sampling: sampling)
+            let slots = generator.generate(prompts, maxTokens: 10, sampling: sampling, batchSize: 2)
+            XCTAssertEqual(slots.map(\.tokens), whole.map(\.tokens))
+            XCTAssertEqual(slots.map(\.stop), whole.map(\.stop))
+            XCTAssertTrue(whole.contains { $0.stop == .endOfSequence } && whole.contains { $0.stop == .maxTokens })
+        }
+        for (p, o) in zip(prompts, Generator(model: m).generate(prompts, maxTokens: 10, batchSize: 2)) {
+            XCTAssertEqual(o.tokens, greedyByRecompute(m, p, 10))
+        }
+    }
+
     func testCachedLogitsMatchFullForward() {
         let m = model(Self.configs[1])
         let ids: [Int32] = [3, 1, 4, 1, 5, 9, 2, 6]
