@@ -39,22 +39,6 @@ public struct CPUBackend: Backend {
 
     /// x is [rows, 2F] = gate | up; out is [rows, F] = activation(gate) * up.
     public func gatedUnit(_ x: Tensor, _ activation: GateActivation, into out: Tensor) {
-        switch activation {
-        case .silu: gatedUnit(x, into: out, { $0 * sigmoid8($0) })
-        case .geluTanh: gatedUnit(x, into: out, gelu8)
-        }
-    }
-
-    public func gatedUnitBackward(_ x: Tensor, _ activation: GateActivation, _ gradOut: Tensor, into gradIn: Tensor,
-                                  accumulate: Bool) {
-        switch activation {
-        case .silu: gatedUnitBackward(x, gradOut, into: gradIn, accumulate: accumulate, { $0 * sigmoid8($0) }, siluGrad8)
-        case .geluTanh: gatedUnitBackward(x, gradOut, into: gradIn, accumulate: accumulate, gelu8, geluGrad8)
-        }
-    }
-
-    @inline(__always)
-    private func gatedUnit(_ x: Tensor, into out: Tensor, _ act: @escaping @Sendable (F8) -> F8) {
         let f = out.shape.last!, rows = out.count / max(f, 1)
         let px = x.pointer, po = out.pointer
         Parallel.forChunks(rows, minChunk: 8) { r in
@@ -62,18 +46,17 @@ public struct CPUBackend: Backend {
                 let g = px + row * 2 * f, u = g + f, o = po + row * f
                 var i = 0
                 while i + 8 <= f {
-                    store8(act(load8(g + i)) * load8(u + i), o + i)
+                    store8(activate8(load8(g + i), activation) * load8(u + i), o + i)
                     i += 8
                 }
-                while i < f { o[i] = act(F8(repeating: g[i]))[0] * u[i]; i += 1 }
+                while i < f { o[i] = activate8(F8(repeating: g[i]), activation)[0] * u[i]; i += 1 }
             }
         }
     }
 
     /// d gate = d · up · act'(gate), d up = d · act(gate).
-    @inline(__always)
-    private func gatedUnitBackward(_ x: Tensor, _ gradOut: Tensor, into gradIn: Tensor, accumulate: Bool,
-                                   _ act: @escaping @Sendable (F8) -> F8, _ actGrad: @escaping @Sendable (F8) -> F8) {
+    public func gatedUnitBackward(_ x: Tensor, _ activation: GateActivation, _ gradOut: Tensor, into gradIn: Tensor,
+                                  accumulate: Bool) {
         let f = gradOut.shape.last!, rows = gradOut.count / max(f, 1)
         let px = x.pointer, pd = gradOut.pointer, pgi = gradIn.pointer
         Parallel.forChunks(rows, minChunk: 8) { r in
@@ -83,15 +66,15 @@ public struct CPUBackend: Backend {
                 var i = 0
                 while i + 8 <= f {
                     let gv = load8(g + i), uv = load8(u + i), dv = load8(d + i)
-                    var dgv = dv * uv * actGrad(gv)
-                    var duv = dv * act(gv)
+                    var dgv = dv * uv * activationGrad8(gv, activation)
+                    var duv = dv * activate8(gv, activation)
                     if accumulate { dgv += load8(dg + i); duv += load8(du + i) }
                     store8(dgv, dg + i); store8(duv, du + i)
                     i += 8
                 }
                 while i < f {
                     let gv = F8(repeating: g[i])
-                    let dgv = d[i] * u[i] * actGrad(gv)[0], duv = d[i] * act(gv)[0]
+                    let dgv = d[i] * u[i] * activationGrad8(gv, activation)[0], duv = d[i] * activate8(gv, activation)[0]
                     if accumulate { dg[i] += dgv; du[i] += duv } else { dg[i] = dgv; du[i] = duv }
                     i += 1
                 }
@@ -246,6 +229,20 @@ func map2(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ out: UnsafeMut
 @inline(__always) func gelu8(_ x: F8) -> F8 {
     let u = 0.7978845608028654 * (x + 0.044715 * x * x * x)
     return x * sigmoid8(2 * u)
+}
+
+@inline(__always) func activate8(_ x: F8, _ activation: GateActivation) -> F8 {
+    switch activation {
+    case .silu: x * sigmoid8(x)
+    case .geluTanh: gelu8(x)
+    }
+}
+
+@inline(__always) func activationGrad8(_ x: F8, _ activation: GateActivation) -> F8 {
+    switch activation {
+    case .silu: siluGrad8(x)
+    case .geluTanh: geluGrad8(x)
+    }
 }
 
 @inline(__always) func geluGrad8(_ x: F8) -> F8 {
