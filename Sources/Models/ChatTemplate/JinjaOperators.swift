@@ -76,6 +76,9 @@ extension JinjaValue {
         } else if let a = integer, let b = other.integer {
             ascending = a < b
             equal = a == b
+        } else if let a = number, let b = other.number {
+            ascending = a < b
+            equal = a == b
         } else {
             throw JinjaFailure("'\(op.rawValue)' not supported between instances of '\(typeName)' and '\(other.typeName)'")
         }
@@ -112,6 +115,8 @@ extension JinjaValue {
     func attribute(_ name: String) -> JinjaValue {
         switch self {
         case .dict(let dict): return dict[name] ?? .undefined("'dict object' has no attribute '\(name)'")
+        case .namespace(let namespace):
+            return namespace.attributes[name] ?? .undefined("'Namespace object' has no attribute '\(name)'")
         default: return .undefined("'\(typeName) object' has no attribute '\(name)'")
         }
     }
@@ -120,8 +125,8 @@ extension JinjaValue {
     /// The receiver is not undefined.
     func item(_ key: JinjaValue) -> JinjaValue {
         switch (self, key) {
-        case (.dict(let dict), .string(let name)):
-            return dict[name] ?? .undefined("'dict object' has no attribute '\(name)'")
+        case (.dict, .string(let name)), (.namespace, .string(let name)):
+            return attribute(name)
         case (.list(let items), _):
             if let index = key.integer.flatMap({ pythonIndex($0, count: items.count) }) { return items[index] }
         case (.string(let text), _):

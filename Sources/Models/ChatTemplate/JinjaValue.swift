@@ -10,9 +10,15 @@ enum JinjaValue: Sendable {
     case none
     case bool(Bool)
     case int(Int)
+    /// Only from JSON data (tool definitions, tool-call arguments): templates have no float literals.
+    case float(Double)
     case string(String)
     case list([JinjaValue])
     case dict(JinjaDict)
+    /// What `namespace()` makes: the one mutable value, shared by every variable that holds it.
+    case namespace(JinjaNamespace)
+    /// A global function or a macro.
+    case function(JinjaFunction)
 
     var isUndefined: Bool {
         if case .undefined = self { true } else { false }
@@ -28,9 +34,11 @@ enum JinjaValue: Sendable {
         case .undefined, .none: false
         case .bool(let value): value
         case .int(let value): value != 0
+        case .float(let value): value != 0
         case .string(let value): !value.isEmpty
         case .list(let items): !items.isEmpty
         case .dict(let dict): !dict.entries.isEmpty
+        case .namespace, .function: true
         }
     }
 
@@ -43,6 +51,12 @@ enum JinjaValue: Sendable {
         }
     }
 
+    /// The value of an int, float or bool as a Double, for comparing with floats.
+    var number: Double? {
+        if case .float(let value) = self { return value }
+        return integer.map(Double.init)
+    }
+
     /// The Python type name, for error messages.
     var typeName: String {
         switch self {
@@ -50,9 +64,12 @@ enum JinjaValue: Sendable {
         case .none: "NoneType"
         case .bool: "bool"
         case .int: "int"
+        case .float: "float"
         case .string: "str"
         case .list: "list"
         case .dict: "dict"
+        case .namespace: "Namespace"
+        case .function(let function): function.typeName
         }
     }
 
@@ -72,10 +89,13 @@ enum JinjaValue: Sendable {
         case .none: "None"
         case .bool(let value): value ? "True" : "False"
         case .int(let value): String(value)
+        case .float(let value): pythonFloatRepr(value)
         case .string(let value): pythonRepr(value)
         case .list(let items): "[" + items.map(\.repr).joined(separator: ", ") + "]"
         case .dict(let dict):
             "{" + dict.entries.map { pythonRepr($0.key) + ": " + $0.value.repr }.joined(separator: ", ") + "}"
+        case .namespace(let namespace): "<Namespace " + JinjaValue.dict(namespace.attributes).repr + ">"
+        case .function(let function): function.repr
         }
     }
 
@@ -88,6 +108,10 @@ enum JinjaValue: Sendable {
         case (.dict(let a), .dict(let b)):
             return a.entries.count == b.entries.count
                 && a.entries.allSatisfy { entry in b[entry.key].map { $0.isEqual(to: entry.value) } ?? false }
+        case (.namespace(let a), .namespace(let b)): return a === b
+        case (.function(let a), .function(let b)): return a.repr == b.repr
+        case (.float(let a), _): return other.number == a
+        case (_, .float(let b)): return number == b
         default:
             guard let a = integer, let b = other.integer else { return false }
             return a == b
@@ -115,40 +139,6 @@ enum JinjaValue: Sendable {
         default: throw JinjaFailure("object of type '\(typeName)' has no len()")
         }
     }
-
-    /// `json.dumps(value, ensure_ascii=False)`, which is what Hugging Face installs as the `tojson` filter
-    /// (Jinja's own `tojson` would HTML-escape `<`, `>`, `&` and `'`).
-    func json() throws(JinjaFailure) -> String {
-        var out = ""
-        try writeJSON(into: &out)
-        return out
-    }
-
-    private func writeJSON(into out: inout String) throws(JinjaFailure) {
-        guard out.utf8.count <= Self.maximumValueLength else { throw JinjaFailure("tojson result is too large") }
-        switch self {
-        case .undefined: throw JinjaFailure("Object of type Undefined is not JSON serializable")
-        case .none: out += "null"
-        case .bool(let value): out += value ? "true" : "false"
-        case .int(let value): out += String(value)
-        case .string(let value): out += JSONString.quote(value)
-        case .list(let items):
-            out += "["
-            for (index, item) in items.enumerated() {
-                if index > 0 { out += ", " }
-                try item.writeJSON(into: &out)
-            }
-            out += "]"
-        case .dict(let dict):
-            out += "{"
-            for (index, entry) in dict.entries.enumerated() {
-                if index > 0 { out += ", " }
-                out += JSONString.quote(entry.key) + ": "
-                try entry.value.writeJSON(into: &out)
-            }
-            out += "}"
-        }
-    }
 }
 
 /// A Python dict with string keys, in insertion order (which `str()` and `tojson` show).
@@ -172,6 +162,38 @@ struct JinjaDict: Sendable {
             }
         }
     }
+}
+
+/// Python's `repr()` of a float, which `str()` and `json.dumps` also use: the shortest digits that read back
+/// as the same number, in positional notation for exponents from -4 to 15 and scientific notation outside.
+func pythonFloatRepr(_ value: Double) -> String {
+    guard value.isFinite else { return value.isNaN ? "nan" : value < 0 ? "-inf" : "inf" }
+    if value == 0 { return value.sign == .minus ? "-0.0" : "0.0" }
+    // Swift's description has the same shortest digits; only the notation differs.
+    var text = Swift.abs(value).description
+    var exponent = 0
+    if let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }) {
+        exponent = Int(text[text.index(after: e)...]) ?? 0
+        text = String(text[..<e])
+    }
+    let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+    let integerPart = String(parts[0]), fraction = parts.count > 1 ? String(parts[1]) : ""
+    var digits = integerPart + fraction
+    var pointPosition = integerPart.count + exponent  // the decimal point sits after this many digits
+    let leadingZeros = digits.prefix { $0 == "0" }.count
+    digits.removeFirst(leadingZeros)
+    pointPosition -= leadingZeros
+    while digits.count > 1 && digits.hasSuffix("0") { digits.removeLast() }
+    let sign = value < 0 ? "-" : ""
+    if pointPosition > 16 || pointPosition < -3 {
+        let mantissa = digits.count == 1 ? digits : String(digits.prefix(1)) + "." + String(digits.dropFirst())
+        let power = pointPosition - 1
+        let powerDigits = String(Swift.abs(power))
+        return sign + mantissa + "e" + (power < 0 ? "-" : "+") + (powerDigits.count < 2 ? "0" : "") + powerDigits
+    }
+    if pointPosition <= 0 { return sign + "0." + String(repeating: "0", count: -pointPosition) + digits }
+    if pointPosition >= digits.count { return sign + digits + String(repeating: "0", count: pointPosition - digits.count) + ".0" }
+    return sign + String(digits.prefix(pointPosition)) + "." + String(digits.dropFirst(pointPosition))
 }
 
 /// Python's `repr()` of a string: single quotes unless the text has a single quote and no double quote,
