@@ -309,7 +309,7 @@ final class ChatTemplateTests: XCTestCase {
             ("{{ 'a' | trim(1, 2) }}", "filter 'trim' takes at most 1 argument(s), 2 given", 1, 10),
             ("{{ x | upper(1) }}", "filter 'upper' takes no argument(s), 1 given", 1, 8),
             ("{{ x | tojson(indnt=2) }}", "filter 'tojson' has no argument named 'indnt'", 1, 8),
-            ("{{ x | map('upper', default=1) }}", "filter 'map' has no argument named 'default'", 1, 8),
+            ("{{ x | map('upper', dflt=1) }}", "filter 'map' has no argument named 'dflt'", 1, 8),
             ("{{ f(x=1, 2) }}", "positional argument follows keyword argument", 1, 11),
             ("{{ f(x=1, x=2) }}", "keyword argument 'x' repeated", 1, 11),
             ("{% for (a, b) in x %}{% endfor %}", "expected a loop variable name, found '('", 1, 8),

@@ -18,14 +18,15 @@ public struct ChatTemplate: Sendable {
 
     /// Renders a conversation. The template sees `messages` (dicts with `role` and `content`, and the tool
     /// and reasoning fields that are set), `tools` (the JSON-schema function definitions, or none),
-    /// `add_generation_prompt`, `bos_token`, `eos_token`, and each of `extra` as a string variable (for other
-    /// special tokens, or `date_string` for Llama 3.1); the named parameters win over `extra` entries with the
-    /// same name. `now` is the time the `strftime_now` global formats (transformers uses the local clock).
+    /// `add_generation_prompt`, `bos_token`, `eos_token`, each of `extra` as a string variable (for other
+    /// special tokens, or `date_string` for Llama 3.1), and each of `variables` (what transformers calls
+    /// chat_template_kwargs, e.g. Qwen3's `enable_thinking: false`). The named parameters win over `variables`,
+    /// which win over `extra` entries with the same name. `now` is the time the `strftime_now` global formats (transformers uses the local clock).
     /// Throws a `ChatTemplateError`, of kind `.raised` when the template calls `raise_exception`.
     public func render(messages: [ChatMessage], addGenerationPrompt: Bool, bosToken: String = "",
                        eosToken: String = "", tools: [ChatJSON]? = nil, extra: [String: String] = [:],
-                       now: Date = Date()) throws -> String {
-        var variables = extra.mapValues(JinjaValue.string)
+                       variables templateVariables: [String: ChatJSON] = [:], now: Date = Date()) throws -> String {
+        var variables = extra.mapValues(JinjaValue.string).merging(templateVariables.mapValues(\.jinjaValue)) { $1 }
         variables["messages"] = .list(messages.map(\.jinjaValue))
         // transformers always passes `tools` and `documents`, None when absent.
         variables["tools"] = tools.map { .list($0.map(\.jinjaValue)) } ?? JinjaValue.none
