@@ -7,12 +7,7 @@ import XCTest
 /// `raise_exception` as a global and Hugging Face's `tojson` (`json.dumps(x, ensure_ascii=False)`), and
 /// `bos_token="<s>"`, `eos_token="</s>"`.
 final class ChatTemplateTests: XCTestCase {
-    private let conversation = [
-        ChatMessage(role: "system", content: "You are a helpful assistant."),
-        ChatMessage(role: "user", content: "Héllo! 👋"),
-        ChatMessage(role: "assistant", content: "Hi there! How can I help?"),
-        ChatMessage(role: "user", content: "  Tell me a joke.\n"),
-    ]
+    private let conversation = jinjaTestConversation
     private let alternationBroken = [
         ChatMessage(role: "user", content: "One"),
         ChatMessage(role: "user", content: "Two"),
@@ -164,18 +159,6 @@ final class ChatTemplateTests: XCTestCase {
     // MARK: Jinja semantics
 
     /// Each case renders with `conversation`, the tokens, and `extra: ["name": "Ada"]`.
-    private func assertCasesMatchJinja(_ cases: [(String, String)], file: StaticString = #filePath, line: UInt = #line) {
-        for (source, expected) in cases {
-            do {
-                let output = try ChatTemplate(source).render(messages: conversation, addGenerationPrompt: false,
-                                                             bosToken: "<s>", eosToken: "</s>", extra: ["name": "Ada"])
-                XCTAssertEqual(output, expected, "template: \(source)", file: file, line: line)
-            } catch {
-                XCTFail("template: \(source): \(error)", file: file, line: line)
-            }
-        }
-    }
-
     func testExpressionsMatchJinja() {
         assertCasesMatchJinja([
             ("{{ none }}|{{ true }}|{{ False }}|{{ 42 }}|{{ -7 }}|{{ [1, 'a', none, true] }}|{{ {'k': 'v', 'n': [1]} }}",
@@ -305,6 +288,7 @@ final class ChatTemplateTests: XCTestCase {
             ("{{ x is defined 3 }}", "unexpected '3' after test 'defined' (it takes no argument)", 1, 17),
             ("{{ x is divisibleby }}", "expected an argument for test 'divisibleby', found '}}'", 1, 21),
             ("{{ x is divisibleby(1, 2) }}", "test 'divisibleby' takes 1 argument, 2 given", 1, 20),
+            ("{% if x is none is string %}{% endif %}", "you cannot chain multiple tests with 'is'", 1, 17),
             ("{% if a if b else c %}{% endif %}", "expected '%}', found 'if'", 1, 9),
             ("{{ 'a' | trim(1, 2) }}", "filter 'trim' takes at most 1 argument(s), 2 given", 1, 10),
             ("{{ x | upper(1) }}", "filter 'upper' takes no argument(s), 1 given", 1, 8),

@@ -3,7 +3,7 @@
 /// transformers' `generation` block (which only marks assistant text, so its body is kept as it is). Expression precedence follows Jinja's parser, loosest first: inline
 /// `if`-`else`, `or`, `and`, `not`, comparisons (`==`, `<`, `in`, `not in`, ...), `+ -`, `~`, `* // %`,
 /// unary `-` and `+`, then filters (`|`) and tests (`is`), then `.name`, `.0`, `[]`, `[::]` and calls.
-/// Literals are strings, integers, `true`/`false`/`none` (also capitalized), lists and dicts.
+/// Literals are strings, integers, `true`/`false`/`none` (also capitalized), lists, tuples and dicts.
 struct JinjaParser {
     /// Blocks and parenthesized expressions nested deeper than this are rejected, so that parsing (which
     /// recurses) cannot overflow the stack; real chat templates stay far below it.
@@ -326,9 +326,14 @@ struct JinjaParser {
             return try JinjaExpr(.literal(.int(value)), at: token.position)
         case .symbol("("):
             advance()
+            // `(a, b)` and `()` are tuples, made lists here (they print as lists, which only `str()` shows).
+            if accept(symbol: ")") != nil { return try JinjaExpr(.list([]), at: token.position) }
             let expression = try parseExpression()
-            try expect(.symbol(")"))
-            return expression
+            guard accept(symbol: ",") != nil else {
+                try expect(.symbol(")"))
+                return expression
+            }
+            return try JinjaExpr(.list([expression] + parseSequence(closedBy: ")")), at: token.position)
         case .symbol("["):
             advance()
             return try JinjaExpr(.list(try parseSequence(closedBy: "]")), at: token.position)
@@ -456,6 +461,9 @@ struct JinjaParser {
                 advance()
                 let argument = try parseTestArgument(of: test, named: name)
                 expression = try JinjaExpr(.test(expression, test, argument: argument, negated: negated), at: position)
+                if case .name("is") = current.kind {
+                    throw ChatTemplateError(.syntax, "you cannot chain multiple tests with 'is'", at: current.position)
+                }
             } else {
                 return expression
             }

@@ -11,9 +11,13 @@ struct JinjaRenderer {
     /// file) must not run for hours.
     private var iterations = 0
     static let maximumIterations = 1_000_000
-    /// Macros calling macros deeper than this stop with an error rather than overflow the stack.
+    /// Macros calling macros deeper than this stop with an error.
     static let maximumMacroDepth = 32
     var macroDepth = 0
+    /// Nested blocks and expressions being rendered, across macro calls. The parser bounds them within one
+    /// template body, but macros stack bodies, and the stack must not overflow: real templates stay far below.
+    static let maximumDepth = 256
+    private var depth = 0
     /// The time `strftime_now` formats.
     let now: Date
 
@@ -36,6 +40,9 @@ struct JinjaRenderer {
     }
 
     private mutating func renderFlow(_ nodes: [JinjaNode]) throws(ChatTemplateError) -> Flow {
+        // Counted here, checked in `evaluate`: every nested block evaluates something before going deeper.
+        depth += 1
+        defer { depth -= 1 }
         for node in nodes {
             switch node {
             case .text(let text):
@@ -179,6 +186,12 @@ struct JinjaRenderer {
     }
 
     mutating func evaluate(_ expression: JinjaExpr) throws(ChatTemplateError) -> JinjaValue {
+        depth += 1
+        defer { depth -= 1 }
+        guard depth <= Self.maximumDepth else {
+            throw ChatTemplateError(.render, "blocks, expressions and macro calls nested deeper than \(Self.maximumDepth)",
+                                    at: expression.position)
+        }
         switch expression.kind {
         case .literal(let value):
             return value
