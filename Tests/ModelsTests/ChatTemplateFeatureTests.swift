@@ -20,6 +20,8 @@ final class ChatTemplateFeatureTests: XCTestCase {
              "4/user|[1]|1|4"),
             ("{% for i in range(10) %}{% if i is odd %}{% continue %}{% endif %}{% if i > 6 %}{% break %}{% endif %}{{ i }}{% endfor %}|{% for a in [1, 2] %}{% for b in [1, 2, 3] %}{% if b == 2 %}{% break %}{% endif %}{{ a }}{{ b }} {% endfor %}{% endfor %}|{% for x in [1, 2, 3] %}{{ x }}{% if loop.last %}{% break %}{% endif %}{% else %}E{% endfor %}",
              "0246|11 21 |123"),
+            ("{% for a in [1, 2, 3] %}{{ a }}{% for b in [] %}x{% else %}{% if a == 2 %}{% break %}{% endif %}e{% endfor %}{% endfor %}|{% for a in [1, 2] %}{% for b in [] %}{% else %}{% continue %}{% endfor %}{{ a }}{% endfor %}",
+             "1e2|"),
             ("{% for m in messages %}{{ loop.previtem.role if loop.previtem is defined else '-' }}>{{ loop.nextitem.role if loop.nextitem is defined else '-' }};{% endfor %}|{% for k, v in {'a': 1, 'b': [2]} | items %}{{ k }}={{ v }},{% endfor %}|{% for k, v in {'x': 'y'}.items() %}{{ k }}{{ v }}{% endfor %}",
              "->user;system>assistant;user>user;assistant>-;|a=1,b=[2],|xy"),
             ("{{ range(3) | list }}|{{ range(1, 7, 2) | list }}|{{ range(5, 0, -2) | list }}|{{ range(0) | list }}|{{ dict(a=1, b='x') }}|{{ [3, 1, 2] | first }}|{{ 'abc' | last }}|{{ [] | first is defined }}|{{ [1, 'a', none] | join('-') }}|{{ messages | map(attribute='role') | join(', ') }}",

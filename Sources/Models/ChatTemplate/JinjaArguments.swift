@@ -3,8 +3,6 @@ struct JinjaArguments {
     var positional: [JinjaValue] = []
     var keywords: [(name: String, value: JinjaValue)] = []
 
-    var isEmpty: Bool { positional.isEmpty && keywords.isEmpty }
-
     /// Binds the arguments to `parameters` the way Python does, positional first, then by name: one value per
     /// parameter, nil for those not passed. `function` names the callee in error messages.
     func bind(_ parameters: [String], function: String) throws(JinjaFailure) -> [JinjaValue?] {

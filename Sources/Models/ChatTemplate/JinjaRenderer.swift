@@ -60,7 +60,9 @@ struct JinjaRenderer {
                 let flow = try renderFlow(taken)
                 if flow != .normal { return flow }
             case .loop(let variables, let iterable, let filter, let body, let otherwise):
-                try renderLoop(variables: variables, iterable: iterable, filter: filter, body: body, otherwise: otherwise)
+                let flow = try renderLoop(variables: variables, iterable: iterable, filter: filter, body: body,
+                                          otherwise: otherwise)
+                if flow != .normal { return flow }
             case .assignment(let name, nil, let valueExpression):
                 let value = try evaluate(valueExpression)
                 scopes[scopes.count - 1][name] = value
@@ -82,8 +84,10 @@ struct JinjaRenderer {
         return .normal
     }
 
+    /// Renders a `for` loop. Its `break` and `continue` stay inside; those in its `else` body (rendered when
+    /// nothing was selected) belong to an enclosing loop, so their flow is returned.
     private mutating func renderLoop(variables: [String], iterable: JinjaExpr, filter: JinjaExpr?, body: [JinjaNode],
-                                     otherwise: [JinjaNode]) throws(ChatTemplateError) {
+                                     otherwise: [JinjaNode]) throws(ChatTemplateError) -> Flow {
         let collection = try evaluate(iterable)
         var items = try at(iterable) { () throws(JinjaFailure) in try collection.iterated() }
         if let filter {
@@ -100,8 +104,7 @@ struct JinjaRenderer {
         guard !items.isEmpty else {
             scopes.append([:])
             defer { scopes.removeLast() }
-            try render(otherwise)
-            return
+            return try renderFlow(otherwise)
         }
         for (index, item) in items.enumerated() {
             try count(iterable)
@@ -119,6 +122,7 @@ struct JinjaRenderer {
             defer { scopes.removeLast() }
             if try renderFlow(body) == .breakLoop { break }
         }
+        return .normal
     }
 
     /// The loop variables for one item: the item itself, or its parts for `for a, b in ...`.
