@@ -117,6 +117,10 @@ final class ChatTemplateFeatureTests: XCTestCase {
         let message = try JSONDecoder().decode(ChatMessage.self, from: Data(json.utf8))
         XCTAssertEqual(message, ChatMessage(role: "assistant", content: "",
                                             toolCalls: [ChatToolCall(id: "c1", name: "f", arguments: .string(#"{"a": 1}"#))]))
+        let object = #"{"role": "assistant", "tool_calls": [{"function": {"name": "f", "arguments": {"a": [1.5, null, "x"]}}}]}"#
+        XCTAssertEqual(try JSONDecoder().decode(ChatMessage.self, from: Data(object.utf8)), ChatMessage(
+            role: "assistant", content: "",
+            toolCalls: [ChatToolCall(name: "f", arguments: .object([.init("a", .array([.double(1.5), .null, .string("x")]))]))]))
         let plain = try JSONDecoder().decode(ChatMessage.self, from: Data(#"{"role": "user", "content": "hi"}"#.utf8))
         XCTAssertEqual(plain, ChatMessage(role: "user", content: "hi"))
     }
