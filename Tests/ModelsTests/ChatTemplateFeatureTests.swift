@@ -72,6 +72,41 @@ final class ChatTemplateFeatureTests: XCTestCase {
         XCTAssertEqual(try deep.render(messages: [], addGenerationPrompt: false), "31")
     }
 
+    /// Values that namespaces make buildable in loops (cycles, lists nested a million deep, one long string
+    /// shared a million times) print, compare and serialize without hanging or overflowing the stack.
+    func testHostileValuesStayBounded() throws {
+        assertCasesMatchJinja([
+            // Python's jinja2 prints exactly this.
+            ("{% set ns = namespace(a=1) %}{% set ns.me = ns %}{{ ns }}|{% set ns2 = namespace(l=[]) %}{% set ns2.l = [ns2, 1] %}{{ ns2 }}",
+             "<Namespace {'a': 1, 'me': <Namespace {...}>}>|<Namespace {'l': [<Namespace {...}>, 1]}>"),
+        ])
+        // Each case renders its expected text, or fails with it as the message (nil: any render error).
+        let cases: [(String, String?)] = [
+            ("{% set ns = namespace(x=0) %}{% for i in range(100000) %}{% set ns.x = [ns.x] %}{% endfor %}",
+             "value nested deeper than 200"),
+            (String(repeating: "{% set x = [x] %}", count: 300), "value nested deeper than 200"),
+            // A chain of a million namespaces, released without recursing.
+            ("{% set ns = namespace(head=none) %}{% for i in range(200000) %}{% set ns.head = namespace(next=ns.head) %}{% endfor %}ok",
+             "ok"),
+            ("{% set ns = namespace(l=[]) %}{% for i in range(150) %}{% set ns.l = [ns.l] %}{% endfor %}{{ ns.l == ns.l }}|{{ (ns.l | tojson)[:3] }}",
+             "True|[[["),
+            ("{{ [1] | tojson(indent=9223372036854775807) }}", nil),
+            ("{% set l = ['x' * 1000000] * 1000 %}{{ l | join }}", nil),
+            ("{% set l = ['x' * 1000000] * 1000 %}{{ ''.join(l) }}", nil),
+            ("{% set ns = namespace(a=[1]) %}{% for i in range(60) %}{% set ns.a = [ns.a, ns.a] %}{% endfor %}{{ ns.a }}", nil),
+        ]
+        for (source, expected) in cases {
+            let template = try ChatTemplate(source)
+            do {
+                let output = try template.render(messages: [], addGenerationPrompt: false)
+                XCTAssertEqual(output, expected, source)
+            } catch let error as ChatTemplateError {
+                XCTAssertEqual(error.kind, .render, source)
+                if let expected { XCTAssertEqual(error.message, expected, source) }
+            }
+        }
+    }
+
     /// `strftime_now` formats the `now` passed to `render` (transformers: the local clock). Expected strings are
     /// Python's `datetime(2026, 3, 7, 9, 5, 4).strftime(...)`.
     func testStrftimeNowFormatsTheGivenTime() throws {

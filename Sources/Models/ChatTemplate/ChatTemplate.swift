@@ -35,6 +35,7 @@ public struct ChatTemplate: Sendable {
         variables["bos_token"] = .string(bosToken)
         variables["eos_token"] = .string(eosToken)
         var renderer = JinjaRenderer(variables: variables, now: now)
+        defer { renderer.releaseNamespaces() }
         try renderer.render(nodes)
         return renderer.output
     }

@@ -57,10 +57,14 @@ extension JinjaFilter {
             default: throw JinjaFailure("Can only get item pairs from a mapping.")
             }
         case .join:
-            var items = try value.iterated()
-            if let attribute = bound[1] { items = items.map { $0.attributePath(attribute.text) } }
-            let joined = items.map(\.text).joined(separator: bound[0]?.text ?? "")
-            guard joined.utf8.count <= JinjaValue.maximumValueLength else { throw JinjaFailure("join result is too large") }
+            let separator = bound[0]?.text ?? ""
+            var joined = ""
+            for (index, item) in try value.iterated().enumerated() {
+                if index > 0 { joined += separator }
+                joined += (bound[1].map { item.attributePath($0.text) } ?? item).text
+                // Checked as it grows: a list may repeat one long string a million times.
+                guard joined.utf8.count <= JinjaValue.maximumValueLength else { throw JinjaFailure("join result is too large") }
+            }
             return .string(joined)
         case .first: return try value.iterated().first ?? .undefined("No first item, sequence was empty.")
         case .last: return try value.iterated().last ?? .undefined("No last item, sequence was empty.")

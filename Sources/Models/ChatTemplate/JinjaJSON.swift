@@ -26,6 +26,7 @@ extension JinjaValue {
 
     private func writeJSON(into out: inout String, _ style: JinjaJSONStyle, level: Int) throws(JinjaFailure) {
         guard out.utf8.count <= Self.maximumValueLength else { throw JinjaFailure("tojson result is too large") }
+        guard level <= Self.maximumNesting else { throw JinjaFailure("tojson: value nested too deeply") }
         switch self {
         case .none: out += "null"
         case .bool(let value): out += value ? "true" : "false"
@@ -58,13 +59,20 @@ extension JinjaValue {
                                       _ write: (inout String, Item) throws(JinjaFailure) -> Void) throws(JinjaFailure) {
         out += open
         guard !items.isEmpty else { return out += close }
-        let newline = style.indent.map { "\n" + String(repeating: " ", count: $0 * (level + 1)) } ?? ""
+        let newline = try style.indent.map { indent throws(JinjaFailure) in "\n" + (try spaces(indent, times: level + 1)) } ?? ""
         for (index, item) in items.enumerated() {
             if index > 0 { out += style.itemSeparator }
             out += newline
             try write(&out, item)
         }
-        if let indent = style.indent { out += "\n" + String(repeating: " ", count: indent * level) }
+        if let indent = style.indent { out += "\n" + (try spaces(indent, times: level)) }
         out += close
+    }
+
+    /// The indentation of `level` levels, refused when a huge `indent` would make it too large.
+    private func spaces(_ indent: Int, times level: Int) throws(JinjaFailure) -> String {
+        let (count, overflow) = indent.multipliedReportingOverflow(by: level)
+        guard !overflow && count <= Self.maximumValueLength else { throw JinjaFailure("tojson result is too large") }
+        return String(repeating: " ", count: count)
     }
 }

@@ -56,11 +56,13 @@ func callMethod(_ name: String, on receiver: JinjaValue, _ keywordArguments: Jin
         return .int(scalarRange(of: Array(try stringArgument().unicodeScalars), in: haystack, from: 0)?.lowerBound ?? -1)
     case "join":
         try expect(1...1)
-        let joined = try arguments[0].iterated().map { item throws(JinjaFailure) -> String in
-            guard case .string(let part) = item else { throw JinjaFailure("sequence item: expected str instance, \(item.typeName) found") }
-            return part
-        }.joined(separator: text)
-        guard joined.utf8.count <= JinjaValue.maximumValueLength else { throw JinjaFailure("join result is too large") }
+        var joined = ""
+        for (index, item) in try arguments[0].iterated().enumerated() {
+            guard case .string(let part) = item else { throw JinjaFailure("sequence item \(index): expected str instance, \(item.typeName) found") }
+            if index > 0 { joined += text }
+            joined += part
+            guard joined.utf8.count <= JinjaValue.maximumValueLength else { throw JinjaFailure("join result is too large") }
+        }
         return .string(joined)
     default:
         throw JinjaFailure("'str object' has no method '\(name)'")

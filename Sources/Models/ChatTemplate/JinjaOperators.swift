@@ -55,6 +55,11 @@ extension JinjaValue {
 
     /// `self <op> other`.
     func compare(_ op: JinjaComparison, _ other: JinjaValue) throws(JinjaFailure) -> Bool {
+        try compare(op, other, depth: 0)
+    }
+
+    private func compare(_ op: JinjaComparison, _ other: JinjaValue, depth: Int) throws(JinjaFailure) -> Bool {
+        guard depth <= Self.maximumNesting else { throw JinjaFailure("comparison of values nested too deeply") }
         switch op {
         case .equal: return isEqual(to: other)
         case .notEqual: return !isEqual(to: other)
@@ -66,8 +71,8 @@ extension JinjaValue {
         if case .undefined(let message) = other { throw JinjaFailure(message) }
         if case .list(let a) = self, case .list(let b) = other {
             // Lists order by their first differing items, else by length.
-            for (x, y) in zip(a, b) where !x.isEqual(to: y) { return try x.compare(op, y) }
-            return try JinjaValue.int(a.count).compare(op, .int(b.count))
+            for (x, y) in zip(a, b) where !x.isEqual(to: y) { return try x.compare(op, y, depth: depth + 1) }
+            return try JinjaValue.int(a.count).compare(op, .int(b.count), depth: depth + 1)
         }
         let ascending: Bool, equal: Bool
         if case .string(let a) = self, case .string(let b) = other {

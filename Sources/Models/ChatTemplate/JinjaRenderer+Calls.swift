@@ -31,7 +31,9 @@ extension JinjaRenderer {
             throw ChatTemplateError(.raised, arguments.positional[0].text, at: expression.position)
         case .global(let global):
             let now = self.now
-            return try at(expression) { () throws(JinjaFailure) in try global.call(arguments, now: now) }
+            let value = try at(expression) { () throws(JinjaFailure) in try global.call(arguments, now: now) }
+            if case .namespace(let namespace) = value { namespaces.append(namespace) }
+            return value
         case .macro(let macro):
             return try callMacro(macro, arguments, at: expression)
         }

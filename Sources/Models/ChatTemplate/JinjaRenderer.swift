@@ -20,6 +20,9 @@ struct JinjaRenderer {
     private var depth = 0
     /// The time `strftime_now` formats.
     let now: Date
+    /// Every namespace the template made. Namespaces can hold each other in chains and cycles, which Swift would
+    /// release recursively or never; `releaseNamespaces` unlinks them all once rendering is done.
+    var namespaces: [JinjaNamespace] = []
 
     /// `variables` override the globals (`raise_exception`, `strftime_now`, `namespace`, `dict`, `range`), as
     /// render arguments do in Jinja.
@@ -37,6 +40,11 @@ struct JinjaRenderer {
 
     mutating func render(_ nodes: [JinjaNode]) throws(ChatTemplateError) {
         _ = try renderFlow(nodes)
+    }
+
+    /// Empties every namespace, so that what they hold is released one namespace at a time.
+    func releaseNamespaces() {
+        for namespace in namespaces { namespace.attributes = JinjaDict([]) }
     }
 
     private mutating func renderFlow(_ nodes: [JinjaNode]) throws(ChatTemplateError) -> Flow {
@@ -64,10 +72,10 @@ struct JinjaRenderer {
                                           otherwise: otherwise)
                 if flow != .normal { return flow }
             case .assignment(let name, nil, let valueExpression):
-                let value = try evaluate(valueExpression)
+                let value = try storable(try evaluate(valueExpression), at: valueExpression)
                 scopes[scopes.count - 1][name] = value
             case .assignment(let name, let attribute?, let valueExpression):
-                let value = try evaluate(valueExpression)
+                let value = try storable(try evaluate(valueExpression), at: valueExpression)
                 guard case .namespace(let namespace) = lookUp(name) else {
                     throw ChatTemplateError(.render, "can only set attributes on a namespace, and '\(name)' is not one",
                                             at: valueExpression.position)
@@ -137,8 +145,21 @@ struct JinjaRenderer {
         return Dictionary(zip(variables, parts), uniquingKeysWith: { $1 })
     }
 
-    mutating func count(_ loop: JinjaExpr) throws(ChatTemplateError) {
-        iterations += 1
+    /// A value about to be kept in a variable or namespace. Expressions nest values only as deep as the parser
+    /// and `maximumDepth` let them, but an assignment in a loop could wrap a value a million times, which
+    /// Swift could not even release without overflowing the stack. The look costs from the iteration budget.
+    private mutating func storable(_ value: JinjaValue, at expression: JinjaExpr) throws(ChatTemplateError) -> JinjaValue {
+        var visits = 0
+        let tooDeep = value.nestsDeeper(than: JinjaValue.maximumNesting, visits: &visits)
+        try count(expression, visits)
+        guard !tooDeep else {
+            throw ChatTemplateError(.render, "value nested deeper than \(JinjaValue.maximumNesting)", at: expression.position)
+        }
+        return value
+    }
+
+    mutating func count(_ loop: JinjaExpr, _ steps: Int = 1) throws(ChatTemplateError) {
+        iterations += steps
         guard iterations <= Self.maximumIterations else {
             throw ChatTemplateError(.render, "the template ran more than \(Self.maximumIterations) loop iterations", at: loop.position)
         }

@@ -82,32 +82,97 @@ enum JinjaValue: Sendable {
         }
     }
 
-    /// Python's `repr()`, used for the items of lists and dicts in `str()`.
+    /// Python's `repr()`, used for the items of lists and dicts in `str()`. A namespace met again inside itself
+    /// prints as `<Namespace {...}>`, as Python prints a dict that contains itself. Hostile values (namespaces
+    /// make them buildable in loops) cannot run away: writing stops once the text is longer than
+    /// `maximumValueLength` (every user of the text then refuses it), and values nested deeper than
+    /// `maximumNesting` print as `...` where Python would raise a RecursionError.
     var repr: String {
+        var out = ""
+        writeRepr(into: &out, depth: 0, enclosingNamespaces: [])
+        return out
+    }
+
+    /// Lists, dicts and namespaces nested deeper than this are not followed by `repr`, `==` and `tojson`, so
+    /// that a value built in a loop cannot overflow the stack.
+    static let maximumNesting = 200
+
+    private func writeRepr(into out: inout String, depth: Int, enclosingNamespaces: [ObjectIdentifier]) {
+        guard out.utf8.count <= Self.maximumValueLength else { return }
+        guard depth <= Self.maximumNesting else { return out += "..." }
+        func writeItems<Item>(_ items: [Item], _ open: String, _ close: String, _ write: (inout String, Item) -> Void) {
+            out += open
+            for (index, item) in items.enumerated() {
+                guard out.utf8.count <= Self.maximumValueLength else { return }
+                if index > 0 { out += ", " }
+                write(&out, item)
+            }
+            out += close
+        }
         switch self {
-        case .undefined: "Undefined"
-        case .none: "None"
-        case .bool(let value): value ? "True" : "False"
-        case .int(let value): String(value)
-        case .float(let value): pythonFloatRepr(value)
-        case .string(let value): pythonRepr(value)
-        case .list(let items): "[" + items.map(\.repr).joined(separator: ", ") + "]"
+        case .undefined: out += "Undefined"
+        case .none: out += "None"
+        case .bool(let value): out += value ? "True" : "False"
+        case .int(let value): out += String(value)
+        case .float(let value): out += pythonFloatRepr(value)
+        case .string(let value): out += pythonRepr(value)
+        case .list(let items):
+            writeItems(items, "[", "]") { out, item in
+                item.writeRepr(into: &out, depth: depth + 1, enclosingNamespaces: enclosingNamespaces)
+            }
         case .dict(let dict):
-            "{" + dict.entries.map { pythonRepr($0.key) + ": " + $0.value.repr }.joined(separator: ", ") + "}"
-        case .namespace(let namespace): "<Namespace " + JinjaValue.dict(namespace.attributes).repr + ">"
-        case .function(let function): function.repr
+            writeItems(dict.entries, "{", "}") { out, entry in
+                out += pythonRepr(entry.key) + ": "
+                entry.value.writeRepr(into: &out, depth: depth + 1, enclosingNamespaces: enclosingNamespaces)
+            }
+        case .namespace(let namespace):
+            let id = ObjectIdentifier(namespace)
+            guard !enclosingNamespaces.contains(id) else { return out += "<Namespace {...}>" }
+            out += "<Namespace "
+            JinjaValue.dict(namespace.attributes).writeRepr(into: &out, depth: depth + 1,
+                                                            enclosingNamespaces: enclosingNamespaces + [id])
+            out += ">"
+        case .function(let function): out += function.repr
         }
     }
 
-    /// Python's `==`.
+    /// Whether lists and dicts nest deeper than `limit` in this value, not looking into namespaces (the renderer
+    /// checks each value stored in one). `visits` counts the containers looked at, for the renderer's budget.
+    func nestsDeeper(than limit: Int, visits: inout Int) -> Bool {
+        var pending: [(value: JinjaValue, depth: Int)] = [(self, 0)]
+        while let (value, depth) = pending.popLast() {
+            let children: [JinjaValue]
+            switch value {
+            case .list(let items): children = items
+            case .dict(let dict): children = dict.entries.map(\.value)
+            default: continue
+            }
+            visits += 1
+            guard depth < limit else { return true }
+            for child in children {
+                if case .list = child { pending.append((child, depth + 1)) }
+                if case .dict = child { pending.append((child, depth + 1)) }
+            }
+        }
+        return false
+    }
+
+    /// Python's `==`; values nested deeper than `maximumNesting` are unequal (Python raises a RecursionError).
     func isEqual(to other: JinjaValue) -> Bool {
+        isEqual(to: other, depth: 0)
+    }
+
+    private func isEqual(to other: JinjaValue, depth: Int) -> Bool {
+        guard depth <= Self.maximumNesting else { return false }
         switch (self, other) {
         case (.undefined, .undefined), (.none, .none): return true
         case (.string(let a), .string(let b)): return a.unicodeScalars.elementsEqual(b.unicodeScalars)
-        case (.list(let a), .list(let b)): return a.count == b.count && zip(a, b).allSatisfy { $0.isEqual(to: $1) }
+        case (.list(let a), .list(let b)):
+            return a.count == b.count && zip(a, b).allSatisfy { $0.isEqual(to: $1, depth: depth + 1) }
         case (.dict(let a), .dict(let b)):
-            return a.entries.count == b.entries.count
-                && a.entries.allSatisfy { entry in b[entry.key].map { $0.isEqual(to: entry.value) } ?? false }
+            return a.entries.count == b.entries.count && a.entries.allSatisfy { entry in
+                b[entry.key].map { $0.isEqual(to: entry.value, depth: depth + 1) } ?? false
+            }
         case (.namespace(let a), .namespace(let b)): return a === b
         case (.function(let a), .function(let b)): return a.repr == b.repr
         case (.float(let a), _): return other.number == a
