@@ -7,12 +7,7 @@ import XCTest
 /// `raise_exception` as a global and Hugging Face's `tojson` (`json.dumps(x, ensure_ascii=False)`), and
 /// `bos_token="<s>"`, `eos_token="</s>"`.
 final class ChatTemplateTests: XCTestCase {
-    private let conversation = [
-        ChatMessage(role: "system", content: "You are a helpful assistant."),
-        ChatMessage(role: "user", content: "Héllo! 👋"),
-        ChatMessage(role: "assistant", content: "Hi there! How can I help?"),
-        ChatMessage(role: "user", content: "  Tell me a joke.\n"),
-    ]
+    private let conversation = jinjaTestConversation
     private let alternationBroken = [
         ChatMessage(role: "user", content: "One"),
         ChatMessage(role: "user", content: "Two"),
@@ -164,18 +159,6 @@ final class ChatTemplateTests: XCTestCase {
     // MARK: Jinja semantics
 
     /// Each case renders with `conversation`, the tokens, and `extra: ["name": "Ada"]`.
-    private func assertCasesMatchJinja(_ cases: [(String, String)], file: StaticString = #filePath, line: UInt = #line) {
-        for (source, expected) in cases {
-            do {
-                let output = try ChatTemplate(source).render(messages: conversation, addGenerationPrompt: false,
-                                                             bosToken: "<s>", eosToken: "</s>", extra: ["name": "Ada"])
-                XCTAssertEqual(output, expected, "template: \(source)", file: file, line: line)
-            } catch {
-                XCTFail("template: \(source): \(error)", file: file, line: line)
-            }
-        }
-    }
-
     func testExpressionsMatchJinja() {
         assertCasesMatchJinja([
             ("{{ none }}|{{ true }}|{{ False }}|{{ 42 }}|{{ -7 }}|{{ [1, 'a', none, true] }}|{{ {'k': 'v', 'n': [1]} }}",
@@ -286,7 +269,7 @@ final class ChatTemplateTests: XCTestCase {
             ("{% if true", "missing '%}' to close '{%'", 1, 1),
             ("{{ x | frobnicate }}", "unknown filter 'frobnicate'", 1, 8),
             ("{{ x is frob }}", "unknown test 'frob'", 1, 9),
-            ("\n{% macro m() %}{% endmacro %}", "unknown tag 'macro'", 2, 1),
+            ("\n{% call m() %}{% endcall %}", "unknown tag 'call'", 2, 1),
             ("{% endif %}", "unexpected tag 'endif'", 1, 1),
             ("{% if true %}{% else %}{% elif true %}{% endif %}", "unexpected tag 'elif' (expected 'endif')", 1, 24),
             ("{# never closed", "missing '#}' to close the comment", 1, 1),
@@ -302,14 +285,26 @@ final class ChatTemplateTests: XCTestCase {
             ("{{ 1.5 }}", "floating-point numbers are not supported", 1, 4),
             ("{{ 99999999999999999999 }}", "integer literal is too large", 1, 4),
             ("{{ 01 }}", "integers cannot have leading zeros", 1, 4),
-            ("{{ x is defined 3 }}", "unexpected '3' after test 'defined' (tests take no arguments)", 1, 17),
-            ("{% if x is none is string %}{% endif %}", "unexpected 'is' after test 'none' (tests take no arguments)", 1, 17),
+            ("{{ x is defined 3 }}", "unexpected '3' after test 'defined' (it takes no argument)", 1, 17),
+            ("{{ x is divisibleby }}", "expected an argument for test 'divisibleby', found '}}'", 1, 21),
+            ("{{ x is divisibleby(1, 2) }}", "test 'divisibleby' takes 1 argument, 2 given", 1, 20),
+            ("{% if x is none is string %}{% endif %}", "you cannot chain multiple tests with 'is'", 1, 17),
             ("{% if a if b else c %}{% endif %}", "expected '%}', found 'if'", 1, 9),
             ("{{ 'a' | trim(1, 2) }}", "filter 'trim' takes at most 1 argument(s), 2 given", 1, 10),
             ("{{ x | upper(1) }}", "filter 'upper' takes no argument(s), 1 given", 1, 8),
-            ("{{ f(x=1) }}", "keyword arguments are not supported", 1, 6),
-            ("{% for a, b in x %}{% endfor %}", "expected 'in' (only one loop variable is supported), found ','", 1, 9),
-            ("{% set x %}{% endset %}", "expected '=' (only '{% set name = value %}' is supported), found '%}'", 1, 10),
+            ("{{ x | tojson(indnt=2) }}", "filter 'tojson' has no argument named 'indnt'", 1, 8),
+            ("{{ x | map('upper', dflt=1) }}", "filter 'map' has no argument named 'dflt'", 1, 8),
+            ("{{ f(x=1, 2) }}", "positional argument follows keyword argument", 1, 11),
+            ("{{ f(x=1, x=2) }}", "keyword argument 'x' repeated", 1, 11),
+            ("{% for (a, b) in x %}{% endfor %}", "expected a loop variable name, found '('", 1, 8),
+            ("{% set x %}{% endset %}",
+             "expected '=' (only '{% set name = value %}' and '{% set name.attribute = value %}' are supported), found '%}'", 1, 10),
+            ("{% if x %}{% break %}{% endif %}", "'break' outside of a loop", 1, 11),
+            ("{% for x in y %}{% macro m() %}{% continue %}{% endmacro %}{% endfor %}", "'continue' outside of a loop", 1, 32),
+            ("{% macro m(a=1, b) %}{% endmacro %}", "parameter 'b' without a default follows one with a default", 1, 17),
+            ("{% macro m(a, a) %}{% endmacro %}", "duplicate parameter 'a' in macro 'm'", 1, 15),
+            ("{% macro m() %}x", "unclosed 'macro' block: missing '{% endmacro %}'", 1, 1),
+            ("{% endmacro %}", "unexpected tag 'endmacro'", 1, 1),
         ]
         for (source, message, line, column) in cases {
             XCTAssertThrowsError(try ChatTemplate(source), source) { error in

@@ -5,11 +5,34 @@ enum JinjaNode: Sendable {
     case output(JinjaExpr)
     /// `{% if %}` with its `{% elif %}` branches, then the `{% else %}` body (empty when absent).
     case conditional(branches: [(condition: JinjaExpr, body: [JinjaNode])], otherwise: [JinjaNode])
-    /// `{% for variable in iterable if filter %}`; `otherwise` is the `{% else %}` body, rendered when
-    /// no item was selected.
-    case loop(variable: String, iterable: JinjaExpr, filter: JinjaExpr?, body: [JinjaNode], otherwise: [JinjaNode])
-    /// `{% set name = value %}`
-    case assignment(name: String, value: JinjaExpr)
+    /// `{% for a, b in iterable if filter %}`: one variable, or several that unpack each item; `otherwise` is
+    /// the `{% else %}` body, rendered when no item was selected.
+    case loop(variables: [String], iterable: JinjaExpr, filter: JinjaExpr?, body: [JinjaNode], otherwise: [JinjaNode])
+    /// `{% set name = value %}`, or `{% set name.attribute = value %}` on a namespace.
+    case assignment(name: String, attribute: String?, value: JinjaExpr)
+    /// `{% macro name(parameters) %}body{% endmacro %}`
+    case macro(JinjaMacro)
+    /// `{% break %}` and `{% continue %}` (Jinja's loopcontrols extension, which transformers turns on).
+    case loopControl(JinjaLoopControl)
+}
+
+enum JinjaLoopControl: Sendable {
+    case `break`, `continue`
+}
+
+/// A macro: called like a function, it renders its body with the arguments bound and returns the text.
+struct JinjaMacro: Sendable {
+    let name: String
+    /// Parameter names with their default values; a parameter without a default that the call does not
+    /// pass is undefined, as in Jinja.
+    let parameters: [(name: String, defaultValue: JinjaExpr?)]
+    let body: [JinjaNode]
+}
+
+/// An argument of a call or filter: positional when `name` is nil, else a keyword argument.
+struct JinjaArgument: Sendable {
+    let name: String?
+    let value: JinjaExpr
 }
 
 /// An expression of a parsed template, with where it starts in the source.
@@ -25,12 +48,12 @@ struct JinjaExpr: Sendable {
         case item(JinjaExpr, JinjaExpr)
         /// `object[start:stop:step]`
         case slice(JinjaExpr, start: JinjaExpr?, stop: JinjaExpr?, step: JinjaExpr?)
-        /// `name(arguments)` for a global function, `object.name(arguments)` for a method.
-        case call(JinjaExpr, [JinjaExpr])
+        /// `name(arguments)` for a global function or macro, `object.name(arguments)` for a method.
+        case call(JinjaExpr, [JinjaArgument])
         /// `value | filter(arguments)`
-        case filter(JinjaExpr, JinjaFilter, [JinjaExpr])
-        /// `value is test`, `value is not test`
-        case test(JinjaExpr, JinjaTest, negated: Bool)
+        case filter(JinjaExpr, JinjaFilter, [JinjaArgument])
+        /// `value is test`, `value is not test`, `value is test(argument)`
+        case test(JinjaExpr, JinjaTest, argument: JinjaExpr?, negated: Bool)
         case not(JinjaExpr)
         /// Unary `-` (`negative`) or `+`.
         case sign(negative: Bool, JinjaExpr)
@@ -62,9 +85,10 @@ struct JinjaExpr: Sendable {
         case .attribute(let object, _): [object]
         case .item(let object, let key): [object, key]
         case .slice(let object, let start, let stop, let step): [object] + [start, stop, step].compactMap { $0 }
-        case .call(let callee, let arguments): [callee] + arguments
-        case .filter(let value, _, let arguments): [value] + arguments
-        case .test(let value, _, _), .not(let value), .sign(_, let value): [value]
+        case .call(let callee, let arguments): [callee] + arguments.map(\.value)
+        case .filter(let value, _, let arguments): [value] + arguments.map(\.value)
+        case .test(let value, _, let argument, _): [value] + [argument].compactMap { $0 }
+        case .not(let value), .sign(_, let value): [value]
         case .arithmetic(_, let left, let right), .concat(let left, let right), .and(let left, let right),
              .or(let left, let right): [left, right]
         case .comparison(let first, let rest): [first] + rest.map(\.1)
@@ -86,36 +110,4 @@ enum JinjaArithmetic: String, Sendable {
 enum JinjaComparison: String, Sendable {
     case equal = "==", notEqual = "!=", less = "<", lessOrEqual = "<=", greater = ">", greaterOrEqual = ">="
     case `in` = "in", notIn = "not in"
-}
-
-/// The filters a template may use (`value | name`); unknown names are rejected at parse time.
-enum JinjaFilter: Sendable {
-    case trim, length, upper, lower, tojson, `default`
-
-    init?(name: String) {
-        switch name {
-        case "trim": self = .trim
-        case "length", "count": self = .length
-        case "upper": self = .upper
-        case "lower": self = .lower
-        case "tojson": self = .tojson
-        case "default", "d": self = .default
-        default: return nil
-        }
-    }
-
-    /// How many arguments the filter takes after the filtered value.
-    var arity: ClosedRange<Int> {
-        switch self {
-        case .trim: 0...1
-        case .length, .upper, .lower, .tojson: 0...0
-        case .default: 0...2
-        }
-    }
-}
-
-/// The tests a template may use (`value is name`); unknown names are rejected at parse time.
-enum JinjaTest: String, Sendable {
-    case defined, undefined, none, string, number, integer, boolean, mapping, iterable, sequence
-    case `true`, `false`
 }

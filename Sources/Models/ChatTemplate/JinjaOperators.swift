@@ -55,6 +55,11 @@ extension JinjaValue {
 
     /// `self <op> other`.
     func compare(_ op: JinjaComparison, _ other: JinjaValue) throws(JinjaFailure) -> Bool {
+        try compare(op, other, depth: 0)
+    }
+
+    private func compare(_ op: JinjaComparison, _ other: JinjaValue, depth: Int) throws(JinjaFailure) -> Bool {
+        guard depth <= Self.maximumNesting else { throw JinjaFailure("comparison of values nested too deeply") }
         switch op {
         case .equal: return isEqual(to: other)
         case .notEqual: return !isEqual(to: other)
@@ -66,14 +71,17 @@ extension JinjaValue {
         if case .undefined(let message) = other { throw JinjaFailure(message) }
         if case .list(let a) = self, case .list(let b) = other {
             // Lists order by their first differing items, else by length.
-            for (x, y) in zip(a, b) where !x.isEqual(to: y) { return try x.compare(op, y) }
-            return try JinjaValue.int(a.count).compare(op, .int(b.count))
+            for (x, y) in zip(a, b) where !x.isEqual(to: y) { return try x.compare(op, y, depth: depth + 1) }
+            return try JinjaValue.int(a.count).compare(op, .int(b.count), depth: depth + 1)
         }
         let ascending: Bool, equal: Bool
         if case .string(let a) = self, case .string(let b) = other {
             ascending = a.unicodeScalars.lexicographicallyPrecedes(b.unicodeScalars)
             equal = a.unicodeScalars.elementsEqual(b.unicodeScalars)
         } else if let a = integer, let b = other.integer {
+            ascending = a < b
+            equal = a == b
+        } else if let a = number, let b = other.number {
             ascending = a < b
             equal = a == b
         } else {
@@ -112,6 +120,8 @@ extension JinjaValue {
     func attribute(_ name: String) -> JinjaValue {
         switch self {
         case .dict(let dict): return dict[name] ?? .undefined("'dict object' has no attribute '\(name)'")
+        case .namespace(let namespace):
+            return namespace.attributes[name] ?? .undefined("'Namespace object' has no attribute '\(name)'")
         default: return .undefined("'\(typeName) object' has no attribute '\(name)'")
         }
     }
@@ -120,8 +130,8 @@ extension JinjaValue {
     /// The receiver is not undefined.
     func item(_ key: JinjaValue) -> JinjaValue {
         switch (self, key) {
-        case (.dict(let dict), .string(let name)):
-            return dict[name] ?? .undefined("'dict object' has no attribute '\(name)'")
+        case (.dict, .string(let name)), (.namespace, .string(let name)):
+            return attribute(name)
         case (.list(let items), _):
             if let index = key.integer.flatMap({ pythonIndex($0, count: items.count) }) { return items[index] }
         case (.string(let text), _):

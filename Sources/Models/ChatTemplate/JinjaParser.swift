@@ -1,8 +1,9 @@
 /// Parses lexer tokens into template nodes. Statements are `if`/`elif`/`else`, `for` (with an optional
-/// `if` filter and `else`) and `set`. Expression precedence follows Jinja's parser, loosest first: inline
+/// `if` filter and `else`), `break`, `continue`, `set` (of a name or a namespace attribute), `macro`, and
+/// transformers' `generation` block (which only marks assistant text, so its body is kept as it is). Expression precedence follows Jinja's parser, loosest first: inline
 /// `if`-`else`, `or`, `and`, `not`, comparisons (`==`, `<`, `in`, `not in`, ...), `+ -`, `~`, `* // %`,
 /// unary `-` and `+`, then filters (`|`) and tests (`is`), then `.name`, `.0`, `[]`, `[::]` and calls.
-/// Literals are strings, integers, `true`/`false`/`none` (also capitalized), lists and dicts.
+/// Literals are strings, integers, `true`/`false`/`none` (also capitalized), lists, tuples and dicts.
 struct JinjaParser {
     /// Blocks and parenthesized expressions nested deeper than this are rejected, so that parsing (which
     /// recurses) cannot overflow the stack; real chat templates stay far below it.
@@ -11,6 +12,8 @@ struct JinjaParser {
     private let tokens: [JinjaToken]
     private var index = 0
     private var nesting = 0
+    /// How many `for` bodies enclose the current position (within the current macro), for `break` and `continue`.
+    private var loopDepth = 0
 
     /// `tokens` ends with `.endOfInput`, as the lexer produces them.
     static func parse(_ tokens: [JinjaToken]) throws(ChatTemplateError) -> [JinjaNode] {
@@ -52,7 +55,23 @@ struct JinjaParser {
                     nodes.append(try tag == "if" ? parseIf(openedAt: token.position) : parseFor(openedAt: token.position))
                 case "set":
                     nodes.append(try parseSet())
-                case "elif", "else", "endif", "endfor":
+                case "macro":
+                    try enter()
+                    defer { nesting -= 1 }
+                    nodes.append(try parseMacro(openedAt: token.position))
+                case "generation":
+                    try enter()
+                    defer { nesting -= 1 }
+                    try expect(.blockEnd)
+                    nodes += try parseBlockBody("generation", openedAt: token.position, until: ["endgeneration"]).nodes
+                    try expect(.blockEnd)
+                case "break", "continue":
+                    guard loopDepth > 0 else {
+                        throw ChatTemplateError(.syntax, "'\(tag)' outside of a loop", at: token.position)
+                    }
+                    try expect(.blockEnd)
+                    nodes.append(.loopControl(tag == "break" ? .break : .continue))
+                case "elif", "else", "endif", "endfor", "endmacro", "endgeneration":
                     let expected = closers.isEmpty ? ""
                         : " (expected " + closers.map { "'\($0)'" }.joined(separator: " or ") + ")"
                     throw ChatTemplateError(.syntax, "unexpected tag '\(tag)'\(expected)", at: token.position)
@@ -102,32 +121,78 @@ struct JinjaParser {
     }
 
     private mutating func parseFor(openedAt start: SourcePosition) throws(ChatTemplateError) -> JinjaNode {
-        guard case .name(let variable) = current.kind else { throw unexpected("a loop variable name") }
-        advance()
-        guard accept(name: "in") != nil else { throw unexpected("'in' (only one loop variable is supported)") }
+        var variables: [String] = []
+        repeat {
+            guard case .name(let variable) = current.kind else { throw unexpected("a loop variable name") }
+            advance()
+            variables.append(variable)
+        } while accept(symbol: ",") != nil
+        guard accept(name: "in") != nil else { throw unexpected("'in'") }
         // As in Jinja, the iterable has no inline `if`: a trailing `if` filters the items instead.
         let iterable = try parseExpression(allowingInlineIf: false)
         let filter = try accept(name: "if") != nil ? parseExpression() : nil
         try expect(.blockEnd)
+        loopDepth += 1
         let (body, closer) = try parseBlockBody("for", openedAt: start, until: ["else", "endfor"])
+        loopDepth -= 1
         var otherwise: [JinjaNode] = []
         if closer == "else" {
             try expect(.blockEnd)
             otherwise = try parseBlockBody("for", openedAt: start, until: ["endfor"]).nodes
         }
         try expect(.blockEnd)
-        return .loop(variable: variable, iterable: iterable, filter: filter, body: body, otherwise: otherwise)
+        return .loop(variables: variables, iterable: iterable, filter: filter, body: body, otherwise: otherwise)
     }
 
     private mutating func parseSet() throws(ChatTemplateError) -> JinjaNode {
         guard case .name(let name) = current.kind else { throw unexpected("a variable name") }
         advance()
+        var attribute: String?
+        if accept(symbol: ".") != nil {
+            guard case .name(let attributeName) = current.kind else { throw unexpected("an attribute name") }
+            advance()
+            attribute = attributeName
+        }
         guard accept(symbol: "=") != nil else {
-            throw unexpected("'=' (only '{% set name = value %}' is supported)")
+            throw unexpected("'=' (only '{% set name = value %}' and '{% set name.attribute = value %}' are supported)")
         }
         let value = try parseExpression()
         try expect(.blockEnd)
-        return .assignment(name: name, value: value)
+        return .assignment(name: name, attribute: attribute, value: value)
+    }
+
+    /// `{% macro name(parameter, parameter=default) %}`, with the tag name read. A macro body is a new
+    /// scope: `break` there does not reach a loop around the definition.
+    private mutating func parseMacro(openedAt start: SourcePosition) throws(ChatTemplateError) -> JinjaNode {
+        guard case .name(let name) = current.kind else { throw unexpected("a macro name") }
+        advance()
+        try expect(.symbol("("))
+        var parameters: [(name: String, defaultValue: JinjaExpr?)] = []
+        while accept(symbol: ")") == nil {
+            if !parameters.isEmpty {
+                try expect(.symbol(","))
+                if accept(symbol: ")") != nil { break }
+            }
+            guard case .name(let parameter) = current.kind else { throw unexpected("a parameter name") }
+            let position = current.position
+            advance()
+            guard !parameters.contains(where: { $0.name == parameter }) else {
+                throw ChatTemplateError(.syntax, "duplicate parameter '\(parameter)' in macro '\(name)'", at: position)
+            }
+            let defaultValue = try accept(symbol: "=") != nil ? parseExpression() : nil
+            if defaultValue == nil, parameters.last?.defaultValue != nil {
+                throw ChatTemplateError(.syntax, "parameter '\(parameter)' without a default follows one with a default",
+                                        at: position)
+            }
+            parameters.append((parameter, defaultValue))
+        }
+        try expect(.blockEnd)
+        let enclosingLoops = loopDepth
+        loopDepth = 0
+        let body = try parseBlockBody("macro", openedAt: start, until: ["endmacro"]).nodes
+        loopDepth = enclosingLoops
+        try expect(.blockEnd)
+        return .macro(JinjaMacro(name: name, parameters: parameters, body: body))
     }
 
     // MARK: Expressions
@@ -261,9 +326,14 @@ struct JinjaParser {
             return try JinjaExpr(.literal(.int(value)), at: token.position)
         case .symbol("("):
             advance()
+            // `(a, b)` and `()` are tuples, made lists here (they print as lists, which only `str()` shows).
+            if accept(symbol: ")") != nil { return try JinjaExpr(.list([]), at: token.position) }
             let expression = try parseExpression()
-            try expect(.symbol(")"))
-            return expression
+            guard accept(symbol: ",") != nil else {
+                try expect(.symbol(")"))
+                return expression
+            }
+            return try JinjaExpr(.list([expression] + parseSequence(closedBy: ")")), at: token.position)
         case .symbol("["):
             advance()
             return try JinjaExpr(.list(try parseSequence(closedBy: "]")), at: token.position)
@@ -283,12 +353,35 @@ struct JinjaParser {
                 try expect(.symbol(","))
                 if accept(symbol: closing) != nil { break }
             }
-            if case .name = current.kind, case .symbol("=") = next.kind {
-                throw ChatTemplateError(.syntax, "keyword arguments are not supported", at: current.position)
-            }
             items.append(try parseExpression())
         }
         return items
+    }
+
+    /// Call arguments up to `)`: positional ones, then `name=value` keyword ones, as Python requires.
+    private mutating func parseArguments() throws(ChatTemplateError) -> [JinjaArgument] {
+        var arguments: [JinjaArgument] = []
+        while accept(symbol: ")") == nil {
+            if !arguments.isEmpty {
+                try expect(.symbol(","))
+                if accept(symbol: ")") != nil { break }
+            }
+            if case .name(let name) = current.kind, case .symbol("=") = next.kind {
+                let position = current.position
+                advance()
+                advance()
+                guard !arguments.contains(where: { $0.name == name }) else {
+                    throw ChatTemplateError(.syntax, "keyword argument '\(name)' repeated", at: position)
+                }
+                arguments.append(JinjaArgument(name: name, value: try parseExpression()))
+            } else {
+                if arguments.last?.name != nil {
+                    throw ChatTemplateError(.syntax, "positional argument follows keyword argument", at: current.position)
+                }
+                arguments.append(JinjaArgument(name: nil, value: try parseExpression()))
+            }
+        }
+        return arguments
     }
 
     private mutating func parseDictItems() throws(ChatTemplateError) -> [(key: JinjaExpr, value: JinjaExpr)] {
@@ -323,7 +416,7 @@ struct JinjaParser {
                 expression = try parseSubscript(of: expression, at: position)
             } else if accept(symbol: "(") != nil {
                 // Calls report errors where the callee's name is, e.g. at `raise_exception`.
-                expression = try JinjaExpr(.call(expression, try parseSequence(closedBy: ")")), at: expression.position)
+                expression = try JinjaExpr(.call(expression, try parseArguments()), at: expression.position)
             } else {
                 return expression
             }
@@ -356,35 +449,67 @@ struct JinjaParser {
                     throw ChatTemplateError(.syntax, "unknown filter '\(name)'", at: position)
                 }
                 advance()
-                let arguments = try accept(symbol: "(") != nil ? parseSequence(closedBy: ")") : []
-                guard filter.arity.contains(arguments.count) else {
-                    let most = filter.arity.upperBound == 0 ? "no" : "at most \(filter.arity.upperBound)"
-                    throw ChatTemplateError(.syntax, "filter '\(name)' takes \(most) argument(s), \(arguments.count) given",
-                                            at: position)
-                }
+                let arguments = try accept(symbol: "(") != nil ? parseArguments() : []
+                try checkArguments(arguments, of: filter, named: name, at: position)
                 expression = try JinjaExpr(.filter(expression, filter, arguments), at: position)
             } else if let position = accept(name: "is") {
                 let negated = accept(name: "not") != nil
                 guard case .name(let name) = current.kind else { throw unexpected("a test name") }
-                guard let test = JinjaTest(rawValue: name) else {
+                guard let test = JinjaTest(name: name) else {
                     throw ChatTemplateError(.syntax, "unknown test '\(name)'", at: current.position)
                 }
                 advance()
-                // Jinja would read what follows as the test's argument (`is divisibleby 3`); none of these
-                // tests takes one, so refuse rather than parse it differently.
-                switch current.kind {
-                case .name("else"), .name("and"), .name("or"): break
-                case .name, .string, .integer, .symbol("("), .symbol("["), .symbol("{"):
-                    let found = Self.describe(current.kind)
-                    throw ChatTemplateError(.syntax, "unexpected \(found) after test '\(name)' (tests take no arguments)",
-                                            at: current.position)
-                default: break
+                let argument = try parseTestArgument(of: test, named: name)
+                expression = try JinjaExpr(.test(expression, test, argument: argument, negated: negated), at: position)
+                if case .name("is") = current.kind {
+                    throw ChatTemplateError(.syntax, "you cannot chain multiple tests with 'is'", at: current.position)
                 }
-                expression = try JinjaExpr(.test(expression, test, negated: negated), at: position)
             } else {
                 return expression
             }
         }
+    }
+
+    /// Refuses at parse time the argument lists a filter cannot take: too many, or unknown keywords.
+    private func checkArguments(_ arguments: [JinjaArgument], of filter: JinjaFilter, named name: String,
+                                at position: SourcePosition) throws(ChatTemplateError) {
+        let keywords = arguments.compactMap(\.name)
+        let accepted = filter.parameters ?? filter.variadicKeywords
+        if let unknown = keywords.first(where: { !accepted.contains($0) }) {
+            throw ChatTemplateError(.syntax, "filter '\(name)' has no argument named '\(unknown)'", at: position)
+        }
+        guard let parameters = filter.parameters else { return }
+        let positional = arguments.count - keywords.count
+        guard positional <= parameters.count else {
+            let most = parameters.isEmpty ? "no" : "at most \(parameters.count)"
+            throw ChatTemplateError(.syntax, "filter '\(name)' takes \(most) argument(s), \(positional) given", at: position)
+        }
+    }
+
+    /// The argument of a test that takes one, `is divisibleby 3` or `is divisibleby(3)`, as Jinja reads it.
+    /// A test without one must not be followed by something Jinja would read as its argument.
+    private mutating func parseTestArgument(of test: JinjaTest, named name: String) throws(ChatTemplateError) -> JinjaExpr? {
+        let startsArgument: Bool = switch current.kind {
+        case .name("else"), .name("and"), .name("or"), .name("if"), .name("not"), .name("in"), .name("is"): false
+        case .name, .string, .integer, .symbol("("), .symbol("["), .symbol("{"): true
+        default: false
+        }
+        guard test.takesArgument else {
+            guard !startsArgument else {
+                throw ChatTemplateError(.syntax, "unexpected \(Self.describe(current.kind)) after test '\(name)' (it takes no argument)",
+                                        at: current.position)
+            }
+            return nil
+        }
+        guard startsArgument else { throw unexpected("an argument for test '\(name)'") }
+        if let position = accept(symbol: "(") {
+            let arguments = try parseSequence(closedBy: ")")
+            guard arguments.count == 1 else {
+                throw ChatTemplateError(.syntax, "test '\(name)' takes 1 argument, \(arguments.count) given", at: position)
+            }
+            return arguments[0]
+        }
+        return try parsePostfix(try parsePrimary())
     }
 
     // MARK: Tokens

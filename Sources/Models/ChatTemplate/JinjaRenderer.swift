@@ -1,20 +1,56 @@
+import Foundation
+
 /// Renders parsed template nodes with a set of variables.
 struct JinjaRenderer {
     /// Variable scopes, innermost last: the template's variables, then one per running `for` iteration.
     /// Jinja gives each iteration a fresh scope, so a `{% set %}` inside a loop body is gone in the next
     /// iteration and after the loop, while one inside an `if` stays in the enclosing scope.
-    private var scopes: [[String: JinjaValue]]
-    private(set) var output = ""
-    /// Loop iterations (and loop-filter tests) so far, across all loops: a hostile template (it comes with a model
+    var scopes: [[String: JinjaValue]]
+    var output = ""
+    /// Loop iterations, loop-filter tests and macro calls so far: a hostile template (it comes with a model
     /// file) must not run for hours.
     private var iterations = 0
     static let maximumIterations = 1_000_000
+    /// Macros calling macros deeper than this stop with an error.
+    static let maximumMacroDepth = 32
+    var macroDepth = 0
+    /// Nested blocks and expressions being rendered, across macro calls. The parser bounds them within one
+    /// template body, but macros stack bodies, and the stack must not overflow: real templates stay far below.
+    static let maximumDepth = 256
+    private var depth = 0
+    /// The time `strftime_now` formats.
+    let now: Date
+    /// Every namespace the template made. Namespaces can hold each other in chains and cycles, which Swift would
+    /// release recursively or never; `releaseNamespaces` unlinks them all once rendering is done.
+    var namespaces: [JinjaNamespace] = []
 
-    init(variables: [String: JinjaValue]) {
-        scopes = [variables]
+    /// `variables` override the globals (`raise_exception`, `strftime_now`, `namespace`, `dict`, `range`), as
+    /// render arguments do in Jinja.
+    init(variables: [String: JinjaValue], now: Date = Date()) {
+        var globals = Dictionary(uniqueKeysWithValues: JinjaGlobal.allCases.map { ($0.rawValue, JinjaValue.function(.global($0))) })
+        globals.merge(variables) { $1 }
+        scopes = [globals]
+        self.now = now
+    }
+
+    /// What a `{% break %}` or `{% continue %}` asks of the loops around it.
+    enum Flow {
+        case normal, breakLoop, continueLoop
     }
 
     mutating func render(_ nodes: [JinjaNode]) throws(ChatTemplateError) {
+        _ = try renderFlow(nodes)
+    }
+
+    /// Empties every namespace, so that what they hold is released one namespace at a time.
+    func releaseNamespaces() {
+        for namespace in namespaces { namespace.attributes = JinjaDict([]) }
+    }
+
+    private mutating func renderFlow(_ nodes: [JinjaNode]) throws(ChatTemplateError) -> Flow {
+        // Counted here, checked in `evaluate`: every nested block evaluates something before going deeper.
+        depth += 1
+        defer { depth -= 1 }
         for node in nodes {
             switch node {
             case .text(let text):
@@ -29,25 +65,45 @@ struct JinjaRenderer {
                         break
                     }
                 }
-                try render(taken)
-            case .loop(let variable, let iterable, let filter, let body, let otherwise):
-                try renderLoop(variable: variable, iterable: iterable, filter: filter, body: body, otherwise: otherwise)
-            case .assignment(let name, let value):
-                scopes[scopes.count - 1][name] = try evaluate(value)
+                let flow = try renderFlow(taken)
+                if flow != .normal { return flow }
+            case .loop(let variables, let iterable, let filter, let body, let otherwise):
+                let flow = try renderLoop(variables: variables, iterable: iterable, filter: filter, body: body,
+                                          otherwise: otherwise)
+                if flow != .normal { return flow }
+            case .assignment(let name, nil, let valueExpression):
+                let value = try storable(try evaluate(valueExpression), at: valueExpression)
+                scopes[scopes.count - 1][name] = value
+            case .assignment(let name, let attribute?, let valueExpression):
+                let value = try storable(try evaluate(valueExpression), at: valueExpression)
+                guard case .namespace(let namespace) = lookUp(name) else {
+                    throw ChatTemplateError(.render, "can only set attributes on a namespace, and '\(name)' is not one",
+                                            at: valueExpression.position)
+                }
+                namespace.attributes[attribute] = value
+            case .macro(let macro):
+                scopes[scopes.count - 1][macro.name] = .function(.macro(macro))
+            case .loopControl(.break):
+                return .breakLoop
+            case .loopControl(.continue):
+                return .continueLoop
             }
         }
+        return .normal
     }
 
-    private mutating func renderLoop(variable: String, iterable: JinjaExpr, filter: JinjaExpr?, body: [JinjaNode],
-                                     otherwise: [JinjaNode]) throws(ChatTemplateError) {
+    /// Renders a `for` loop. Its `break` and `continue` stay inside; those in its `else` body (rendered when
+    /// nothing was selected) belong to an enclosing loop, so their flow is returned.
+    private mutating func renderLoop(variables: [String], iterable: JinjaExpr, filter: JinjaExpr?, body: [JinjaNode],
+                                     otherwise: [JinjaNode]) throws(ChatTemplateError) -> Flow {
         let collection = try evaluate(iterable)
         var items = try at(iterable) { () throws(JinjaFailure) in try collection.iterated() }
         if let filter {
-            // The filter sees the loop variable but not `loop`, whose counts are over the kept items.
+            // The filter sees the loop variables but not `loop`, whose counts are over the kept items.
             var kept: [JinjaValue] = []
             for item in items {
                 try count(iterable)
-                scopes.append([variable: item])
+                scopes.append(try bind(variables, to: item, at: iterable))
                 defer { scopes.removeLast() }
                 if try evaluate(filter).isTruthy { kept.append(item) }
             }
@@ -56,8 +112,7 @@ struct JinjaRenderer {
         guard !items.isEmpty else {
             scopes.append([:])
             defer { scopes.removeLast() }
-            try render(otherwise)
-            return
+            return try renderFlow(otherwise)
         }
         for (index, item) in items.enumerated() {
             try count(iterable)
@@ -66,15 +121,45 @@ struct JinjaRenderer {
                 ("revindex", .int(items.count - index)), ("revindex0", .int(items.count - index - 1)),
                 ("first", .bool(index == 0)), ("last", .bool(index == items.count - 1)),
                 ("length", .int(items.count)),
+                ("previtem", index > 0 ? items[index - 1] : .undefined("there is no previous item")),
+                ("nextitem", index + 1 < items.count ? items[index + 1] : .undefined("there is no next item")),
             ])
-            scopes.append([variable: item, "loop": .dict(loop)])
+            var scope = try bind(variables, to: item, at: iterable)
+            scope["loop"] = .dict(loop)
+            scopes.append(scope)
             defer { scopes.removeLast() }
-            try render(body)
+            if try renderFlow(body) == .breakLoop { break }
         }
+        return .normal
     }
 
-    private mutating func count(_ loop: JinjaExpr) throws(ChatTemplateError) {
-        iterations += 1
+    /// The loop variables for one item: the item itself, or its parts for `for a, b in ...`.
+    private func bind(_ variables: [String], to item: JinjaValue, at iterable: JinjaExpr) throws(ChatTemplateError)
+        -> [String: JinjaValue] {
+        guard variables.count > 1 else { return [variables[0]: item] }
+        let parts = try at(iterable) { () throws(JinjaFailure) in try item.iterated() }
+        guard parts.count == variables.count else {
+            throw ChatTemplateError(.render, "cannot unpack \(parts.count) value(s) into \(variables.count) loop variables",
+                                    at: iterable.position)
+        }
+        return Dictionary(zip(variables, parts), uniquingKeysWith: { $1 })
+    }
+
+    /// A value about to be kept in a variable or namespace. Expressions nest values only as deep as the parser
+    /// and `maximumDepth` let them, but an assignment in a loop could wrap a value a million times, which
+    /// Swift could not even release without overflowing the stack. The look costs from the iteration budget.
+    private mutating func storable(_ value: JinjaValue, at expression: JinjaExpr) throws(ChatTemplateError) -> JinjaValue {
+        var visits = 0
+        let tooDeep = value.nestsDeeper(than: JinjaValue.maximumNesting, visits: &visits)
+        try count(expression, visits)
+        guard !tooDeep else {
+            throw ChatTemplateError(.render, "value nested deeper than \(JinjaValue.maximumNesting)", at: expression.position)
+        }
+        return value
+    }
+
+    mutating func count(_ loop: JinjaExpr, _ steps: Int = 1) throws(ChatTemplateError) {
+        iterations += steps
         guard iterations <= Self.maximumIterations else {
             throw ChatTemplateError(.render, "the template ran more than \(Self.maximumIterations) loop iterations", at: loop.position)
         }
@@ -88,7 +173,7 @@ struct JinjaRenderer {
         output += text
     }
 
-    private func lookUp(_ name: String) -> JinjaValue {
+    func lookUp(_ name: String) -> JinjaValue {
         for scope in scopes.reversed() {
             if let value = scope[name] { return value }
         }
@@ -96,7 +181,7 @@ struct JinjaRenderer {
     }
 
     /// Runs a value operation, reporting its failure at `expression`.
-    private func at<T>(_ expression: JinjaExpr, _ operation: () throws(JinjaFailure) -> T) throws(ChatTemplateError) -> T {
+    func at<T>(_ expression: JinjaExpr, _ operation: () throws(JinjaFailure) -> T) throws(ChatTemplateError) -> T {
         do {
             return try operation()
         } catch {
@@ -104,19 +189,34 @@ struct JinjaRenderer {
         }
     }
 
-    private func evaluate(_ expressions: [JinjaExpr]) throws(ChatTemplateError) -> [JinjaValue] {
+    private mutating func evaluate(_ expressions: [JinjaExpr]) throws(ChatTemplateError) -> [JinjaValue] {
         var values: [JinjaValue] = []
         for expression in expressions { values.append(try evaluate(expression)) }
         return values
     }
 
+    private mutating func evaluate(_ arguments: [JinjaArgument]) throws(ChatTemplateError) -> JinjaArguments {
+        var evaluated = JinjaArguments()
+        for argument in arguments {
+            let value = try evaluate(argument.value)
+            if let name = argument.name { evaluated.keywords.append((name, value)) } else { evaluated.positional.append(value) }
+        }
+        return evaluated
+    }
+
     /// An absent expression, like a slice's omitted bound, is `none`.
-    private func evaluate(_ expression: JinjaExpr?) throws(ChatTemplateError) -> JinjaValue {
+    private mutating func evaluate(_ expression: JinjaExpr?) throws(ChatTemplateError) -> JinjaValue {
         guard let expression else { return .none }
         return try evaluate(expression)
     }
 
-    private func evaluate(_ expression: JinjaExpr) throws(ChatTemplateError) -> JinjaValue {
+    mutating func evaluate(_ expression: JinjaExpr) throws(ChatTemplateError) -> JinjaValue {
+        depth += 1
+        defer { depth -= 1 }
+        guard depth <= Self.maximumDepth else {
+            throw ChatTemplateError(.render, "blocks, expressions and macro calls nested deeper than \(Self.maximumDepth)",
+                                    at: expression.position)
+        }
         switch expression.kind {
         case .literal(let value):
             return value
@@ -148,8 +248,11 @@ struct JinjaRenderer {
         case .filter(let valueExpression, let filter, let argumentExpressions):
             let (value, arguments) = (try evaluate(valueExpression), try evaluate(argumentExpressions))
             return try at(expression) { () throws(JinjaFailure) in try filter.apply(to: value, arguments) }
-        case .test(let value, let test, let negated):
-            return .bool(test.matches(try evaluate(value)) != negated)
+        case .test(let valueExpression, let test, let argumentExpression, let negated):
+            let value = try evaluate(valueExpression)
+            var argument: JinjaValue?
+            if let argumentExpression { argument = try evaluate(argumentExpression) }
+            return .bool(try at(expression) { () throws(JinjaFailure) in try test.matches(value, argument) } != negated)
         case .not(let operand):
             return .bool(!(try evaluate(operand).isTruthy))
         case .sign(let negative, let operand):
@@ -192,30 +295,9 @@ struct JinjaRenderer {
 
     /// Evaluates an expression whose attribute, item or method is wanted: an undefined value has none,
     /// which is an error reported where that value is written.
-    private func evaluateReceiver(_ object: JinjaExpr) throws(ChatTemplateError) -> JinjaValue {
+    mutating func evaluateReceiver(_ object: JinjaExpr) throws(ChatTemplateError) -> JinjaValue {
         let value = try evaluate(object)
         if case .undefined(let message) = value { throw ChatTemplateError(.render, message, at: object.position) }
         return value
-    }
-
-    /// Calls a method of a value (`text.strip()`) or the global `raise_exception(message)`, with which
-    /// templates reject conversations they cannot format.
-    private func call(_ callee: JinjaExpr, _ arguments: [JinjaValue], at expression: JinjaExpr)
-        throws(ChatTemplateError) -> JinjaValue {
-        switch callee.kind {
-        case .attribute(let object, let name):
-            let receiver = try evaluateReceiver(object)
-            return try at(expression) { () throws(JinjaFailure) in try callMethod(name, on: receiver, arguments) }
-        case .variable("raise_exception") where lookUp("raise_exception").isUndefined:
-            guard arguments.count == 1 else {
-                throw ChatTemplateError(.render, "raise_exception() takes 1 argument, \(arguments.count) given",
-                                        at: expression.position)
-            }
-            throw ChatTemplateError(.raised, arguments[0].text, at: expression.position)
-        default:
-            let value = try evaluate(callee)
-            if case .undefined(let message) = value { throw ChatTemplateError(.render, message, at: callee.position) }
-            throw ChatTemplateError(.render, "'\(value.typeName)' object is not callable", at: callee.position)
-        }
     }
 }

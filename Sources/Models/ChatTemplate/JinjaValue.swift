@@ -10,9 +10,15 @@ enum JinjaValue: Sendable {
     case none
     case bool(Bool)
     case int(Int)
+    /// Only from JSON data (tool definitions, tool-call arguments): templates have no float literals.
+    case float(Double)
     case string(String)
     case list([JinjaValue])
     case dict(JinjaDict)
+    /// What `namespace()` makes: the one mutable value, shared by every variable that holds it.
+    case namespace(JinjaNamespace)
+    /// A global function or a macro.
+    case function(JinjaFunction)
 
     var isUndefined: Bool {
         if case .undefined = self { true } else { false }
@@ -28,9 +34,11 @@ enum JinjaValue: Sendable {
         case .undefined, .none: false
         case .bool(let value): value
         case .int(let value): value != 0
+        case .float(let value): value != 0
         case .string(let value): !value.isEmpty
         case .list(let items): !items.isEmpty
         case .dict(let dict): !dict.entries.isEmpty
+        case .namespace, .function: true
         }
     }
 
@@ -43,6 +51,12 @@ enum JinjaValue: Sendable {
         }
     }
 
+    /// The value of an int, float or bool as a Double, for comparing with floats.
+    var number: Double? {
+        if case .float(let value) = self { return value }
+        return integer.map(Double.init)
+    }
+
     /// The Python type name, for error messages.
     var typeName: String {
         switch self {
@@ -50,9 +64,12 @@ enum JinjaValue: Sendable {
         case .none: "NoneType"
         case .bool: "bool"
         case .int: "int"
+        case .float: "float"
         case .string: "str"
         case .list: "list"
         case .dict: "dict"
+        case .namespace: "Namespace"
+        case .function(let function): function.typeName
         }
     }
 
@@ -65,29 +82,101 @@ enum JinjaValue: Sendable {
         }
     }
 
-    /// Python's `repr()`, used for the items of lists and dicts in `str()`.
+    /// Python's `repr()`, used for the items of lists and dicts in `str()`. A namespace met again inside itself
+    /// prints as `<Namespace {...}>`, as Python prints a dict that contains itself. Hostile values (namespaces
+    /// make them buildable in loops) cannot run away: writing stops once the text is longer than
+    /// `maximumValueLength` (every user of the text then refuses it), and values nested deeper than
+    /// `maximumNesting` print as `...` where Python would raise a RecursionError.
     var repr: String {
+        var out = ""
+        writeRepr(into: &out, depth: 0, enclosingNamespaces: [])
+        return out
+    }
+
+    /// Lists, dicts and namespaces nested deeper than this are not followed by `repr`, `==` and `tojson`, so
+    /// that a value built in a loop cannot overflow the stack.
+    static let maximumNesting = 200
+
+    private func writeRepr(into out: inout String, depth: Int, enclosingNamespaces: [ObjectIdentifier]) {
+        guard out.utf8.count <= Self.maximumValueLength else { return }
+        guard depth <= Self.maximumNesting else { return out += "..." }
+        func writeItems<Item>(_ items: [Item], _ open: String, _ close: String, _ write: (inout String, Item) -> Void) {
+            out += open
+            for (index, item) in items.enumerated() {
+                guard out.utf8.count <= Self.maximumValueLength else { return }
+                if index > 0 { out += ", " }
+                write(&out, item)
+            }
+            out += close
+        }
         switch self {
-        case .undefined: "Undefined"
-        case .none: "None"
-        case .bool(let value): value ? "True" : "False"
-        case .int(let value): String(value)
-        case .string(let value): pythonRepr(value)
-        case .list(let items): "[" + items.map(\.repr).joined(separator: ", ") + "]"
+        case .undefined: out += "Undefined"
+        case .none: out += "None"
+        case .bool(let value): out += value ? "True" : "False"
+        case .int(let value): out += String(value)
+        case .float(let value): out += pythonFloatRepr(value)
+        case .string(let value): out += pythonRepr(value)
+        case .list(let items):
+            writeItems(items, "[", "]") { out, item in
+                item.writeRepr(into: &out, depth: depth + 1, enclosingNamespaces: enclosingNamespaces)
+            }
         case .dict(let dict):
-            "{" + dict.entries.map { pythonRepr($0.key) + ": " + $0.value.repr }.joined(separator: ", ") + "}"
+            writeItems(dict.entries, "{", "}") { out, entry in
+                out += pythonRepr(entry.key) + ": "
+                entry.value.writeRepr(into: &out, depth: depth + 1, enclosingNamespaces: enclosingNamespaces)
+            }
+        case .namespace(let namespace):
+            let id = ObjectIdentifier(namespace)
+            guard !enclosingNamespaces.contains(id) else { return out += "<Namespace {...}>" }
+            out += "<Namespace "
+            JinjaValue.dict(namespace.attributes).writeRepr(into: &out, depth: depth + 1,
+                                                            enclosingNamespaces: enclosingNamespaces + [id])
+            out += ">"
+        case .function(let function): out += function.repr
         }
     }
 
-    /// Python's `==`.
+    /// Whether lists and dicts nest deeper than `limit` in this value, not looking into namespaces (the renderer
+    /// checks each value stored in one). `visits` counts the containers looked at, for the renderer's budget.
+    func nestsDeeper(than limit: Int, visits: inout Int) -> Bool {
+        var pending: [(value: JinjaValue, depth: Int)] = [(self, 0)]
+        while let (value, depth) = pending.popLast() {
+            let children: [JinjaValue]
+            switch value {
+            case .list(let items): children = items
+            case .dict(let dict): children = dict.entries.map(\.value)
+            default: continue
+            }
+            visits += 1
+            guard depth < limit else { return true }
+            for child in children {
+                if case .list = child { pending.append((child, depth + 1)) }
+                if case .dict = child { pending.append((child, depth + 1)) }
+            }
+        }
+        return false
+    }
+
+    /// Python's `==`; values nested deeper than `maximumNesting` are unequal (Python raises a RecursionError).
     func isEqual(to other: JinjaValue) -> Bool {
+        isEqual(to: other, depth: 0)
+    }
+
+    private func isEqual(to other: JinjaValue, depth: Int) -> Bool {
+        guard depth <= Self.maximumNesting else { return false }
         switch (self, other) {
         case (.undefined, .undefined), (.none, .none): return true
         case (.string(let a), .string(let b)): return a.unicodeScalars.elementsEqual(b.unicodeScalars)
-        case (.list(let a), .list(let b)): return a.count == b.count && zip(a, b).allSatisfy { $0.isEqual(to: $1) }
+        case (.list(let a), .list(let b)):
+            return a.count == b.count && zip(a, b).allSatisfy { $0.isEqual(to: $1, depth: depth + 1) }
         case (.dict(let a), .dict(let b)):
-            return a.entries.count == b.entries.count
-                && a.entries.allSatisfy { entry in b[entry.key].map { $0.isEqual(to: entry.value) } ?? false }
+            return a.entries.count == b.entries.count && a.entries.allSatisfy { entry in
+                b[entry.key].map { $0.isEqual(to: entry.value, depth: depth + 1) } ?? false
+            }
+        case (.namespace(let a), .namespace(let b)): return a === b
+        case (.function(let a), .function(let b)): return a.repr == b.repr
+        case (.float(let a), _): return other.number == a
+        case (_, .float(let b)): return number == b
         default:
             guard let a = integer, let b = other.integer else { return false }
             return a == b
@@ -115,40 +204,6 @@ enum JinjaValue: Sendable {
         default: throw JinjaFailure("object of type '\(typeName)' has no len()")
         }
     }
-
-    /// `json.dumps(value, ensure_ascii=False)`, which is what Hugging Face installs as the `tojson` filter
-    /// (Jinja's own `tojson` would HTML-escape `<`, `>`, `&` and `'`).
-    func json() throws(JinjaFailure) -> String {
-        var out = ""
-        try writeJSON(into: &out)
-        return out
-    }
-
-    private func writeJSON(into out: inout String) throws(JinjaFailure) {
-        guard out.utf8.count <= Self.maximumValueLength else { throw JinjaFailure("tojson result is too large") }
-        switch self {
-        case .undefined: throw JinjaFailure("Object of type Undefined is not JSON serializable")
-        case .none: out += "null"
-        case .bool(let value): out += value ? "true" : "false"
-        case .int(let value): out += String(value)
-        case .string(let value): out += JSONString.quote(value)
-        case .list(let items):
-            out += "["
-            for (index, item) in items.enumerated() {
-                if index > 0 { out += ", " }
-                try item.writeJSON(into: &out)
-            }
-            out += "]"
-        case .dict(let dict):
-            out += "{"
-            for (index, entry) in dict.entries.enumerated() {
-                if index > 0 { out += ", " }
-                out += JSONString.quote(entry.key) + ": "
-                try entry.value.writeJSON(into: &out)
-            }
-            out += "}"
-        }
-    }
 }
 
 /// A Python dict with string keys, in insertion order (which `str()` and `tojson` show).
@@ -172,6 +227,38 @@ struct JinjaDict: Sendable {
             }
         }
     }
+}
+
+/// Python's `repr()` of a float, which `str()` and `json.dumps` also use: the shortest digits that read back
+/// as the same number, in positional notation for exponents from -4 to 15 and scientific notation outside.
+func pythonFloatRepr(_ value: Double) -> String {
+    guard value.isFinite else { return value.isNaN ? "nan" : value < 0 ? "-inf" : "inf" }
+    if value == 0 { return value.sign == .minus ? "-0.0" : "0.0" }
+    // Swift's description has the same shortest digits; only the notation differs.
+    var text = Swift.abs(value).description
+    var exponent = 0
+    if let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }) {
+        exponent = Int(text[text.index(after: e)...]) ?? 0
+        text = String(text[..<e])
+    }
+    let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+    let integerPart = String(parts[0]), fraction = parts.count > 1 ? String(parts[1]) : ""
+    var digits = integerPart + fraction
+    var pointPosition = integerPart.count + exponent  // the decimal point sits after this many digits
+    let leadingZeros = digits.prefix { $0 == "0" }.count
+    digits.removeFirst(leadingZeros)
+    pointPosition -= leadingZeros
+    while digits.count > 1 && digits.hasSuffix("0") { digits.removeLast() }
+    let sign = value < 0 ? "-" : ""
+    if pointPosition > 16 || pointPosition < -3 {
+        let mantissa = digits.count == 1 ? digits : String(digits.prefix(1)) + "." + String(digits.dropFirst())
+        let power = pointPosition - 1
+        let powerDigits = String(Swift.abs(power))
+        return sign + mantissa + "e" + (power < 0 ? "-" : "+") + (powerDigits.count < 2 ? "0" : "") + powerDigits
+    }
+    if pointPosition <= 0 { return sign + "0." + String(repeating: "0", count: -pointPosition) + digits }
+    if pointPosition >= digits.count { return sign + digits + String(repeating: "0", count: pointPosition - digits.count) + ".0" }
+    return sign + String(digits.prefix(pointPosition)) + "." + String(digits.dropFirst(pointPosition))
 }
 
 /// Python's `repr()` of a string: single quotes unless the text has a single quote and no double quote,
