@@ -40,6 +40,8 @@ final class ChatTemplateFeatureTests: XCTestCase {
              "True|True|True|True|True|gen1"),
             ("{{ 'abc'.replace('', '-') }}|{{ 'abc'.replace('', '-', 2) }}|{{ 'aXbXc'.replace('X', '') }}|{{ 'ab' | replace('', '.') }}|{{ (-9223372036854775807 - 1) is divisibleby(-1) }}",
              "-a-b-c-|-a-bc|abc|.a.b.|True"),
+            ("{{ 'a\nb\n\nc' | indent }}|{{ 'a\nb\n\nc\n' | indent(2, true) }}|{{ 'a\r\nb\n\nc' | indent(2, blank=true) }}|{{ 'x\ny' | indent('> ') }}|{{ '' | indent(first=true) }}",
+             "a\n    b\n\n    c|  a\n  b\n\n  c\n|a\n  b\n  \n  c|x\n> y|    "),
             ("{% set ns = namespace(found=false) %}{% for m in messages %}{% if m.role == 'assistant' %}{% set ns.found = true %}{% endif %}{% endfor %}{{ ns.found }}|{% macro m(a, b=a ~ '!') %}{{ a }}{{ b }}{% endmacro %}{{ m('x') }}|{{ m | string }}",
              "True|xx!|<Macro 'm'>"),
         ])
