@@ -38,6 +38,10 @@ final class ChatTemplateFeatureTests: XCTestCase {
              "True|False|True|False|True|False|True|True|True|True|True|False|True|False|True"),
             ("{{ strftime_now is defined }}|{{ raise_exception is defined }}|{{ namespace is defined }}|{{ tools is none }}|{{ documents is none }}|{% generation %}gen{{ 1 }}{% endgeneration %}",
              "True|True|True|True|True|gen1"),
+            ("{{ 'abc'.replace('', '-') }}|{{ 'abc'.replace('', '-', 2) }}|{{ 'aXbXc'.replace('X', '') }}|{{ 'ab' | replace('', '.') }}|{{ (-9223372036854775807 - 1) is divisibleby(-1) }}",
+             "-a-b-c-|-a-bc|abc|.a.b.|True"),
+            ("{{ 'a\nb\n\nc' | indent }}|{{ 'a\nb\n\nc\n' | indent(2, true) }}|{{ 'a\r\nb\n\nc' | indent(2, blank=true) }}|{{ 'x\ny' | indent('> ') }}|{{ '' | indent(first=true) }}",
+             "a\n    b\n\n    c|  a\n  b\n\n  c\n|a\n  b\n  \n  c|x\n> y|    "),
             ("{% set ns = namespace(found=false) %}{% for m in messages %}{% if m.role == 'assistant' %}{% set ns.found = true %}{% endif %}{% endfor %}{{ ns.found }}|{% macro m(a, b=a ~ '!') %}{{ a }}{{ b }}{% endmacro %}{{ m('x') }}|{{ m | string }}",
              "True|xx!|<Macro 'm'>"),
         ])
@@ -91,7 +95,8 @@ final class ChatTemplateFeatureTests: XCTestCase {
             ("{% set ns = namespace(l=[]) %}{% for i in range(150) %}{% set ns.l = [ns.l] %}{% endfor %}{{ ns.l == ns.l }}|{{ (ns.l | tojson)[:3] }}",
              "True|[[["),
             ("{{ [1] | tojson(indent=9223372036854775807) }}", nil),
-            ("{% set l = ['x' * 1000000] * 1000 %}{{ l | join }}", nil),
+            ("{% set l = ['x' * 1000000] * 1000 %}{{ l | join }}", "join result is too large"),
+            ("{{ ('x' * 5000000).replace('', 'yyy') }}", "replace result is too large"),
             ("{% set l = ['x' * 1000000] * 1000 %}{{ ''.join(l) }}", nil),
             ("{% set ns = namespace(a=[1]) %}{% for i in range(60) %}{% set ns.a = [ns.a, ns.a] %}{% endfor %}{{ ns.a }}", nil),
         ]

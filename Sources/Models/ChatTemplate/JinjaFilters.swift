@@ -1,7 +1,7 @@
 /// The filters a template may use (`value | name`); unknown names are rejected at parse time.
 enum JinjaFilter: String, Sendable {
     case trim, length, upper, lower, capitalize, title, tojson, `default`, items, join, first, last, string, list
-    case reverse, select, reject, selectattr, rejectattr, map, replace, int, safe
+    case reverse, select, reject, selectattr, rejectattr, map, replace, int, safe, indent
 
     init?(name: String) {
         switch name {
@@ -22,6 +22,7 @@ enum JinjaFilter: String, Sendable {
         case .join: ["d", "attribute"]
         case .replace: ["old", "new", "count"]
         case .int: ["default", "base"]
+        case .indent: ["width", "first", "blank"]
         case .select, .reject, .selectattr, .rejectattr, .map: nil
         }
     }
@@ -80,6 +81,11 @@ extension JinjaFilter {
             return .string(try pythonReplace(value.text, old, new, count: bound[2]?.integer ?? -1))
         case .int: return pythonInt(value, base: bound[1]?.integer ?? 10) ?? bound[0] ?? .int(0)
         case .safe: return value
+        case .indent:
+            let width = bound[0] ?? .int(4)
+            let indentation = width.integer.map { String(repeating: " ", count: max(0, min($0, 1000))) } ?? width.text
+            return .string(try jinjaIndent(value.text, indentation, first: bound[1]?.isTruthy ?? false,
+                                           blank: bound[2]?.isTruthy ?? false))
         case .select, .reject, .selectattr, .rejectattr, .map: return value  // variadic: handled above
         }
     }
@@ -189,6 +195,40 @@ private func jinjaTitle(_ text: String) -> String {
         }
     }
     return result + pythonCapitalize(String(word))
+}
+
+/// Jinja's `indent` filter: every line after the first (and the first too with `first`) gets `indentation`,
+/// except empty lines unless `blank`. Lines end as Python's `str.splitlines()` ends them.
+private func jinjaIndent(_ text: String, _ indentation: String, first: Bool, blank: Bool) throws(JinjaFailure) -> String {
+    let lines = pythonSplitLines(text + "\n")
+    var result = first ? indentation : ""
+    for (index, line) in lines.enumerated() {
+        if index > 0 { result += "\n" + (blank || !line.isEmpty ? indentation : "") }
+        result += line
+        guard result.utf8.count <= JinjaValue.maximumValueLength else { throw JinjaFailure("indent result is too large") }
+    }
+    return result
+}
+
+/// Python's `str.splitlines()`: the parts between line boundaries (`\r\n` counts as one), without a last
+/// empty part.
+private func pythonSplitLines(_ text: String) -> [String] {
+    let boundaries: Set<Unicode.Scalar> = ["\n", "\r", "\u{0B}", "\u{0C}", "\u{1C}", "\u{1D}", "\u{1E}", "\u{85}", "\u{2028}", "\u{2029}"]
+    var lines: [String] = []
+    var line = String.UnicodeScalarView()
+    var previousWasCR = false
+    for scalar in text.unicodeScalars {
+        defer { previousWasCR = scalar == "\r" }
+        if scalar == "\n" && previousWasCR { continue }
+        if boundaries.contains(scalar) {
+            lines.append(String(line))
+            line = String.UnicodeScalarView()
+        } else {
+            line.append(scalar)
+        }
+    }
+    if !line.isEmpty { lines.append(String(line)) }
+    return lines
 }
 
 /// Jinja's `int` filter: ints and bools as they are, floats truncated, strings parsed (in `base`, or as a

@@ -101,28 +101,34 @@ private func pythonTitle(_ text: String) -> String {
 /// Python's `str.replace(old, new, count)`: a negative count replaces all; an empty `old` matches between
 /// every two characters.
 func pythonReplace(_ text: String, _ old: String, _ new: String, count: Int) throws(JinjaFailure) -> String {
-    let haystack = Array(text.unicodeScalars), needle = Array(old.unicodeScalars)
-    var result = String.UnicodeScalarView()
-    var start = 0, replaced = 0
-    func limitReached() -> Bool { count >= 0 && replaced >= count }
+    let haystack = Array(text.unicodeScalars), needle = Array(old.unicodeScalars), replacement = Array(new.unicodeScalars)
+    // Checked as it grows: an empty `old` could make it huge.
+    var result: [Unicode.Scalar] = []
+    var replaced = 0
+    func append<S: Collection<Unicode.Scalar>>(_ scalars: S) throws(JinjaFailure) {
+        guard result.count + scalars.count <= JinjaValue.maximumValueLength else { throw JinjaFailure("replace result is too large") }
+        result.append(contentsOf: scalars)
+    }
+    func replaces() -> Bool { count < 0 || replaced < count }
+    var start = 0
     if needle.isEmpty {
         for scalar in haystack {
-            if !limitReached() { result.append(contentsOf: new.unicodeScalars); replaced += 1 }
-            result.append(scalar)
+            if replaces() { try append(replacement); replaced += 1 }
+            try append(CollectionOfOne(scalar))
         }
-        if !limitReached() { result.append(contentsOf: new.unicodeScalars) }
+        if replaces() { try append(replacement) }
     } else {
-        while !limitReached(), let match = scalarRange(of: needle, in: haystack, from: start) {
-            result.append(contentsOf: haystack[start..<match.lowerBound])
-            result.append(contentsOf: new.unicodeScalars)
+        while replaces(), let match = scalarRange(of: needle, in: haystack, from: start) {
+            try append(haystack[start..<match.lowerBound])
+            try append(replacement)
             start = match.upperBound
             replaced += 1
-            guard result.count <= JinjaValue.maximumValueLength else { throw JinjaFailure("replace result is too large") }
         }
-        result.append(contentsOf: haystack[start...])
+        try append(haystack[start...])
     }
-    guard String(result).utf8.count <= JinjaValue.maximumValueLength else { throw JinjaFailure("replace result is too large") }
-    return String(result)
+    let replacedText = String(String.UnicodeScalarView(result))
+    guard replacedText.utf8.count <= JinjaValue.maximumValueLength else { throw JinjaFailure("replace result is too large") }
+    return replacedText
 }
 
 /// Python's `str.strip(chars)`: `chars` none (or absent) strips whitespace.

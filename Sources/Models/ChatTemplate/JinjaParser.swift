@@ -1,8 +1,9 @@
 /// Parses lexer tokens into template nodes. Statements are `if`/`elif`/`else`, `for` (with an optional
 /// `if` filter and `else`), `break`, `continue`, `set` (of a name or a namespace attribute), `macro`, and
-/// transformers' `generation` block (which only marks assistant text, so its body is kept as it is). Expression precedence follows Jinja's parser, loosest first: inline
-/// `if`-`else`, `or`, `and`, `not`, comparisons (`==`, `<`, `in`, `not in`, ...), `+ -`, `~`, `* // %`,
-/// unary `-` and `+`, then filters (`|`) and tests (`is`), then `.name`, `.0`, `[]`, `[::]` and calls.
+/// transformers' `generation` block (which only marks assistant text, so its body is kept as it is).
+/// Expression precedence follows Jinja's parser, loosest first: inline `if`-`else`, `or`, `and`, `not`,
+/// comparisons (`==`, `<`, `in`, `not in`, ...), `+ -`, `~`, `* // %`, unary `-` and `+`, then filters (`|`)
+/// and tests (`is`), then `.name`, `.0`, `[]`, `[::]` and calls (with keyword arguments).
 /// Literals are strings, integers, `true`/`false`/`none` (also capitalized), lists, tuples and dicts.
 struct JinjaParser {
     /// Blocks and parenthesized expressions nested deeper than this are rejected, so that parsing (which

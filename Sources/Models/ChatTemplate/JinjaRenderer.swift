@@ -147,7 +147,7 @@ struct JinjaRenderer {
 
     /// A value about to be kept in a variable or namespace. Expressions nest values only as deep as the parser
     /// and `maximumDepth` let them, but an assignment in a loop could wrap a value a million times, which
-    /// Swift could not even release without overflowing the stack. The look costs from the iteration budget.
+    /// Swift could not even release without overflowing the stack. The check is paid from the iteration budget.
     private mutating func storable(_ value: JinjaValue, at expression: JinjaExpr) throws(ChatTemplateError) -> JinjaValue {
         var visits = 0
         let tooDeep = value.nestsDeeper(than: JinjaValue.maximumNesting, visits: &visits)

@@ -33,7 +33,8 @@ enum JinjaTest: String, Sendable {
                 guard let a = value.integer, let b = argument.integer else {
                     throw JinjaFailure("divisibleby needs integers, not \(value.typeName) and \(argument.typeName)")
                 }
-                return b != 0 && a % b == 0
+                // `Int.min % -1` overflows in Swift (it is 0 in Python).
+                return b != 0 && a.remainderReportingOverflow(dividingBy: b).partialValue == 0
             case .equalto: return value.isEqual(to: argument)
             case .ne: return !value.isEqual(to: argument)
             case .lessthan: return try value.compare(.less, argument)
