@@ -1,3 +1,5 @@
+import Models
+
 /// Request bodies of the endpoints, as OpenAI's API defines them. Fields remask does not use are ignored;
 /// fields it uses are checked by `RequestValidator`.
 
@@ -16,15 +18,30 @@ public struct ChatCompletionRequest: Decodable, Sendable {
     public var stream: Bool?
     public var streamOptions: StreamOptions?
     public var logprobs: Bool?
+    /// Function definitions (JSON schemas) for templates that describe tools to the model.
+    public var tools: [ChatJSON]?
 
     public struct Message: Decodable, Sendable {
         public var role: String
         public var content: MessageContent?
+        /// An assistant turn's function calls, a tool turn's call id and function name, passed to the template.
+        public var toolCalls: [ChatToolCall]?
+        public var toolCallID: String?
+        public var name: String?
+
+        enum CodingKeys: String, CodingKey {
+            case role, content, name, toolCalls = "tool_calls", toolCallID = "tool_call_id"
+        }
+
+        /// The turn as the chat template sees it.
+        var chatMessage: ChatMessage {
+            ChatMessage(role: role, content: content?.text ?? "", toolCalls: toolCalls, toolCallID: toolCallID, name: name)
+        }
     }
 
     enum CodingKeys: String, CodingKey {
         case model, messages, temperature, topP = "top_p", maxTokens = "max_tokens", maxCompletionTokens = "max_completion_tokens"
-        case stop, seed, n, stream, streamOptions = "stream_options", logprobs
+        case stop, seed, n, stream, streamOptions = "stream_options", logprobs, tools
     }
 }
 

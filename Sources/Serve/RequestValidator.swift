@@ -30,10 +30,9 @@ public struct RequestValidator: Sendable {
         try checkCommon(model: r.model, n: r.n, temperature: r.temperature, topP: r.topP)
         guard !r.messages.isEmpty else { throw .invalidRequest("'messages' must contain at least one message.", param: "messages") }
         if r.logprobs == true { throw .invalidRequest("logprobs are not supported for chat completions; use /v1/completions.", param: "logprobs") }
-        let messages = r.messages.map { ChatMessage(role: $0.role, content: $0.content?.text ?? "") }
         let rendered: String
         do {
-            rendered = try ChatSession.render(messages, tokenizer: tokenizer, template: chatTemplate)
+            rendered = try ChatSession.render(r.messages.map(\.chatMessage), tokenizer: tokenizer, template: chatTemplate, tools: r.tools)
         } catch {
             throw .invalidRequest("The messages could not be rendered with the model's chat template: \(error)", param: "messages")
         }

@@ -22,6 +22,9 @@ final class DefaultChatTemplateTests: XCTestCase {
     func testGemma3FileWithoutATemplateGetsGemmas() throws {
         let path = Gemma3ModelTests.modelPath
         try XCTSkipUnless(FileManager.default.fileExists(atPath: path), "\(path) is missing: bash scripts/fetch-model.sh gemma3")
-        XCTAssertEqual(try RunnableModel.load(path).chatTemplate, DefaultChatTemplate.gemma3)
+        let model = try RunnableModel.load(path)
+        XCTAssertEqual(model.chatTemplate, DefaultChatTemplate.gemma3)
+        // Replies end at Gemma's end of turn, not only at <eos>.
+        XCTAssertEqual(ChatSession.stopTokens(try model.requireTokenizer()), [1, 106])
     }
 }

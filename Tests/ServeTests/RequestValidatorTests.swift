@@ -86,4 +86,24 @@ final class RequestValidatorTests: XCTestCase {
         _ = refusal({ try self.completions(#"{"prompt": ["a", "b"], "stream": true}"#) }, param: "stream")
         _ = refusal({ try self.completions(#"{"prompt": ["a", "b", "c", "d", "e", "f", "g", "h", "i"]}"#) }, param: "prompt")
     }
+
+    /// `tools` and the tool fields of messages reach the template (here one that prints them, as Qwen's do).
+    func testToolsAndToolCallsReachTheTemplate() throws {
+        let template = "{% for t in tools %}[tool {{ t.function.name }}]{% endfor %}{% for m in messages %}<{{ m.role }}>"
+            + "{% if m.tool_calls %}{% for c in m.tool_calls %}call {{ c.function.name }}({{ c.function.arguments | tojson }}){% endfor %}"
+            + "{% endif %}{% if m.tool_call_id %}#{{ m.tool_call_id }} {{ m.name }}: {% endif %}{{ m.content }}{% endfor %}"
+        let validator = RequestValidator(modelID: "tiny", tokenizer: tokenizer, chatTemplate: template, contextLength: 96,
+                                         vocabSize: ServeFixtures.model.config.vocabSize, maxPrompts: 8)
+        let request = try ServeFixtures.decode(ChatCompletionRequest.self, """
+            {"messages": [{"role": "user", "content": "Weather?"},
+                          {"role": "assistant", "content": null, "tool_calls": [{"id": "c1", "type": "function",
+                           "function": {"name": "get_weather", "arguments": {"city": "Paris"}}}]},
+                          {"role": "tool", "tool_call_id": "c1", "name": "get_weather", "content": "sunny"}],
+             "tools": [{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}],
+             "max_tokens": 4}
+            """)
+        let prompt = try validator.chat(request).prompt
+        XCTAssertEqual(tokenizer.decode(prompt),
+                       "[tool get_weather]<user>Weather?<assistant>call get_weather({\"city\": \"Paris\"})<tool>#c1 get_weather: sunny")
+    }
 }

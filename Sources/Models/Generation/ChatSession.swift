@@ -11,17 +11,22 @@ public enum ChatSession {
         try render(messages, tokenizer: try lm.requireTokenizer(), template: lm.chatTemplate)
     }
 
-    /// Renders `messages` with `template` (ChatML when nil) and the assistant turn opened.
-    public static func render(_ messages: [ChatMessage], tokenizer: BPETokenizer, template source: String?) throws -> String {
+    /// Renders `messages` with `template` (ChatML when nil) and the assistant turn opened; `tools` are function
+    /// definitions for templates that describe them.
+    public static func render(_ messages: [ChatMessage], tokenizer: BPETokenizer, template source: String?,
+                              tools: [ChatJSON]? = nil) throws -> String {
         let template = try ChatTemplate(source ?? chatML)
         func token(_ id: Int32?) -> String { id.map { tokenizer.decode([$0]) } ?? "" }
         return try template.render(messages: messages, addGenerationPrompt: true,
-                                   bosToken: token(tokenizer.bosID), eosToken: token(tokenizer.eosID))
+                                   bosToken: token(tokenizer.bosID), eosToken: token(tokenizer.eosID), tools: tools)
     }
 
-    /// Tokens that end a reply: end-of-sequence and the usual end-of-turn tokens the vocabulary has.
+    /// Tokens that end a reply: end-of-sequence and the usual end-of-turn tokens the vocabulary has as control
+    /// tokens (ChatML's, Llama 3's, Gemma's, Phi-3's; Gemma's "</s>" is a plain user-defined token, not a stop).
     public static func stopTokens(_ tokenizer: BPETokenizer) -> Set<Int32> {
-        var ids = Set(["<|im_end|>", "<|endoftext|>", "<|eot_id|>", "</s>"].compactMap { tokenizer.id(of: $0) })
+        let names = ["<|im_end|>", "<|endoftext|>", "<|eot_id|>", "</s>", "<end_of_turn>", "<|end|>"]
+        let control = BPETokenizer.TokenType.control.rawValue
+        var ids = Set(names.compactMap { tokenizer.id(of: $0) }.filter { tokenizer.tokenTypes[Int($0)] == control })
         if let eos = tokenizer.eosID { ids.insert(eos) }
         return ids
     }
