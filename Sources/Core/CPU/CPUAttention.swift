@@ -35,9 +35,9 @@ extension CPUBackend {
                                       b: k + c.lowerBound * w, ldb: w, c: p + i0 * t + c.lowerBound, ldc: t, parallel: false)
                         }
                         if let layout = s.layout {
-                            maskedSoftmaxRows(p, i0..<seen, t, layout: layout, firstToken: b * t, window: s.window)
+                            maskedSoftmaxRows(p, i0..<seen, t, layout: layout, firstToken: b * t, s)
                         } else {
-                            causalSoftmaxRows(p, i0..<seen, t, window: s.window)
+                            causalSoftmaxRows(p, i0..<seen, t, s)
                         }
                         columns.forEach { c, first in
                             BLAS.gemm(m: rows, n: hd, k: c.count, a: p + i0 * t + c.lowerBound, lda: t, b: v + c.lowerBound * w,
@@ -288,11 +288,11 @@ private func addScaled(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Floa
     while k < n { y[k] += a * x[k]; k += 1 }
 }
 
-/// Rows `rows` of a t×t score matrix: row i becomes the softmax over columns 0...i (the last `window` of them
-/// with a window), zeros elsewhere.
-private func causalSoftmaxRows(_ p: UnsafeMutablePointer<Float>, _ rows: Range<Int>, _ t: Int, window: Int?) {
+/// Rows `rows` of a t×t score matrix: row i becomes the softmax over columns 0...i (the last `s.window` of
+/// them with a window), zeros elsewhere.
+private func causalSoftmaxRows(_ p: UnsafeMutablePointer<Float>, _ rows: Range<Int>, _ t: Int, _ s: AttentionShape) {
     for i in rows {
-        let row = p + i * t, first = window.map { max(0, i - $0 + 1) } ?? 0, seen = row + first, count = i + 1 - first
+        let row = p + i * t, first = s.firstVisibleKey(position: i), seen = row + first, count = i + 1 - first
         let s = expShifted(seen, seen, count, shift: maxOf(seen, count))
         scaleInPlace(seen, count, 1 / s)
         row.update(repeating: 0, count: first)
@@ -305,15 +305,14 @@ private func causalSoftmaxRows(_ p: UnsafeMutablePointer<Float>, _ rows: Range<I
 /// own (a shared prefix holds positions 0..<sharedPrefix; a segment's positions count up by one). Masked
 /// columns get probability 0, so backward needs no layout.
 private func maskedSoftmaxRows(_ p: UnsafeMutablePointer<Float>, _ rows: Range<Int>, _ t: Int, layout: SequenceLayout,
-                               firstToken: Int, window: Int?) {
+                               firstToken: Int, _ s: AttentionShape) {
     for i in rows {
         let row = p + i * t
         var shared = Int(layout.sharedPrefix[firstToken + i]), start = Int(layout.segmentStart[firstToken + i])
         var prefixStart = 0
-        if let window {
-            let position = Int(layout.positions[firstToken + i])
-            prefixStart = min(shared, max(0, position - window + 1))
-            start = max(start, i - window + 1)
+        if s.window != nil {
+            prefixStart = min(shared, s.firstVisibleKey(position: Int(layout.positions[firstToken + i])))
+            start = max(start, s.firstVisibleKey(position: i))
             if prefixStart == shared { shared = 0; prefixStart = 0 }
         }
         let prefix = row + prefixStart, prefixCount = shared - prefixStart

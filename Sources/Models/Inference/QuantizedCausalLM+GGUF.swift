@@ -66,7 +66,7 @@ extension QuantizedCausalLM {
                 if let slice = TensorNames.fused("\(prefix).\(parts[0])", config) {
                     return [try matrix(slice.gguf, rows: slice.totalRows, columns: h)]
                 }
-                return try zip(parts, rows).map { try matrix(name($0), rows: $1, columns: h, rotary: $0.hasPrefix("self_attn.q") || $0.hasPrefix("self_attn.k")) }
+                return try zip(parts, rows).map { try matrix(name($0), rows: $1, columns: h, rotary: TensorNames.isPermuted($0)) }
             }
             return Layer(
                 inputNorm: try norm("\(prefix).input_layernorm"),

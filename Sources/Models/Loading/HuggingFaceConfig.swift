@@ -20,6 +20,8 @@ extension DecoderConfig {
             if json[key] == nil || json[key] is NSNull, let fallback { return fallback }
             throw FileError(path: path, json[key] == nil ? "missing \"\(key)\"" : "\"\(key)\" is not a non-negative integer")
         }
+        /// nil when the key is absent or null (Mistral v0.2+ and Phi-3.5 write `"sliding_window": null`).
+        func optionalInt(_ key: String) throws -> Int? { json[key] == nil || json[key] is NSNull ? nil : try int(key) }
         func bool(_ key: String, default fallback: Bool) -> Bool { (json[key] as? Bool) ?? fallback }
         let type = json["model_type"] as? String ?? "(missing)"
         let activation = type.hasPrefix("gemma") ? "gelu_pytorch_tanh" : "silu"
@@ -68,9 +70,7 @@ extension DecoderConfig {
                             tiedEmbeddings: bool("tie_word_embeddings", default: false),
                             maxPositions: try int("max_position_embeddings", default: 2048))
             // Mistral 7B v0.1 attends to the last 4096 positions in every layer (later versions set null).
-            if type == "mistral", json["sliding_window"] != nil, !(json["sliding_window"] is NSNull) {
-                config.slidingWindow = try int("sliding_window")
-            }
+            if type == "mistral" { config.slidingWindow = try optionalInt("sliding_window") }
         case "qwen2", "qwen3":
             // Qwen checkpoints carry sliding-window settings that are off unless use_sliding_window is true.
             let layerTypes = json["layer_types"] as? [String] ?? []
@@ -97,7 +97,7 @@ extension DecoderConfig {
                            heads: heads, kvHeads: kvHeads, intermediate: try int("intermediate_size"),
                            partialRotaryFactor: Float(number("partial_rotary_factor") ?? number("partial_rotary_factor", in: rope) ?? 1),
                            ropeBase: base, normEps: Float(number("rms_norm_eps") ?? 1e-5),
-                           slidingWindow: json["sliding_window"] is NSNull ? nil : try json["sliding_window"].map { _ in try int("sliding_window") },
+                           slidingWindow: try optionalInt("sliding_window"),
                            tiedEmbeddings: bool("tie_word_embeddings", default: false),
                            maxPositions: try int("max_position_embeddings", default: 4096))
         case "gemma3_text":
