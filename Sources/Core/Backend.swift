@@ -32,9 +32,14 @@ public protocol Backend: Sendable {
     func attention(_ qkv: Tensor, _ shape: AttentionShape, into out: Tensor, saved: AttentionSaved)
     func attentionBackward(_ gradOut: Tensor, _ shape: AttentionShape, saved: AttentionSaved,
                            into gradQKV: Tensor, accumulate: Bool)
-    func cachedAttention(_ qkv: Tensor, rows: Range<Int>, _ shape: AttentionShape, cache: KVCache, layer: Int, into out: Tensor)
+    /// Attention of the new tokens of sequences with many new tokens each (prompts) over their caches, in parallel
+    /// over sequences and heads.
+    func cachedAttention(_ qkv: Tensor, segments: [(rows: Range<Int>, cache: KVCache)], _ shape: AttentionShape, layer: Int,
+                         precision: Precision, into out: Tensor)
     /// `cachedAttention` for many sequences with a few new tokens each (decoding), in parallel over sequences and heads.
-    func cachedDecodeAttention(_ qkv: Tensor, segments: [(rows: Range<Int>, cache: KVCache)], _ shape: AttentionShape, layer: Int, into out: Tensor)
+    /// `precision` sets the arithmetic of the products over a prefix the sequences share.
+    func cachedDecodeAttention(_ qkv: Tensor, segments: [(rows: Range<Int>, cache: KVCache)], _ shape: AttentionShape, layer: Int,
+                               precision: Precision, into out: Tensor)
     // Losses
     func crossEntropy(_ logits: Tensor, labels: [Int32], logSumExp: Tensor) -> (sum: Double, count: Int)
     func crossEntropyBackward(_ logits: Tensor, labels: [Int32], logSumExp: Tensor, scale: Float,

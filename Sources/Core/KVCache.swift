@@ -1,3 +1,5 @@
+import Foundation
+
 /// Keys and values of one sequence's past tokens, per layer, for incremental decoding. Keys are stored
 /// already rotated, so each new token attends to the cache without recomputing anything.
 ///
@@ -20,9 +22,17 @@ public final class KVCache: @unchecked Sendable {
     public let sharedLength: Int
 
     struct Part {
+        /// The cache whose rows these are.
+        let owner: KVCache
         let keys: [Storage], values: [Storage]
         let count: Int
     }
+
+    /// Per layer, bfloat16 copies of the first rows of this cache's keys and transposed values (`bfloat16Keys`,
+    /// `bfloat16Values`).
+    private var roundedKeys: [(count: Int, rows: UnsafeMutablePointer<UInt16>)?]
+    private var roundedValues: [(count: Int, rows: UnsafeMutablePointer<UInt16>)?]
+    private let roundedLock = NSLock()
 
     public init(layers: Int, capacity: Int, kvHeads: Int, headDim: Int) {
         check(layers > 0 && capacity > 0 && kvHeads > 0 && headDim > 0,
@@ -32,6 +42,8 @@ public final class KVCache: @unchecked Sendable {
         width = kvHeads * headDim
         keys = (0..<layers).map { _ in Storage(uninitializedCount: capacity * kvHeads * headDim) }
         values = (0..<layers).map { _ in Storage(uninitializedCount: capacity * kvHeads * headDim) }
+        roundedKeys = Array(repeating: nil, count: layers)
+        roundedValues = Array(repeating: nil, count: layers)
         shared = []
         sharedLength = 0
     }
@@ -48,15 +60,61 @@ public final class KVCache: @unchecked Sendable {
         width = parent.width
         keys = (0..<layers).map { _ in Storage(uninitializedCount: capacity * parent.width) }
         values = (0..<layers).map { _ in Storage(uninitializedCount: capacity * parent.width) }
+        roundedKeys = Array(repeating: nil, count: layers)
+        roundedValues = Array(repeating: nil, count: layers)
         var parts: [Part] = []
         var left = visible
-        for part in parent.shared + [Part(keys: parent.keys, values: parent.values, count: parent.length)] where left > 0 && part.count > 0 {
+        let own = Part(owner: parent, keys: parent.keys, values: parent.values, count: parent.length)
+        for part in parent.shared + [own] where left > 0 && part.count > 0 {
             let n = min(left, part.count)
-            parts.append(Part(keys: part.keys, values: part.values, count: n))
+            parts.append(Part(owner: part.owner, keys: part.keys, values: part.values, count: n))
             left -= n
         }
         shared = parts
         sharedLength = visible
+    }
+
+    deinit {
+        for rounded in roundedKeys + roundedValues { rounded?.rows.deallocate() }
+    }
+
+    /// At least the first `count` rows of one layer's keys rounded to bfloat16 (rows of `width`), for the bf16
+    /// products of the many sequences that share them.
+    func bfloat16Keys(layer: Int, count: Int) -> UnsafePointer<UInt16> {
+        rounded(&roundedKeys[layer], count: count) { copy, held in
+            BFloat16Kernels.round(keys[layer].pointer, count: held * width, into: copy)
+        }.rows
+    }
+
+    /// At least the first `count` rows of one layer's values, transposed and rounded to bfloat16: `width` rows
+    /// of `stride` (an even number ≥ count; columns past the rows held are zero).
+    func bfloat16Values(layer: Int, count: Int) -> (rows: UnsafePointer<UInt16>, stride: Int) {
+        let (rows, held) = rounded(&roundedValues[layer], count: count) { copy, held in
+            let stride = Self.evenStride(held), v = values[layer].pointer
+            for c in 0..<width {
+                let row = copy + c * stride
+                for t in 0..<held { row[t] = floatToBFloat16(v[t * width + c]) }
+                if stride > held { row[held] = 0 }
+            }
+        }
+        return (rows, Self.evenStride(held))
+    }
+
+    private static func evenStride(_ count: Int) -> Int { (count + 1) / 2 * 2 }
+
+    /// A copy of all the rows held, made by `fill(copy, rows held)` when the one in `slot` has fewer than `count`
+    /// (made on the first call, again only as the cache grows); the copy and the rows it holds.
+    private func rounded(_ slot: inout (count: Int, rows: UnsafeMutablePointer<UInt16>)?, count: Int,
+                         _ fill: (UnsafeMutablePointer<UInt16>, Int) -> Void) -> (rows: UnsafePointer<UInt16>, held: Int) {
+        roundedLock.lock()
+        defer { roundedLock.unlock() }
+        check(count <= length, "KVCache: \(count) rows asked for, \(length) stored")
+        if let slot, slot.count >= count { return (UnsafePointer(slot.rows), slot.count) }
+        slot?.rows.deallocate()
+        let copy = UnsafeMutablePointer<UInt16>.allocate(capacity: max(1, Self.evenStride(length) * width))
+        fill(copy, length)
+        slot = (length, copy)
+        return (UnsafePointer(copy), length)
     }
 
     /// The position of the next token: the shared tokens plus this cache's own.
@@ -84,7 +142,10 @@ extension Tensor {
     /// `segments[i]` rows for sequence i, whose earlier tokens are in its cache. Queries and keys rotate at
     /// their absolute positions; the new keys and values are written into each cache (at `cache.length`,
     /// which the caller advances once every layer has run). Records no gradient.
-    public func cachedSelfAttention(_ shape: AttentionShape, segments: [(rows: Range<Int>, cache: KVCache)], layer: Int) -> Tensor {
+    /// `precision` sets the arithmetic of the products over a prefix the sequences share (bf16: its keys and
+    /// values rounded once, the queries and probabilities per call).
+    public func cachedSelfAttention(_ shape: AttentionShape, segments: [(rows: Range<Int>, cache: KVCache)], layer: Int,
+                                    precision: Precision = .fp32) -> Tensor {
         check(!requiresGrad || !Autograd.isRecording, "cachedSelfAttention: inference only; wrap the call in Autograd.withNoGrad")
         check(rank == 2 && shape.qkvWidth == self.shape[1],
               "cachedSelfAttention: qkv shape \(self.shape) does not match width \(shape.qkvWidth)")
@@ -99,10 +160,10 @@ extension Tensor {
         }
         // Long segments (prompts) use GEMMs per head; short ones (decoding) run together, a thread per sequence and head.
         let decoding = segments.filter { $0.rows.count <= Self.decodeRows }
-        if !decoding.isEmpty { Tensor.backend.cachedDecodeAttention(qkv, segments: decoding, shape, layer: layer, into: out) }
-        for (rows, cache) in segments where rows.count > Self.decodeRows {
-            Tensor.backend.cachedAttention(qkv, rows: rows, shape, cache: cache, layer: layer, into: out)
-        }
+        if !decoding.isEmpty { Tensor.backend.cachedDecodeAttention(qkv, segments: decoding, shape, layer: layer, precision: precision,
+                                                                           into: out) }
+        let prompts = segments.filter { $0.rows.count > Self.decodeRows }
+        if !prompts.isEmpty { Tensor.backend.cachedAttention(qkv, segments: prompts, shape, layer: layer, precision: precision, into: out) }
         return out
     }
 }

@@ -34,7 +34,7 @@ struct InferenceOptions: ParsableArguments {
                                valueName: "stored|float32"))
     var weights: RunnableModel.Weights = .stored
 
-    @Option(help: ArgumentHelp("Arithmetic of the products with many rows (prompts, batches) on stored weights: fp32, or bf16 (bfloat16 operands, Float32 sums; about twice as fast on CPUs with AVX512-BF16, elsewhere slower; log-probs move by up to about 0.2, so keep fp32 for scoring).",
+    @Option(help: ArgumentHelp("Arithmetic of the products with many rows (prompts, batches, attention over a shared few-shot prefix) on stored weights: fp32, or bf16 (bfloat16 operands, Float32 sums; about twice as fast on CPUs with AVX512-BF16, elsewhere slower; holds a bfloat16 copy of the weights, 2 bytes each; log-probs move by up to about 0.2, so keep fp32 for scoring).",
                                valueName: "fp32|bf16"))
     var precision: Precision = .fp32
 }

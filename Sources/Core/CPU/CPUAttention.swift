@@ -107,50 +107,82 @@ extension CPUBackend {
 }
 
 extension CPUBackend {
-    public func cachedAttention(_ qkv: Tensor, rows: Range<Int>, _ s: AttentionShape, cache: KVCache, layer: Int, into out: Tensor) {
-        let hd = s.headDim, n = rows.count, past = cache.position, total = past + n
-        let kvw = s.kvHeads * hd, qw = s.heads * hd
-        let qBuffer = Storage(uninitializedCount: n * qw)
-        let q = qBuffer.pointer
-        appendNewTokens(qkv, rows: rows, s, cache: cache, layer: layer, queries: q)
-        let blocks = cache.keyValueBlocks(layer: layer, newRows: n)
-        let scores = Storage(uninitializedCount: n * total)
-        let p = scores.pointer
+    public func cachedAttention(_ qkv: Tensor, segments: [(rows: Range<Int>, cache: KVCache)], _ s: AttentionShape, layer: Int,
+                                precision: Precision, into out: Tensor) {
+        let hd = s.headDim, kvw = s.kvHeads * hd, qw = s.heads * hd
+        let qBuffers = segments.map { Storage(uninitializedCount: $0.rows.count * qw) }
+        for ((rows, cache), q) in zip(segments, qBuffers) {
+            appendNewTokens(qkv, rows: rows, s, cache: cache, layer: layer, queries: q.pointer)
+        }
+        let blocks = segments.map { $0.cache.keyValueBlocks(layer: layer, newRows: $0.rows.count) }
         let scale = 1 / Float(hd).squareRoot()
         let group = s.heads / s.kvHeads
-        for h in 0..<s.heads {
-            let g = h / group
+        // bf16: the products over a shared prefix (the first block) take its keys and values rounded once.
+        let prefixes = segments.map { segment -> (keys: UnsafePointer<UInt16>, values: UnsafePointer<UInt16>, stride: Int)? in
+            guard precision == .bf16, hd % 2 == 0, let part = segment.cache.shared.first, part.count >= 2 else { return nil }
+            let values = part.owner.bfloat16Values(layer: layer, count: part.count)
+            return (part.owner.bfloat16Keys(layer: layer, count: part.count), values.rows, values.stride)
+        }
+        // Each (segment, head) pair writes its own columns of its own rows, so the pairs run on all threads.
+        Parallel.forEachChunk(segments.count * s.heads) { pair in
+            let (rows, cache) = segments[pair / s.heads], h = pair % s.heads, g = h / group
+            let n = rows.count, past = cache.position, total = past + n
+            let q = UnsafePointer(qBuffers[pair / s.heads].pointer), prefix = prefixes[pair / s.heads]
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: n * total)
+            defer { p.deallocate() }
             var column = 0
-            for block in blocks {
-                BLAS.gemm(transB: true, m: n, n: block.count, k: hd, alpha: scale, a: q + h * hd, lda: qw,
-                          b: block.keys + g * hd, ldb: kvw, c: p + column, ldc: total)
+            for (b, block) in blocks[pair / s.heads].enumerated() {
+                if b == 0, let prefix {
+                    let scaled = UnsafeMutablePointer<Float>.allocate(capacity: n * hd)
+                    defer { scaled.deallocate() }
+                    for i in 0..<n { (scaled + i * hd).update(from: q + i * qw + h * hd, count: hd) }
+                    scaleInPlace(scaled, n * hd, scale)
+                    BFloat16Kernels.withPanel(scaled, stride: hd, count: n, n: hd) { panel in
+                        BFloat16Kernels.multiply(prefix.keys + g * hd, wStride: kvw, rows: block.count, n: hd, panel: panel, count: n,
+                                                 into: p, outStride: total)
+                    }
+                } else {
+                    BLAS.gemm(transB: true, m: n, n: block.count, k: hd, alpha: scale, a: q + h * hd, lda: qw,
+                              b: block.keys + g * hd, ldb: kvw, c: p + column, ldc: total)
+                }
                 column += block.count
             }
             // Row i sees the past and the new tokens up to itself (the last `window` of them with a window).
-            Parallel.forChunks(n, minChunk: 16) { r in
-                for i in r {
-                    let row = p + i * total, visible = past + i + 1, first = s.firstVisibleKey(position: past + i)
-                    let seen = row + first, count = visible - first
-                    let sum = expShifted(seen, seen, count, shift: maxOf(seen, count))
-                    scaleInPlace(seen, count, 1 / sum)
-                    row.update(repeating: 0, count: first)
-                    (row + visible).update(repeating: 0, count: total - visible)
-                }
+            for i in 0..<n {
+                let row = p + i * total, visible = past + i + 1, first = s.firstVisibleKey(position: past + i)
+                let seen = row + first, count = visible - first
+                let sum = expShifted(seen, seen, count, shift: maxOf(seen, count))
+                scaleInPlace(seen, count, 1 / sum)
+                row.update(repeating: 0, count: first)
+                (row + visible).update(repeating: 0, count: total - visible)
             }
+            let o = out.pointer + rows.lowerBound * s.outWidth + h * hd
             column = 0
-            for block in blocks {
-                BLAS.gemm(m: n, n: hd, k: block.count, a: p + column, lda: total, b: block.values + g * hd, ldb: kvw,
-                          beta: column == 0 ? 0 : 1, c: out.pointer + rows.lowerBound * s.outWidth + h * hd, ldc: s.outWidth)
+            for (b, block) in blocks[pair / s.heads].enumerated() {
+                if b == 0, let prefix {
+                    // An even number of columns in bf16 pairs; an odd last one in Float32.
+                    let even = block.count / 2 * 2
+                    BFloat16Kernels.withPanel(p, stride: total, count: n, n: even) { panel in
+                        BFloat16Kernels.multiply(prefix.values + g * hd * prefix.stride, wStride: prefix.stride, rows: hd, n: even,
+                                                 panel: panel, count: n, into: o, outStride: s.outWidth)
+                    }
+                    if even < block.count {
+                        for i in 0..<n { addScaled(o + i * s.outWidth, block.values + even * kvw + g * hd, p[i * total + even], hd) }
+                    }
+                } else {
+                    BLAS.gemm(m: n, n: hd, k: block.count, a: p + column, lda: total, b: block.values + g * hd, ldb: kvw,
+                              beta: column == 0 ? 0 : 1, c: o, ldc: s.outWidth)
+                }
                 column += block.count
             }
         }
-        withExtendedLifetime((qBuffer, scores, cache)) {}
+        withExtendedLifetime((qBuffers, segments)) {}
     }
 }
 
 extension CPUBackend {
     public func cachedDecodeAttention(_ qkv: Tensor, segments: [(rows: Range<Int>, cache: KVCache)], _ s: AttentionShape, layer: Int,
-                                      into out: Tensor) {
+                                      precision: Precision, into out: Tensor) {
         let hd = s.headDim, kvw = s.kvHeads * hd, qw = s.heads * hd
         // Rotated queries into a scratch buffer, segment after segment.
         let rowCount = segments.reduce(0) { $0 + $1.rows.count }
@@ -163,8 +195,9 @@ extension CPUBackend {
             next += rows.count
         }
         // Sequences continuing the same cache (a few-shot prefix) share its first block: that block's scores and
-        // output are GEMMs over all their query rows at once, so its keys and values are read once per head,
-        // not once per sequence. Every other block is visited row by row.
+        // output are GEMMs over all their query rows at once, so its keys and values are read once per key/value
+        // head (the query heads that share one stacked in one product), not once per sequence. Every other block
+        // is visited row by row.
         let scale = 1 / Float(hd).squareRoot(), group = s.heads / s.kvHeads
         var groups: [ObjectIdentifier: [Int]] = [:]
         for (i, segment) in segments.enumerated() {
@@ -173,43 +206,82 @@ extension CPUBackend {
         // Per segment: its group, its first row within the group, and the columns the group GEMM covers.
         var groupOf = [Int](repeating: -1, count: segments.count), rowInGroup = [Int](repeating: 0, count: segments.count)
         var sharedBlock = [Int](repeating: 0, count: segments.count)
-        var groupRows: [(lead: Int, members: [Int], rows: [Int], width: Int)] = []
+        // A group's rows: where each query is in the query buffer and where its output goes.
+        var groupRows: [(part: KVCache.Part, rows: [Int], outRows: [Int], width: Int)] = []
         for members in groups.values.sorted(by: { $0[0] < $1[0] }) where members.count > 1 {
             let width = members.map { segments[$0].cache.shared[0].count }.min()!
-            var rows: [Int] = []
+            var rows: [Int] = [], outRows: [Int] = []
             for m in members {
                 (groupOf[m], rowInGroup[m], sharedBlock[m]) = (groupRows.count, rows.count, width)
                 rows += (0..<segments[m].rows.count).map { firstQuery[m] + $0 }
+                outRows += segments[m].rows
             }
-            groupRows.append((members[0], members, rows, width))
+            groupRows.append((segments[members[0]].cache.shared[0], rows, outRows, width))
         }
+        let bf16 = precision == .bf16 && hd % 2 == 0
+        let roundedKeys = bf16 ? groupRows.map { $0.part.owner.bfloat16Keys(layer: layer, count: $0.width) } : []
+        let roundedValues = bf16 ? groupRows.map { $0.part.owner.bfloat16Values(layer: layer, count: $0.width) } : []
+        // Group score rows are `stride` apart: the width rounded up to even, for the bf16 panels (the pad is zero).
+        let strides = groupRows.map { ($0.width + 1) / 2 * 2 }
         let q = UnsafePointer(qBuffer.pointer), o = out.pointer
-        // Group scores: [rows, width] per head, written before the row loop reads them; one GEMM per (group,
-        // head) pair, the pairs spread over the threads (OpenBLAS itself runs single-threaded).
-        let groupScores: [[Storage]] = groupRows.map { g in (0..<s.heads).map { _ in Storage(uninitializedCount: g.rows.count * g.width) } }
-        Parallel.forEachChunk(groupRows.count * s.heads) { pair in
-            let g = groupRows[pair / s.heads], h = pair % s.heads
-            let part = segments[g.lead].cache.shared[0]
-            let gathered = Storage(uninitializedCount: g.rows.count * hd)
-            for (r, row) in g.rows.enumerated() { (gathered.pointer + r * hd).update(from: q + row * qw + h * hd, count: hd) }
-            BLAS.gemm(transB: true, m: g.rows.count, n: g.width, k: hd, alpha: scale, a: gathered.pointer, lda: hd,
-                      b: part.keys[layer].pointer + (h / group) * hd, ldb: kvw, c: groupScores[pair / s.heads][h].pointer)
+        /// Row of query row `r` of a group (of `count` rows) for head h in its key/value head's scores.
+        func stackedRow(_ h: Int, _ r: Int, of count: Int) -> Int { (h % group) * count + r }
+        /// The query head and group row of stacked row `row` of key/value head `kv`'s scores.
+        func unstacked(_ row: Int, kv: Int, of count: Int) -> (head: Int, row: Int) { (kv * group + row / count, row % count) }
+        // Group scores: [group · rows, stride] per key/value head, written before the row loop reads them. The
+        // products run as tasks of (group, key/value head, stacked rows) spread over the threads (OpenBLAS itself
+        // runs single-threaded): one task per pair in fp32, tasks of 64 rows (the bf16 kernel's register block) in
+        // bf16, so that three key/value heads keep two threads busy.
+        let groupScores: [[Storage]] = groupRows.map { g in
+            (0..<s.kvHeads).map { _ in Storage(uninitializedCount: group * g.rows.count * (g.width + 1) / 2 * 2) }
+        }
+        var tasks: [(group: Int, kv: Int, rows: Range<Int>)] = []
+        for (gi, g) in groupRows.enumerated() {
+            let n = group * g.rows.count
+            for kv in 0..<s.kvHeads {
+                for start in stride(from: 0, to: n, by: bf16 ? 64 : n) { tasks.append((gi, kv, start..<min(n, start + (bf16 ? 64 : n)))) }
+            }
+        }
+        Parallel.forEachChunk(tasks.count) { t in
+            let (gi, kv, stacked) = tasks[t], g = groupRows[gi], n = stacked.count
+            let gathered = Storage(uninitializedCount: n * hd)
+            for (i, row) in stacked.enumerated() {
+                let (h, r) = unstacked(row, kv: kv, of: g.rows.count)
+                (gathered.pointer + i * hd).update(from: q + g.rows[r] * qw + h * hd, count: hd)
+            }
+            let scores = groupScores[gi][kv].pointer + stacked.lowerBound * strides[gi]
+            if bf16 {
+                scaleInPlace(gathered.pointer, n * hd, scale)
+                BFloat16Kernels.withPanel(gathered.pointer, stride: hd, count: n, n: hd) { panel in
+                    BFloat16Kernels.multiply(roundedKeys[gi] + kv * hd, wStride: kvw, rows: g.width, n: hd, panel: panel, count: n,
+                                             into: scores, outStride: strides[gi])
+                }
+            } else {
+                BLAS.gemm(transB: true, m: n, n: g.width, k: hd, alpha: scale, a: gathered.pointer, lda: hd,
+                          b: g.part.keys[layer].pointer + kv * hd, ldb: kvw, c: scores, ldc: strides[gi])
+            }
         }
         let blocks = segments.map { $0.cache.keyValueBlocks(layer: layer, newRows: $0.rows.count) }
         let longest = segments.map { $0.cache.position + $0.rows.count }.max() ?? 0
-        Parallel.forChunks(segments.count * s.heads) { pairs in
+        // Pairs are claimed in pieces as threads free up (segments differ in length).
+        let pairCount = segments.count * s.heads, pieces = min(pairCount, Parallel.threads * 8)
+        Parallel.forEachChunk(pieces) { piece in
             let scores = UnsafeMutablePointer<Float>.allocate(capacity: longest)
             defer { scores.deallocate() }
-            for pair in pairs {
+            for pair in Parallel.chunkRange(piece, of: pieces, count: pairCount) {
                 let sIndex = pair / s.heads, h = pair % s.heads, g = h / group
                 let (rows, cache) = segments[sIndex]
                 let skip = sharedBlock[sIndex]
                 for i in 0..<rows.count {
                     let qi = q + (firstQuery[sIndex] + i) * qw + h * hd
                     let visible = cache.position + i + 1
+                    // This row's scores over the group block, in the group product's output.
+                    var groupRow: UnsafeMutablePointer<Float>?
                     if skip > 0 {
                         let gi = groupOf[sIndex]
-                        scores.update(from: groupScores[gi][h].pointer + (rowInGroup[sIndex] + i) * groupRows[gi].width, count: skip)
+                        groupRow = groupScores[gi][g].pointer + stackedRow(h, rowInGroup[sIndex] + i, of: groupRows[gi].rows.count) * strides[gi]
+                        scores.update(from: groupRow!, count: skip)
+                        if strides[gi] > skip { groupRow![skip] = 0 }
                     }
                     var column = 0
                     for block in blocks[sIndex] where column < visible {
@@ -222,10 +294,7 @@ extension CPUBackend {
                     let sum = expShifted(seen, seen, count, shift: maxOf(seen, count))
                     scaleInPlace(seen, count, 1 / sum)
                     scores.update(repeating: 0, count: first)
-                    if skip > 0 {
-                        let gi = groupOf[sIndex]
-                        (groupScores[gi][h].pointer + (rowInGroup[sIndex] + i) * groupRows[gi].width).update(from: scores, count: skip)
-                    }
+                    groupRow?.update(from: scores, count: skip)
                     let oi = o + (rows.lowerBound + i) * s.outWidth + h * hd
                     oi.update(repeating: 0, count: hd)
                     column = 0
@@ -238,21 +307,24 @@ extension CPUBackend {
                 }
             }
         }
-        // The group block's share of each output: probabilities [rows, width] times its values [width, hd]. Pairs
-        // write disjoint parts of `out` (a head's columns of a group's rows), so they run in parallel.
-        Parallel.forEachChunk(groupRows.count * s.heads) { pair in
-            let gi = pair / s.heads, h = pair % s.heads, g = groupRows[gi]
-            let part = segments[g.lead].cache.shared[0]
-            let partial = Storage(uninitializedCount: g.rows.count * hd)
-            BLAS.gemm(m: g.rows.count, n: hd, k: g.width, a: groupScores[gi][h].pointer, b: part.values[layer].pointer + (h / group) * hd,
-                      ldb: kvw, c: partial.pointer)
-            var r = 0
-            for m in g.members {
-                for i in 0..<segments[m].rows.count {
-                    let oi = o + (segments[m].rows.lowerBound + i) * s.outWidth + h * hd
-                    addScaled(oi, partial.pointer + r * hd, 1, hd)
-                    r += 1
+        // The group block's share of each output: probabilities [group · rows, width] times its values [width, hd].
+        // Tasks write disjoint parts of `out` (their heads' columns of their rows), so they run in parallel.
+        Parallel.forEachChunk(tasks.count) { t in
+            let (gi, kv, stacked) = tasks[t], g = groupRows[gi], n = stacked.count
+            let partial = Storage(uninitializedCount: n * hd)
+            let probabilities = groupScores[gi][kv].pointer + stacked.lowerBound * strides[gi], stride = strides[gi]
+            if bf16 {
+                BFloat16Kernels.withPanel(probabilities, stride: stride, count: n, n: stride) { panel in
+                    BFloat16Kernels.multiply(roundedValues[gi].rows + kv * hd * roundedValues[gi].stride, wStride: roundedValues[gi].stride,
+                                             rows: hd, n: stride, panel: panel, count: n, into: partial.pointer, outStride: hd)
                 }
+            } else {
+                BLAS.gemm(m: n, n: hd, k: g.width, a: probabilities, lda: stride, b: g.part.values[layer].pointer + kv * hd,
+                          ldb: kvw, c: partial.pointer)
+            }
+            for (i, row) in stacked.enumerated() {
+                let (h, r) = unstacked(row, kv: kv, of: g.rows.count)
+                addScaled(o + g.outRows[r] * s.outWidth + h * hd, partial.pointer + i * hd, 1, hd)
             }
         }
         withExtendedLifetime((qBuffer, segments)) {}

@@ -57,10 +57,21 @@ func hsum(_ v: F8) -> Float {
     return b[0] + b[1]
 }
 
+/// Lane-wise maximum. The standard library's `pointwiseMax` is not inlined and runs lane by lane; a compare
+/// and blend is one vector instruction each.
+@inline(__always)
+func lanewiseMax(_ a: F8, _ b: F8) -> F8 { a.replacing(with: b, where: b .> a) }
+
+@inline(__always)
+func lanewiseMax(_ a: SIMD4<Float>, _ b: SIMD4<Float>) -> SIMD4<Float> { a.replacing(with: b, where: b .> a) }
+
+@inline(__always)
+func lanewiseMax(_ a: SIMD2<Float>, _ b: SIMD2<Float>) -> SIMD2<Float> { a.replacing(with: b, where: b .> a) }
+
 @inline(__always)
 func hmax(_ v: F8) -> Float {
-    let a = pointwiseMax(v.lowHalf, v.highHalf)
-    let b = pointwiseMax(a.lowHalf, a.highHalf)
+    let a = lanewiseMax(v.lowHalf, v.highHalf)
+    let b = lanewiseMax(a.lowHalf, a.highHalf)
     return max(b[0], b[1])
 }
 
@@ -92,7 +103,7 @@ func maxOf(_ a: UnsafePointer<Float>, _ n: Int) -> Float {
     if n >= 8 {
         var v = load8(a)
         i = 8
-        while i + 8 <= n { v = pointwiseMax(v, load8(a + i)); i += 8 }
+        while i + 8 <= n { v = lanewiseMax(v, load8(a + i)); i += 8 }
         m = hmax(v)
     }
     while i < n { m = max(m, a[i]); i += 1 }

@@ -34,6 +34,15 @@ public enum BFloat16Kernels {
         }
     }
 
+    /// `body(panel)` with `count` rows of `x` packed into a panel allocated for the call.
+    public static func withPanel(_ x: UnsafePointer<Float>, stride: Int, count: Int, n: Int,
+                                 _ body: (UnsafePointer<UInt32>) -> Void) {
+        let panel = UnsafeMutablePointer<UInt32>.allocate(capacity: max(1, panelWords(rows: count, n: n)))
+        defer { panel.deallocate() }
+        pack(x, stride: stride, count: count, n: n, into: panel)
+        body(UnsafePointer(panel))
+    }
+
     /// out[a · outStride + r] = Σ_k x[a][k] · w[r][k] for r < rows, a < count: bf16 weight rows (`n` values,
     /// `wStride` apart) against a panel of `count` activation rows.
     public static func multiply(_ w: UnsafePointer<UInt16>, wStride: Int, rows: Int, n: Int, panel: UnsafePointer<UInt32>,

@@ -37,14 +37,15 @@ public enum QuantizedMatMul {
         if count >= blasRows, weights.allSatisfy({ $0.dequantize != nil }) {
             if precision == .bf16 && columns % 2 == 0 {
                 let panel = scratch.panel(words: BFloat16Kernels.panelWords(rows: count, n: columns))
-                BFloat16Kernels.pack(x, stride: xStride, count: count, n: columns, into: panel)
-                forEachTile(of: weights, offsets: offsets, total: total, columns: columns) { range, tile in
-                    let values = range.count * columns
-                    let rounded = Storage(uninitializedCount: (values + 1) / 2)
-                    rounded.pointer.withMemoryRebound(to: UInt16.self, capacity: 2 * rounded.count) { w in
-                        BFloat16Kernels.round(tile, count: values, into: w)
-                        BFloat16Kernels.multiply(w, wStride: columns, rows: range.count, n: columns, panel: panel, count: count,
-                                                 into: out + range.lowerBound, outStride: outStride)
+                Parallel.forEachChunk((count + 15) / 16) { k in  // the panel's groups of 16 rows, side by side
+                    BFloat16Kernels.pack(x + 16 * k * xStride, stride: xStride, count: min(16, count - 16 * k), n: columns,
+                                         into: panel + k * BFloat16Kernels.panelWords(rows: 16, n: columns))
+                }
+                for w in weights { _ = w.bfloat16Rows() }  // made here, before the parallel region, at the first call
+                forEachTileRange(total: total, tileRows: bfloat16TileRows) { range in
+                    forEachPart(of: range, weights, offsets) { w, rows, at in
+                        BFloat16Kernels.multiply(w.bfloat16Rows()! + rows.lowerBound * columns, wStride: columns, rows: rows.count, n: columns,
+                                                 panel: panel, count: count, into: out + at, outStride: outStride)
                     }
                 }
             } else {
@@ -96,23 +97,38 @@ public enum QuantizedMatMul {
     /// GSM8K eval (batch 64), 128 rows took 13% longer and 512 rows 9% longer.
     static let tileRows = 256
 
-    /// The matrices' rows, taken together (outputs are side by side in `out`), go out in equal tiles, a multiple
-    /// of the thread count, so that no thread waits on a short last tile; a tile may span two matrices. Each
-    /// tile is dequantized to Float32 rows, then `body(its rows in the side-by-side count, the rows)`.
+    /// Weight rows per tile of a bf16 product: the kernel reads a tile's rows once per 64 activation rows,
+    /// so a tile stays small enough to remain in L2 beside the activations.
+    static let bfloat16TileRows = 48
+
+    /// The matrices' rows, taken together (outputs are side by side in `out`), go out in tiles
+    /// (`forEachTileRange`); a tile may span two matrices. Each tile is dequantized to Float32 rows, then
+    /// `body(its rows in the side-by-side count, the rows)`.
     private static func forEachTile(of weights: [QuantizedMatrix], offsets: [Int], total: Int, columns: Int,
                                     _ body: (Range<Int>, UnsafeMutablePointer<Float>) -> Void) {
-        let threads = Parallel.threads
-        let tiles = ((total + tileRows - 1) / tileRows + threads - 1) / threads * threads
-        let largest = (total + tiles - 1) / tiles
-        Parallel.forEachChunk(tiles) { t in
-            let range = Parallel.chunkRange(t, of: tiles, count: total)
-            guard !range.isEmpty else { return }
+        let largest = (total + tileCount(total, tileRows: tileRows) - 1) / tileCount(total, tileRows: tileRows)
+        forEachTileRange(total: total, tileRows: tileRows) { range in
             let buffer = Storage(uninitializedCount: largest * columns)
             forEachPart(of: range, weights, offsets) { w, rows, at in
                 w.dequantize!(w.row(rows.lowerBound), buffer.pointer + (at - range.lowerBound) * columns,
                               rows.count * columns / w.format.blockElements)
             }
             body(range, buffer.pointer)
+        }
+    }
+
+    /// Equal tiles of at most `tileRows` rows, a multiple of the thread count, so that no thread waits on a short last tile.
+    private static func tileCount(_ total: Int, tileRows: Int) -> Int {
+        let threads = Parallel.threads
+        return ((total + tileRows - 1) / tileRows + threads - 1) / threads * threads
+    }
+
+    /// `body(tile)` for the tiles of `0..<total`, on all threads.
+    private static func forEachTileRange(total: Int, tileRows: Int, _ body: (Range<Int>) -> Void) {
+        let tiles = tileCount(total, tileRows: tileRows)
+        Parallel.forEachChunk(tiles) { t in
+            let range = Parallel.chunkRange(t, of: tiles, count: total)
+            if !range.isEmpty { body(range) }
         }
     }
 

@@ -126,7 +126,7 @@ public final class QuantizedCausalLM: InferenceModel, @unchecked Sendable {
             if let qNorm = layer.qNorm, let kNorm = layer.kNorm, let kind = config.queryKeyNorm {
                 qkv = qkv.normalizingQueryKeyHeads(shape, kind, qWeight: qNorm, kWeight: kNorm, eps: config.normEps)
             }
-            var a = linear(qkv.cachedSelfAttention(shape, segments: segments, layer: index), [layer.o])
+            var a = linear(qkv.cachedSelfAttention(shape, segments: segments, layer: index, precision: precision), [layer.o])
             if let norm = layer.attentionOutputNorm { a = norm(a) }
             guard let mlpNorm = layer.mlpNorm else {
                 x = x + a + mlp(h, layer)
