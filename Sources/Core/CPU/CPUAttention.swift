@@ -232,8 +232,8 @@ extension CPUBackend {
         // products run as tasks of (group, key/value head, stacked rows) spread over the threads (OpenBLAS itself
         // runs single-threaded): one task per pair in fp32, tasks of 64 rows (the bf16 kernel's register block) in
         // bf16, so that three key/value heads keep two threads busy.
-        let groupScores: [[Storage]] = groupRows.map { g in
-            (0..<s.kvHeads).map { _ in Storage(uninitializedCount: group * g.rows.count * (g.width + 1) / 2 * 2) }
+        let groupScores: [[Storage]] = groupRows.indices.map { gi in
+            (0..<s.kvHeads).map { _ in Storage(uninitializedCount: group * groupRows[gi].rows.count * strides[gi]) }
         }
         var tasks: [(group: Int, kv: Int, rows: Range<Int>)] = []
         for (gi, g) in groupRows.enumerated() {

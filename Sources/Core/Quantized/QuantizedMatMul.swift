@@ -106,7 +106,7 @@ public enum QuantizedMatMul {
     /// `body(its rows in the side-by-side count, the rows)`.
     private static func forEachTile(of weights: [QuantizedMatrix], offsets: [Int], total: Int, columns: Int,
                                     _ body: (Range<Int>, UnsafeMutablePointer<Float>) -> Void) {
-        let largest = (total + tileCount(total, tileRows: tileRows) - 1) / tileCount(total, tileRows: tileRows)
+        let tiles = tileCount(total, tileRows: tileRows), largest = (total + tiles - 1) / tiles
         forEachTileRange(total: total, tileRows: tileRows) { range in
             let buffer = Storage(uninitializedCount: largest * columns)
             forEachPart(of: range, weights, offsets) { w, rows, at in
