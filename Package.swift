@@ -33,6 +33,7 @@ let package = Package(
         .library(name: "ReMask", targets: ["ReMask"]),
         .library(name: "Evaluation", targets: ["Evaluation"]),
         .library(name: "Study", targets: ["Study"]),
+        .library(name: "MessagePassing", targets: ["MessagePassing"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -60,9 +61,11 @@ let package = Package(
                                               .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                                               .product(name: "Logging", package: "swift-log")],
                 swiftSettings: fast),
+        // Data-parallel training: Open MPI, loaded at run time under mpirun (a plain process never needs it).
+        .target(name: "MessagePassing", dependencies: ["Core"], swiftSettings: fast),
         .target(name: "Bench", dependencies: ["Core", "NN", "Models", "ReMask", "COpenBLAS"], swiftSettings: fast),
         .executableTarget(name: "remask", dependencies: [
-            "Core", "NN", "Models", "ReMask", "Evaluation", "Study", "Bench", "Serve",
+            "Core", "NN", "Models", "ReMask", "Evaluation", "Study", "Bench", "Serve", "MessagePassing",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: fast),
         // Fuzzing of every parser of user input (scripts/fuzz.sh): libFuzzer with -DLIBFUZZER, else a seeded mutation harness.

@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
-# Installs what remask needs on a fresh Debian/Ubuntu machine: OpenBLAS (GEMM) and pkg-config.
+# Installs what remask needs on a fresh Debian/Ubuntu machine: OpenBLAS (GEMM), pkg-config, and Open MPI's
+# runtime and launcher (openmpi-bin: `mpirun` for data-parallel training; remask loads libmpi only under mpirun,
+# so a machine without it still runs everything else). `--tests` adds what the test suite uses besides:
+# iproute2 (`ip netns`, for the two-host MPI test).
 # Safe to run again: it installs only what is missing.
 set -euo pipefail
 need=()
 dpkg -s libopenblas-dev >/dev/null 2>&1 || need+=(libopenblas-dev)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+command -v mpirun >/dev/null 2>&1 || need+=(openmpi-bin)
+if [ "${1:-}" = "--tests" ]; then
+    command -v ip >/dev/null 2>&1 || need+=(iproute2)
+fi
 if [ ${#need[@]} -gt 0 ]; then
     sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"

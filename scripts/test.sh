@@ -2,7 +2,7 @@
 # Set up and run the whole test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh --tests
 bash scripts/fetch-model.sh >/dev/null
 bash scripts/fetch-model.sh gemma3 >/dev/null  # Gemma 3 270M, for the tests that check it against transformers
 # The server test's Python clients (openai, lm-eval) install while Swift builds.

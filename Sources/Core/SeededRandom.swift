@@ -16,6 +16,15 @@ public struct SeededRandom: RandomNumberGenerator, Sendable, Codable, Equatable 
         (s0, s1, s2, s3) = (s[0], s[1], s[2], s[3])
     }
 
+    /// Generator number `stream` of the family `seed` names (e.g. one per micro-batch of a run): any stream is
+    /// made directly, without drawing the ones before it, and neighbouring streams are unrelated.
+    public init(seed: UInt64, stream: UInt64) {
+        var x = stream &+ 0x9E37_79B9_7F4A_7C15
+        x = (x ^ (x >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        x = (x ^ (x >> 27)) &* 0x94D0_49BB_1331_11EB
+        self.init(seed: seed ^ (x ^ (x >> 31)))
+    }
+
     public mutating func next() -> UInt64 {
         let result = rotl(s1 &* 5, 7) &* 9
         let t = s1 << 17

@@ -65,7 +65,9 @@ public final class StudyRunner {
     }
 
     /// Checks the plan, claims the folder, writes the benchmark and runs stage 0 (or reads back its result).
-    public func prepare() throws -> Prepared {
+    /// `whileStageZeroIsLocked` runs once this process holds stage 0's lock (the other ranks of an MPI job start
+    /// then, and wait on the lock).
+    public func prepare(whileStageZeroIsLocked: () throws -> Void = {}) throws -> Prepared {
         _ = try plan()
         // Shared by every job of the study (cells lock themselves), so the folder itself is not locked.
         _ = try OutputPolicy.claimFolder(folder.path, inputs: inputs, overwrite: overwrite, lock: false, command: "remask study")
@@ -78,6 +80,7 @@ public final class StudyRunner {
         try FileManager.default.createDirectory(at: locks, withIntermediateDirectories: true)
         let stage0 = try FileLock.lock(locks.appendingPathComponent("stage-0.lock"))
         defer { stage0.unlock() }
+        try whileStageZeroIsLocked()
         let base = try BaseStage(config: config, folder: folder.appendingPathComponent("base"), log: log, progress: progress).run(benchmark)
         return Prepared(benchmark: benchmark, basePath: base.path)
     }
@@ -87,11 +90,9 @@ public final class StudyRunner {
     /// cells it left to other processes.
     @discardableResult
     public func runCells(_ prepared: Prepared) throws -> Int {
-        let locks = folder.appendingPathComponent("locks")
         var skipped = 0
         for (index, cell) in config.cells.enumerated() {
-            let name = cell.path.replacingOccurrences(of: "/", with: "_")
-            guard let lock = try FileLock.tryLock(locks.appendingPathComponent(name + ".lock")) else {
+            guard let lock = try FileLock.tryLock(lockURL(cell)) else {
                 skipped += 1
                 continue
             }
@@ -100,6 +101,16 @@ public final class StudyRunner {
             _ = try run(cell, benchmark: prepared.benchmark, basePath: prepared.basePath)
         }
         return skipped
+    }
+
+    /// Waits until no other process is running a cell of this study (each holds its cell's lock while it runs).
+    public func waitForOtherProcesses() throws {
+        for cell in config.cells { try FileLock.lock(lockURL(cell)).unlock() }
+    }
+
+    /// The lock a process holds while it runs `cell`.
+    private func lockURL(_ cell: CellSpec) -> URL {
+        folder.appendingPathComponent("locks").appendingPathComponent(cell.path.replacingOccurrences(of: "/", with: "_") + ".lock")
     }
 
     /// Writes the report once every planned cell has finished; says which have not otherwise.

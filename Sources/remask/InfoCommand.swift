@@ -1,11 +1,12 @@
 import ArgumentParser
 import Core
+import MessagePassing
 import Foundation
 
 struct InfoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "info",
-        abstract: "Show the compute set-up: worker threads, the OpenBLAS kernels and the quantized and bf16 kernels in use.",
+        abstract: "Show the compute set-up: worker threads, the OpenBLAS kernels, the quantized and bf16 kernels in use, and whether Open MPI is there for mpirun.",
         discussion: """
             OpenBLAS releases older than the CPU fall back to generic kernels (about 5× slower GEMMs); remask then \
             restarts itself with OPENBLAS_CORETYPE set to the best family the CPU supports \
@@ -27,5 +28,6 @@ struct InfoCommand: ParsableCommand {
         let quantized = !QuantizedMatMul.useCKernels ? "portable Swift" : QuantizedMatMul.useAVX512 ? "CQuant AVX-512 (decoding), AVX2" : "CQuant AVX2"
         print("quantized kernels \(quantized)")
         print("bf16 kernels      " + (BFloat16Kernels.useCKernels ? "CQuant AVX512-BF16" : "portable Swift (slower than fp32; this CPU has no AVX512-BF16)"))
+        print("MPI               " + MPILaunch.libraryStatus)
     }
 }

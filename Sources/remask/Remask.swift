@@ -1,5 +1,6 @@
 import ArgumentParser
 import Core
+import MessagePassing
 
 @main
 struct Remask: ParsableCommand {
@@ -11,6 +12,14 @@ struct Remask: ParsableCommand {
 
     static func main() {
         BLASKernels.restartWithBetterKernelsIfNeeded()
+        let command = CommandLine.arguments.dropFirst().first ?? ""
+        if !["train", "study"].contains(command) {
+            do {
+                try MPILaunch.requireSingleProcess("remask \(command)")
+            } catch {
+                exit(withError: ValidationError("\(error)"))
+            }
+        }
         main(nil)
     }
 }

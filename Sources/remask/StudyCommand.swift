@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Core
 import ReMask
+import MessagePassing
 import Study
 
 struct StudyCommand: ParsableCommand {
@@ -18,7 +19,8 @@ struct StudyCommand: ParsableCommand {
             and Holm correction, and the minimum detectable effect.
 
             Finished cells are kept: run the same command again to resume an interrupted study. Settings and the \
-            shipped configurations: docs/study.md and configs/.
+            shipped configurations: docs/study.md and configs/. Under mpirun (mpirun -np N remask study …) the ranks \
+            share the cells, the folder on a filesystem every rank sees (docs/distributed.md).
             """)
 
     @Option(help: "Study config (YAML or JSON): benchmark, base model and gate, arms, regimes, dose-response, seeds, training settings.")
@@ -53,21 +55,57 @@ struct StudyCommand: ParsableCommand {
         }
     }
 
+    /// Under mpirun: every rank takes cells as a job of `--jobs` does (the folder must be one every host sees);
+    /// rank 0 trains stage 0 first, waits for the other ranks' cells and writes the report.
+    private func runRanks(_ runner: StudyRunner, _ distributed: DistributedRun, folder: URL) throws {
+        let group = distributed.group
+        let prepared: StudyRunner.Prepared
+        if group.isLeader {
+            prepared = try runner.prepare { _ = group.sum([0]) }
+        } else {
+            _ = group.sum([0])  // rank 0 has claimed the folder and holds stage 0's lock
+            guard FileManager.default.fileExists(atPath: folder.appendingPathComponent("study-config.txt").path) else {
+                throw StudyError("rank \(group.rank) does not see rank 0's study folder \(folder.path): a study under mpirun needs its folder "
+                                 + "on a filesystem every host shares (NFS, or the same path on one machine)")
+            }
+            prepared = try runner.prepare()
+        }
+        try runner.runCells(prepared)
+        guard group.isLeader else { return }
+        try runner.waitForOtherProcesses()
+        try runner.finish()
+    }
+
     func run() throws {
         if let threads {
             guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
-            Parallel.threads = threads
         }
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+        let group: any ProcessGroup
+        do {
+            group = try MPILaunch.processGroup()
+        } catch {
+            Log.info("remask study: \(error)")
+            throw ExitCode.failure
+        }
+        let distributed = DistributedRun(group)
+        Parallel.threads = threads ?? distributed.defaultThreads
+        if group.size > 1 && jobs > 1 {
+            distributed.fail("remask study: --jobs starts processes on this host; under mpirun the ranks are the jobs (use -np)")
+        }
+        if group.size > 1 && (dryRun || reportOnly) {
+            distributed.fail("remask study: --dry-run and --report-only run as one process, not under mpirun")
+        }
+        distributed.announce("remask study")
         do {
             let study = try StudyConfig(path: config)
             let folder = URL(fileURLWithPath: out ?? "studies/\(study.name)")
             var bars: [String: ProgressLine] = [:]
-            let prefix = worker.map { "[job \($0)] " } ?? ""
+            let prefix = worker.map { "[job \($0)] " } ?? (group.size > 1 ? "[rank \(group.rank)] " : "")
             let log: (String) -> Void = { Log.info(prefix + $0) }
             let runner = StudyRunner(study, folder: folder, log: log) {
                 label, done, total, status in
-                guard worker == nil else { return }  // jobs share the terminal: their logs only
+                guard worker == nil && group.size == 1 else { return }  // jobs and ranks share the terminal: their logs only
                 let bar = bars[label] ?? ProgressLine(label, total: total)
                 bars[label] = bar
                 bar.update(done, status)
@@ -86,7 +124,11 @@ struct StudyCommand: ParsableCommand {
                 try runner.runCells(runner.prepare())
                 return
             }
-            if reportOnly {
+            if group.size > 1 {
+                try runRanks(runner, distributed, folder: folder)
+                distributed.finish()
+                guard group.isLeader else { return }
+            } else if reportOnly {
                 try runner.report()
             } else if jobs > 1 {
                 try runJobs(runner.prepare(), folder: folder)
@@ -97,14 +139,15 @@ struct StudyCommand: ParsableCommand {
             print(try String(contentsOf: folder.appendingPathComponent("results.md"), encoding: .utf8))
             print("results.md, results.json and the plots (accuracy-by-length-*.svg, loss-*.svg) in \(folder.path)")
         } catch let error as TrainingError {
-            Log.info("remask study: \(error)")
-            if case .interrupted(let signal, _) = error { throw ExitCode(InterruptSignal.exitStatus(for: signal)) }
-            throw ExitCode.failure
+            if case .interrupted(let signal, _) = error, group.size == 1 {
+                Log.info("remask study: \(error)")
+                throw ExitCode(InterruptSignal.exitStatus(for: signal))
+            }
+            distributed.fail("remask study: \(error)")
         } catch let error as ExitCode {
             throw error
         } catch {
-            Log.info("remask study: \(error)")
-            throw ExitCode.failure
+            distributed.fail("remask study: \(error)")
         }
     }
 }

@@ -4,6 +4,7 @@ import Core
 import NN
 import Models
 import ReMask
+import MessagePassing
 
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -33,6 +34,11 @@ struct TrainCommand: ParsableCommand {
             metrics.jsonl, loss.svg and the trained model (config.json, model.safetensors, tokenizer files), which \
             remask generate, chat, score and export load; with LoRA also adapter/ (PEFT format). Ctrl-C saves a \
             checkpoint; run the same command with --resume to continue bit-identically.
+
+            Data parallel: under Open MPI's mpirun (mpirun -np N remask train …) every rank trains on its share of each \
+            step's micro-batches and the gradients are summed once per step; rank 0 writes --out; --threads defaults \
+            to the host's cores divided by its ranks. SIGUSR1 to mpirun saves a checkpoint and stops. Hosts, network \
+            and reproducibility: docs/distributed.md.
             """)
 
     @OptionGroup(title: "Model") var modelOptions: ModelOptions
@@ -79,30 +85,40 @@ struct TrainCommand: ParsableCommand {
             print(try settings.yaml(), terminator: "")
             return
         }
-        if let threads = settings.run.threads { Parallel.threads = threads }
-        let samples = settings.run.samples, sampleTokens = settings.run.sampleTokens
-        let trainer: Trainer
+        let group: any ProcessGroup
         do {
-            trainer = try Trainer(settings, log: Log.info)
+            group = try MPILaunch.processGroup()
         } catch {
             Log.info("remask train: \(error)")
             throw ExitCode.failure
         }
-        let before = trainer.sampleGenerations(count: settings.run.resume ? 0 : samples, maxTokens: sampleTokens)
+        let distributed = DistributedRun(group)
+        Parallel.threads = settings.run.threads ?? distributed.defaultThreads
+        distributed.announce("remask train")
+        let samples = group.isLeader ? settings.run.samples : 0, sampleTokens = settings.run.sampleTokens
         let summary: TrainingSummary
+        var before: [SampleGeneration] = []
+        let trainer: Trainer
         do {
+            trainer = try Trainer(settings, group: group, log: distributed.log)
+            before = trainer.sampleGenerations(count: settings.run.resume ? 0 : samples, maxTokens: sampleTokens)
             summary = try trainer.run()
-        } catch let error as TrainingError {
-            if case .interrupted(let signal, _) = error {
-                Log.info("remask train: \(error)")
+        } catch {
+            if case TrainingError.interrupted(let signal, _) = error {
+                distributed.log("remask train: \(error)")
+                distributed.finish()
                 throw ExitCode(InterruptSignal.exitStatus(for: signal))
             }
-            Log.info("remask train: \(error)")
-            throw ExitCode.failure
+            distributed.fail("remask train: \(error)")
         }
         let after = trainer.sampleGenerations(count: samples, maxTokens: sampleTokens)
+        distributed.finish()
+        guard group.isLeader else { return }
         print(String(format: "trained %d steps, %d tokens in %.0f s (%.0f tokens/s)", summary.steps, summary.tokens, summary.seconds,
-                     Double(summary.tokens) / max(summary.seconds, 1e-9)))
+                     Double(summary.tokens) / max(summary.seconds, 1e-9))
+              + (group.size > 1 ? String(format: " on %d ranks; summing gradients took %.1f s (%.1f%%), waiting for the slowest rank %.1f s (%.1f%%)",
+                                         group.size, summary.allReduceSeconds, 100 * summary.allReduceSeconds / max(summary.seconds, 1e-9),
+                                         summary.rankWaitSeconds, 100 * summary.rankWaitSeconds / max(summary.seconds, 1e-9)) : ""))
         if let a = summary.validationAfter {
             let b = summary.validationBefore.map { String(format: "%.4f → ", $0) } ?? ""
             print("validation loss: \(b)\(String(format: "%.4f", a))")

@@ -162,4 +162,23 @@ final class MaskingTests: XCTestCase {
         XCTAssertEqual(m1.labels, m2.labels)
         XCTAssertEqual(MaskingPolicy.sft.apply(b, step: 0, totalSteps: 1, tokens: Self.tokens, rng: &r1).tokens, b.tokens)
     }
+
+    /// A micro-batch's masks come from its own stream of the run's seed (made directly, whatever rank computes it):
+    /// the same stream gives the same masks, neighbouring streams and seeds give others.
+    func testMicroBatchStreamsAreReproducibleAndDistinct() {
+        let b = batches(packed: true)[0]
+        func masks(seed: UInt64, stream: UInt64) -> [Int32] {
+            var rng = SeededRandom(seed: seed, stream: stream)
+            return MaskingPolicy.remaskCoT.apply(b, step: 3, totalSteps: 10, tokens: Self.tokens, rng: &rng).tokens
+        }
+        XCTAssertEqual(masks(seed: 7, stream: 5), masks(seed: 7, stream: 5))
+        XCTAssertNotEqual(masks(seed: 7, stream: 5), masks(seed: 7, stream: 6))
+        XCTAssertNotEqual(masks(seed: 7, stream: 5), masks(seed: 8, stream: 5))
+        var streams = Set<UInt64>()
+        for stream in 0..<1000 as Range<UInt64> {
+            var rng = SeededRandom(seed: 7, stream: stream)
+            streams.insert(rng.next())
+        }
+        XCTAssertEqual(streams.count, 1000, "streams must not collide")
+    }
 }

@@ -91,6 +91,24 @@ final class StudyCommandTests: XCTestCase {
         return try XCTUnwrap(object["results"] as? NSDictionary)
     }
 
+    /// `mpirun -np 2 remask study`: both ranks take cells, rank 0 writes the report, and the results are those of
+    /// one process with the same threads per cell.
+    func testStudyUnderMPISharesTheCells() throws {
+        _ = try MPIRun.executable()
+        let config = try writeConfig(Self.tiny)
+        let one = scratchURL(), two = scratchURL()
+        let single = try run(["study", "--config", config, "--out", one.path, "--threads", "1"])
+        XCTAssertEqual(single.status, 0, single.stderr)
+        let ranks = try MPIRun.start(ranks: 2, ["study", "--config", config, "--out", two.path, "--threads", "1"], directory: Self.root)()
+        XCTAssertEqual(ranks.status, 0, ranks.stderr)
+        XCTAssertEqual(count(ranks.stderr, "] ── cell "), Self.cellPaths.count, ranks.stderr)
+        XCTAssertGreaterThan(count(ranks.stderr, "[rank 0] ── cell "), 0, ranks.stderr)
+        XCTAssertGreaterThan(count(ranks.stderr, "[rank 1] ── cell "), 0, ranks.stderr)
+        XCTAssertEqual(count(ranks.stderr, "stage 0: training the base model"), 1, ranks.stderr)
+        XCTAssertTrue(ranks.stdout.contains("## Primary comparison (pre-registered)"), ranks.stdout)
+        XCTAssertEqual(try reproducible(two), try reproducible(one))
+    }
+
     func testShippedConfigsCheckOut() throws {
         let configs = try FileManager.default.contentsOfDirectory(atPath: Self.root.appendingPathComponent("configs").path)
             .filter { $0.hasPrefix("study-") && ($0.hasSuffix(".yaml") || $0.hasSuffix(".yml") || $0.hasSuffix(".json")) }.sorted()

@@ -51,3 +51,24 @@ public enum Subprocess {
         return binary
     }
 }
+
+/// Open MPI's launcher, for the tests of data-parallel runs.
+public enum MPIRun {
+    /// `mpirun`, or a skip where Open MPI is not installed.
+    public static func executable() throws -> URL {
+        let found = ["/usr/bin/mpirun", "/usr/local/bin/mpirun"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        guard let found else { throw XCTSkip("mpirun not installed (Debian: openmpi-bin; bash scripts/setup.sh)") }
+        return URL(fileURLWithPath: found)
+    }
+
+    /// mpirun refuses to start as root unless told.
+    public static let environment = ["OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"]
+    /// More ranks than cores allowed, none pinned to a core.
+    public static let options = ["--oversubscribe", "--bind-to", "none"]
+
+    /// Starts `mpirun -np <ranks> remask <arguments>`; the returned function waits for it and gives its output.
+    public static func start(ranks: Int, _ arguments: [String], options extra: [String] = [], directory: URL? = nil) throws -> () throws -> ProcessOutput {
+        try Subprocess.start(executable(), options + extra + ["-np", String(ranks), try Subprocess.remask().path] + arguments,
+                             environment: environment, directory: directory)
+    }
+}

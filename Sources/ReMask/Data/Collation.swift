@@ -91,6 +91,11 @@ public struct BatchPlanner: Sendable {
         return batches
     }
 
+    /// Positions the batch of these rows computes, padding included (rows × the longest row): what it costs.
+    public func paddedTokens(_ rows: [[Int]]) -> Int {
+        rows.count * (rows.map { $0.reduce(0) { $0 + dataset.examples[$1].count } }.max() ?? 0)
+    }
+
     /// Builds the batch whose rows hold these examples (one entry of `plan(epoch:)`).
     public func batch(_ rows: [[Int]]) -> Batch {
         let examples = dataset.examples

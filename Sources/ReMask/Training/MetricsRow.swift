@@ -23,10 +23,15 @@ public struct MetricsRow: Codable, Equatable, Sendable {
     public var tokensPerSecond: Double?
     /// Training time so far.
     public var elapsedSeconds: Double?
+    /// Of this step, the seconds spent summing the gradients over the ranks (data-parallel runs only).
+    public var allReduceSeconds: Double?
+    /// Of this step, the seconds rank 0 waited for the slowest rank before the sum (data-parallel runs only).
+    public var rankWaitSeconds: Double?
 
     public init(split: Split = .train, step: Int, epoch: Int? = nil, learningRate: Double? = nil, loss: Double? = nil,
                 ceFull: Double? = nil, ceMasked: Double? = nil, divergence: Double? = nil, gradNorm: Double? = nil,
-                tokens: Int? = nil, tokensPerSecond: Double? = nil, elapsedSeconds: Double? = nil) {
+                tokens: Int? = nil, tokensPerSecond: Double? = nil, elapsedSeconds: Double? = nil,
+                allReduceSeconds: Double? = nil, rankWaitSeconds: Double? = nil) {
         self.split = split
         self.step = step
         self.epoch = epoch
@@ -39,6 +44,8 @@ public struct MetricsRow: Codable, Equatable, Sendable {
         self.tokens = tokens
         self.tokensPerSecond = tokensPerSecond
         self.elapsedSeconds = elapsedSeconds
+        self.allReduceSeconds = allReduceSeconds
+        self.rankWaitSeconds = rankWaitSeconds
     }
 
     enum CodingKeys: String, CodingKey {
@@ -49,6 +56,8 @@ public struct MetricsRow: Codable, Equatable, Sendable {
         case gradNorm = "grad_norm"
         case tokensPerSecond = "tokens_per_s"
         case elapsedSeconds = "elapsed_s"
+        case allReduceSeconds = "allreduce_s"
+        case rankWaitSeconds = "rank_wait_s"
     }
 
     /// The row as one JSON object with its keys in a fixed, readable order. Non-finite numbers (which
@@ -67,6 +76,8 @@ public struct MetricsRow: Codable, Equatable, Sendable {
         if let tokens { fields.append("\"tokens\":\(tokens)") }
         add(.tokensPerSecond, tokensPerSecond)
         add(.elapsedSeconds, elapsedSeconds)
+        add(.allReduceSeconds, allReduceSeconds)
+        add(.rankWaitSeconds, rankWaitSeconds)
         return "{" + fields.joined(separator: ",") + "}"
     }
 }

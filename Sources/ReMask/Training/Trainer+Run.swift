@@ -10,6 +10,10 @@ public struct TrainingSummary: Sendable {
     public var validationAfter: Double?
     public var tokens: Int
     public var seconds: Double
+    /// Of `seconds`, the time in the gradients' sum over the ranks (0 for one process).
+    public var allReduceSeconds: Double
+    /// Of `seconds`, the time ranks waited at the end of a step for the slowest one (0 for one process).
+    public var rankWaitSeconds: Double
 }
 
 extension Trainer {
@@ -17,28 +21,34 @@ extension Trainer {
     /// folder, `metrics.jsonl` and `loss.svg`. Throws `TrainingError.interrupted` after saving a checkpoint on
     /// Ctrl-C, and `TrainingError.nonFinite` (saving nothing) when the loss or gradient stops being finite.
     public func run() throws -> TrainingSummary {
-        var state = try startingState()
-        // The run's settings as a config file: what produced this folder, and a way to run it again.
-        try AtomicFile.write(Data(settings.yaml().utf8), to: output.appendingPathComponent("settings.yaml"))
+        var state = try startingStateOnEveryRank()
+        let leader = group.isLeader
         let metricsURL = output.appendingPathComponent("metrics.jsonl")
-        let metrics = try MetricsLog(url: metricsURL, resumingFrom: settings.run.resume ? state.step : nil)
-        var masking = state.randomStates["masking"] ?? SeededRandom(seed: settings.run.seed &+ 0x6D61_736B)
+        var metrics: MetricsLog?
+        if leader {
+            // The run's settings as a config file: what produced this folder, and a way to run it again.
+            try AtomicFile.write(Data(settings.yaml().utf8), to: output.appendingPathComponent("settings.yaml"))
+            metrics = try MetricsLog(url: metricsURL, resumingFrom: settings.run.resume ? state.step : nil)
+        }
         let policy = maskingPolicy
-        var lastCheckpoint = try checkpoints.latest()?.url.path
+        var lastCheckpoint = state.step > 0 ? checkpoints.folder(step: state.step).path : nil
 
         var before: Double?
         if state.step == 0, let v = validationLoss() {
             before = v
             log(String(format: "validation loss before training: %.4f", v))
-            try metrics.append(MetricsRow(split: .val, step: 0, epoch: 0, loss: v, ceFull: v))
+            try metrics?.append(MetricsRow(split: .val, step: 0, epoch: 0, loss: v, ceFull: v))
         }
 
-        InterruptSignal.install()
+        InterruptSignal.install(rank: group.rank, of: group.size)
+        InterruptSignal.setLastCheckpoint(lastCheckpoint)
         defer { InterruptSignal.uninstall() }
         adapters?.isTraining = true
-        let progress = ProgressLine("train", total: totalSteps, first: state.step)
+        let progress: ProgressLine? = leader ? ProgressLine("train", total: totalSteps, first: state.step) : nil
         let clock = Date()
         let startElapsed = state.elapsedSeconds, startTokens = state.tokensSeen
+        let startCommunication = group.communicationSeconds
+        var waited = 0.0
         var plan = planner.plan(epoch: state.epoch)
 
         while state.step < totalSteps {
@@ -49,25 +59,46 @@ extension Trainer {
             }
             let micro = plan[state.indexInEpoch..<min(state.indexInEpoch + settings.optimizer.accumulation, plan.count)]
             var sums = PartSums()
-            for (j, rows) in micro.enumerated() {
-                let batch = planner.batch(rows)
-                let masked = policy.apply(batch, step: state.step, totalSteps: totalSteps, tokens: maskTokens, rng: &masking)
+            var tokens = 0
+            var nonFinite: Double?
+            // This rank's share of the step's micro-batches; a micro-batch's number in the run seeds its masks and dropout.
+            let batches = Array(micro)
+            for j in share(of: batches, planner: planner) {
+                let number = UInt64(state.step * settings.optimizer.accumulation + j)
+                let batch = planner.batch(batches[j])
+                var rng = SeededRandom(seed: settings.run.seed &+ 0x6D61_736B, stream: number)
+                let masked = policy.apply(batch, step: state.step, totalSteps: totalSteps, tokens: maskTokens, rng: &rng)
                 let input = ObjectiveInput(tokens: batch.tokens, maskedTokens: masked.tokens, labels: masked.labels,
                                            batch: batch.rows, length: batch.length, layout: batch.layout)
-                state.tokensSeen += batch.realTokens
+                tokens += batch.realTokens
                 guard input.labelCount > 0 else { continue }
-                adapters?.dropoutStep = UInt64(state.step * settings.optimizer.accumulation + j)
+                adapters?.dropoutStep = number
                 let result = model.loss(settings.objective.name, input, consistency: settings.objective.consistency)
                 guard result.value.isFinite else {
-                    progress.finish()
-                    throw TrainingError.nonFinite(step: state.step, what: "the loss (\(result.value))", lastCheckpoint: lastCheckpoint)
+                    nonFinite = result.value
+                    break
                 }
                 result.loss.backward(seed: Tensor(scalar: 1 / Float(micro.count)))
                 sums.add(result)
             }
+            // Over the ranks: first the step's numbers and flags (where ranks wait for the slowest), then the gradients.
+            let waitStart = Date()
+            let totals = group.sum(sums.packed + [Double(tokens), nonFinite == nil ? 0 : 1, InterruptSignal.requested == nil ? 0 : 1])
+            let wait = Date().timeIntervalSince(waitStart)
+            waited += wait
+            sums = PartSums(packed: totals)
+            state.tokensSeen += Int(totals[PartSums.packedCount])
+            guard totals[PartSums.packedCount + 1] == 0 else {
+                progress?.finish()
+                let what = nonFinite.map { "the loss (\($0))" } ?? "the loss (on another rank)"
+                throw TrainingError.nonFinite(step: state.step, what: what, lastCheckpoint: lastCheckpoint)
+            }
+            let communicationBefore = group.communicationSeconds
+            if group.size > 1 { group.sum(UnsafeMutableBufferPointer(start: trainable.gradPointer, count: trainable.count)) }
+            let stepCommunication = group.communicationSeconds - communicationBefore
             let gradNorm = settings.clipNorm.map { trainable.clipGradNorm($0) } ?? trainable.gradNorm()
             guard gradNorm.isFinite else {
-                progress.finish()
+                progress?.finish()
                 throw TrainingError.nonFinite(step: state.step, what: "the gradient norm", lastCheckpoint: lastCheckpoint)
             }
             let lr = schedule.learningRate(at: state.step)
@@ -77,45 +108,50 @@ extension Trainer {
             state.step += 1
             state.schedulePosition = state.step
             state.indexInEpoch += micro.count
-            state.randomStates["masking"] = masking
             state.elapsedSeconds = startElapsed + Date().timeIntervalSince(clock)
 
             let rate = Double(state.tokensSeen - startTokens) / max(state.elapsedSeconds - startElapsed, 1e-9)
-            try metrics.append(MetricsRow(step: state.step, epoch: state.epoch, learningRate: Double(lr), loss: sums.loss.value,
-                                          ceFull: sums.ceFull.value, ceMasked: sums.ceMasked.value,
-                                          divergence: sums.divergence.value, gradNorm: Double(gradNorm),
-                                          tokens: state.tokensSeen, tokensPerSecond: rate, elapsedSeconds: state.elapsedSeconds))
-            progress.update(state.step, sums.display.map { "\($0.0) \(String(format: "%.4f", $0.1))" }.joined(separator: " ")
-                            + String(format: " | %.0f tok/s", rate))
+            try metrics?.append(MetricsRow(step: state.step, epoch: state.epoch, learningRate: Double(lr), loss: sums.loss.value,
+                                           ceFull: sums.ceFull.value, ceMasked: sums.ceMasked.value,
+                                           divergence: sums.divergence.value, gradNorm: Double(gradNorm),
+                                           tokens: state.tokensSeen, tokensPerSecond: rate, elapsedSeconds: state.elapsedSeconds,
+                                           allReduceSeconds: group.size > 1 ? stepCommunication : nil,
+                                           rankWaitSeconds: group.size > 1 ? wait : nil))
+            progress?.update(state.step, sums.display.map { "\($0.0) \(String(format: "%.4f", $0.1))" }.joined(separator: " ")
+                             + String(format: " | %.0f tok/s", rate))
             onStep?(state.step)
 
             if settings.run.evalEvery > 0 && state.step % settings.run.evalEvery == 0 && state.step < totalSteps, let v = validationLoss() {
-                progress.finish()
+                progress?.finish()
                 log(String(format: "step %d: validation loss %.4f", state.step, v))
-                try metrics.append(MetricsRow(split: .val, step: state.step, epoch: state.epoch, loss: v, ceFull: v))
+                try metrics?.append(MetricsRow(split: .val, step: state.step, epoch: state.epoch, loss: v, ceFull: v))
             }
-            if let signal = InterruptSignal.requested {
-                progress.finish()
+            // Ranks stop at the same step: a request travels in the step's sum (one process also sees a later one).
+            if totals[PartSums.packedCount + 2] > 0 || (group.size == 1 && InterruptSignal.requested != nil) {
+                progress?.finish()
                 let saved = try save(state)
-                throw TrainingError.interrupted(signal: signal, checkpoint: saved.path)
+                throw TrainingError.interrupted(signal: InterruptSignal.requested ?? SIGUSR1, checkpoint: saved.path)
             }
             if settings.run.saveEvery > 0 && state.step % settings.run.saveEvery == 0 && state.step < totalSteps {
                 lastCheckpoint = try save(state).path
             }
         }
-        progress.finish()
+        progress?.finish()
         adapters?.isTraining = false
         let after = validationLoss()
         if let after {
             log(String(format: "validation loss after %d steps: %.4f", state.step, after))
-            try metrics.append(MetricsRow(split: .val, step: state.step, epoch: state.epoch, loss: after, ceFull: after))
+            try metrics?.append(MetricsRow(split: .val, step: state.step, epoch: state.epoch, loss: after, ceFull: after))
         }
         lastCheckpoint = try save(state).path
-        try writeFinalModel()
-        try LossCurvePlot(title: "remask \(settings.objective.name.rawValue)", rows: MetricsLog.read(metricsURL))
-            .write(to: output.appendingPathComponent("loss.svg"))
+        if leader {
+            try writeFinalModel()
+            try LossCurvePlot(title: "remask \(settings.objective.name.rawValue)", rows: MetricsLog.read(metricsURL))
+                .write(to: output.appendingPathComponent("loss.svg"))
+        }
         return TrainingSummary(steps: state.step, validationBefore: before, validationAfter: after,
-                               tokens: state.tokensSeen - startTokens, seconds: state.elapsedSeconds - startElapsed)
+                               tokens: state.tokensSeen - startTokens, seconds: state.elapsedSeconds - startElapsed,
+                               allReduceSeconds: group.communicationSeconds - startCommunication, rankWaitSeconds: waited)
     }
 
     /// A fresh state, or the latest checkpoint's with weights, optimizer state and generators restored.
@@ -146,13 +182,18 @@ extension Trainer {
         return saved
     }
 
-    /// Writes a checkpoint of the trainable weights, the optimizer and `state`; returns its folder.
+    /// Writes a checkpoint of the trainable weights, the optimizer and `state` (rank 0; every rank first checks
+    /// that its weights are rank 0's); returns its folder.
     @discardableResult
     func save(_ state: TrainerState) throws -> URL {
-        let url = try checkpoints.save(model: CheckpointTensor.parameters(of: trainable),
-                                       optimizer: optimizer.stateBuffers.map { CheckpointTensor($0.name, storage: $0.storage) },
-                                       state: state)
+        try requireSameWeights()
+        let url = group.isLeader
+            ? try checkpoints.save(model: CheckpointTensor.parameters(of: trainable),
+                                   optimizer: optimizer.stateBuffers.map { CheckpointTensor($0.name, storage: $0.storage) },
+                                   state: state)
+            : checkpoints.folder(step: state.step)
         log("saved \(url.path)")
+        InterruptSignal.setLastCheckpoint(url.path)
         return url
     }
 
@@ -176,6 +217,20 @@ struct PartSums {
         var value: Double? { count > 0 ? sum / Double(count) : nil }
     }
     var loss = Mean(), ceFull = Mean(), ceMasked = Mean(), divergence = Mean()
+
+    init() {}
+
+    /// The sums and counts as numbers, for one sum over the ranks of a data-parallel run.
+    var packed: [Double] {
+        [loss, ceFull, ceMasked, divergence].flatMap { [$0.sum, Double($0.count)] }
+    }
+    static let packedCount = 8
+
+    /// Reads back `packed` (and ignores what follows it).
+    init(packed: [Double]) {
+        func mean(_ i: Int) -> Mean { Mean(sum: packed[2 * i], count: Int(packed[2 * i + 1])) }
+        (loss, ceFull, ceMasked, divergence) = (mean(0), mean(1), mean(2), mean(3))
+    }
 
     mutating func add(_ r: StepLoss) {
         loss.add(r.value); ceFull.add(r.ceFull); ceMasked.add(r.ceMasked); divergence.add(r.divergence)

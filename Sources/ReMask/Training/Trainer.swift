@@ -10,6 +10,12 @@ import Models
 /// the micro-batch means), clips the global gradient norm if `clipNorm` is set, sets the scheduled learning
 /// rate and updates. All randomness (data order, masks, LoRA dropout) derives from the seed and the step, and
 /// every piece of it is in the checkpoint, so a resumed run produces the same weights bit for bit.
+///
+/// Data parallel (`group` of several processes, e.g. under `mpirun`): the micro-batches of each step are dealt
+/// out to the ranks (balancing their padded tokens), the flat gradient buffer is summed over the ranks once per
+/// step, and every rank applies the same update. Masks and dropout derive from the seed and the micro-batch's
+/// number, not from the rank, so N ranks compute what one process computes, up to the order of the sums.
+/// Rank 0 alone writes the folder: checkpoints, metrics, plots and the final model.
 public final class Trainer {
     public let settings: TrainingSettings
     /// The masking policy the settings resolve to for the objective.
@@ -33,6 +39,8 @@ public final class Trainer {
     /// Held while the run uses its folder: a second run on it stops and names this one.
     private let folderLock: FileLock?
     let log: (String) -> Void
+    /// The processes training together (one alone by default).
+    public let group: any ProcessGroup
     /// Called after every optimizer step with the number of steps done (before any checkpoint of that step).
     public var onStep: ((Int) -> Void)?
 
@@ -42,7 +50,9 @@ public final class Trainer {
 
     /// Prepares a run: checks the output folder first (so a bad path fails before any work), loads the model,
     /// adds the prompt tags and `[mask]`, reads and tokenizes the data, attaches LoRA and builds the optimizer.
-    public init(_ settings: TrainingSettings, log: @escaping (String) -> Void) throws {
+    /// Rank 0 of a `group` claims the folder; every rank reads the model and data itself (from the same paths)
+    /// and the ranks check that they agree on the settings and the content of both.
+    public init(_ settings: TrainingSettings, group: any ProcessGroup = SingleProcess(), log: @escaping (String) -> Void) throws {
         do {
             try settings.validate()
             maskingPolicy = try settings.maskingPolicy()
@@ -52,11 +62,14 @@ public final class Trainer {
         let modelPath = settings.run.model ?? LanguageModel.defaultPath
         self.settings = settings
         self.log = log
+        self.group = group
         output = URL(fileURLWithPath: settings.run.out).standardizedFileURL
-        folderLock = try OutputPolicy.claimFolder(settings.run.out, inputs: [modelPath, settings.data.train] + [settings.data.val].compactMap { $0 },
-                                                  overwrite: settings.run.overwrite, command: "remask train")
+        folderLock = group.isLeader
+            ? try OutputPolicy.claimFolder(settings.run.out, inputs: [modelPath, settings.data.train] + [settings.data.val].compactMap { $0 },
+                                           overwrite: settings.run.overwrite, command: "remask train")
+            : nil
         checkpoints = CheckpointDirectory(output: output, keep: settings.run.keepCheckpoints)
-        if !settings.run.resume, let step = try checkpoints.steps().last {
+        if group.isLeader, !settings.run.resume, let step = try checkpoints.steps().last {
             throw TrainingError.invalidSettings(
                 "\(output.path) already holds a run (checkpoint \(checkpoints.folder(step: step).lastPathComponent)); add --resume to continue it or choose another --out")
         }
@@ -95,6 +108,7 @@ public final class Trainer {
         fingerprint["data-content"] = try ContentHash.of(file: settings.data.train)
         if let val = settings.data.val { fingerprint["val-content"] = try ContentHash.of(file: val) }
         self.fingerprint = fingerprint
+        try group.requireSame(fingerprint, what: "settings, a model or data")
         log("train: \(data.train.summary)")
         if let v = data.validation { log("validation: \(v.summary)") }
         if data.skippedLines > 0 { log("skipped \(data.skippedLines) bad lines (--skip-bad-lines)") }
@@ -136,6 +150,11 @@ public final class Trainer {
         log("\(settings.objective.name.rawValue), \(what), \(optimizer.summary), \(schedule)")
         log("\(totalSteps) steps of \(settings.optimizer.batchSize) (\(settings.optimizer.accumulation) × \(settings.optimizer.microBatch)), "
             + "\(microBatchesPerEpoch) micro-batches per epoch")
+        if group.size > 1 {
+            let accumulation = settings.optimizer.accumulation, n = group.size
+            log("data parallel over \(n) ranks: each step's \(accumulation) micro-batches dealt out \((accumulation + n - 1) / n) per rank at most"
+                + (accumulation < n ? " (\(n - accumulation) ranks idle: raise --batch-size or lower --micro-batch)" : ""))
+        }
     }
 
     /// Mean cross-entropy per labelled token of the unmasked validation set (the same for every objective, so
@@ -147,8 +166,9 @@ public final class Trainer {
         defer { adapters?.isTraining = wasTraining }
         var sum = 0.0, count = 0
         Autograd.withNoGrad {
-            for rows in planner.plan(epoch: 0) {
-                let batch = planner.batch(rows)
+            let batches = planner.plan(epoch: 0)
+            for i in share(of: batches, planner: planner) {
+                let batch = planner.batch(batches[i])
                 let n = batch.labelCount
                 guard n > 0 else { continue }
                 let loss = model.loss(batch.tokens, labels: batch.labels, batch: batch.rows, length: batch.length, layout: batch.layout)
@@ -156,6 +176,7 @@ public final class Trainer {
                 count += n
             }
         }
-        return count > 0 ? sum / Double(count) : nil
+        let total = group.sum([sum, Double(count)])
+        return total[1] > 0 ? total[0] / total[1] : nil
     }
 }

@@ -11,7 +11,9 @@ public struct TrainerState: Codable, Equatable, Sendable {
     public var indexInEpoch: Int
     /// Seed of the data order (each epoch's shuffle derives from it and the epoch number).
     public var dataOrderSeed: UInt64
-    /// The random generators, by purpose (e.g. `masking`, `dropout`), in their state after `step`.
+    /// Random generators that carry state from step to step, by purpose, in their state after `step`. The
+    /// trainer keeps none today (masks and dropout derive from the seed and the micro-batch's number); the field
+    /// stays so that checkpoints keep one format.
     public var randomStates: [String: SeededRandom]
     /// Steps the learning-rate schedule has taken (usually `step`).
     public var schedulePosition: Int
