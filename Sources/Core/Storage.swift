@@ -35,7 +35,12 @@ public final class BufferPool: Sendable {
     /// its activations at the end and takes the same sizes again at the next step; a ReMask step on the
     /// SmolLM2-135M geometry at 4 × 256 frees more than 3 GiB, and with a 3 GiB cap the rest was faulted in
     /// afresh every step (~5% of the step).
-    public static let cacheLimitBytes = Int(min(ProcessInfo.processInfo.physicalMemory / 3, 8 << 30))
+    /// Shared by the processes training on this machine (ranks of one `mpirun` job), which each keep their part.
+    public static var cacheLimitBytes: Int {
+        Int(min(ProcessInfo.processInfo.physicalMemory / 3, 8 << 30)) / max(processesOnThisMachine.load(ordering: .relaxed), 1)
+    }
+    /// Processes that share this machine's memory and each keep a cache (set by a data-parallel launch).
+    public static let processesOnThisMachine = Atomic<Int>(1)
 
     private struct Free: ~Copyable {
         var lists: [Int: [UInt]] = [:]  // addresses, so the state is Sendable

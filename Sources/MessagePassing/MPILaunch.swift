@@ -26,7 +26,8 @@ public enum MPILaunch {
     /// The process group to train with: MPI's world under `mpirun`, else this process alone. Throws when the
     /// launch is MPI's but Open MPI cannot be loaded or started.
     public static func processGroup() throws -> any ProcessGroup {
-        guard try environment() != nil else { return SingleProcess() }
+        guard let launch = try environment() else { return SingleProcess() }
+        BufferPool.processesOnThisMachine.store(launch.localSize, ordering: .relaxed)
         return try MPIProcessGroup(library: OpenMPILibrary())
     }
 
