@@ -5,6 +5,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh --tests
 bash scripts/fetch-model.sh >/dev/null
 bash scripts/fetch-model.sh gemma3 >/dev/null  # Gemma 3 270M, for the tests that check it against transformers
+bash scripts/fetch-model.sh minilm >/dev/null  # all-MiniLM-L6-v2, for the encoder's and WordPiece's tests
 # The server test's Python clients (openai, lm-eval) install while Swift builds.
 mkdir -p .build
 bash scripts/serve-venv.sh >.build/serve-venv.log 2>&1 &

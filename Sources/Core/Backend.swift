@@ -50,7 +50,13 @@ public protocol Backend: Sendable {
 }
 
 public enum BinaryOp: Sendable { case add, sub, mul }
-public enum UnaryOp: Sendable { case silu, gelu, exp }
+public enum UnaryOp: Sendable {
+    case silu, exp
+    /// GELU, tanh approximation (GPT-2's, Gemma's).
+    case gelu
+    /// GELU as defined, x·Φ(x) with the error function (BERT's `gelu`).
+    case geluErf
+}
 
 /// The activation of a gated feed-forward unit: SiLU (SwiGLU: Llama, Qwen, StableLM) or GELU with the tanh
 /// approximation (GeGLU: Gemma).

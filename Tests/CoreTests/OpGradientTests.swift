@@ -27,6 +27,7 @@ final class OpGradientTests: XCTestCase {
             GradCheck().run([x]) { $0[0].affine(scale: -1.5, shift: 0.25) }
             GradCheck().run([x]) { $0[0].silu() }
             GradCheck().run([x]) { $0[0].gelu() }
+            GradCheck().run([x]) { $0[0].geluErf() }
             GradCheck().run([x]) { ($0[0] * 0.5).exp() }
             GradCheck().run([x]) { $0[0].softmax() }
         }

@@ -22,4 +22,25 @@ final class VectorMathTests: XCTestCase {
         XCTAssertEqual(exp8(F8(repeating: -.infinity))[0], 0)
         XCTAssertEqual(expApprox(0), 1)
     }
+
+    /// erf8 and the erf GELU against Foundation's erf: absolute error below 5e-7 over [-6, 6] (and exact signs).
+    func testErfAndExactGELUAccuracy() {
+        var worstErf = 0.0, worstGELU = 0.0
+        var x = -6.0
+        while x <= 6 {
+            let lanes = (0..<8).map { x + 0.0013 * Double($0) }
+            let v = F8(lanes.map { Float($0) })
+            let e = erf8(v), g = geluErf8(v)
+            for (lane, xi) in lanes.enumerated() {
+                let xf = Double(Float(xi))
+                worstErf = max(worstErf, abs(Double(e[lane]) - Foundation.erf(xf)))
+                worstGELU = max(worstGELU, abs(Double(g[lane]) - 0.5 * xf * (1 + Foundation.erf(xf / 2.squareRoot()))))
+            }
+            x += 0.0107
+        }
+        XCTAssertLessThan(worstErf, 5e-7)
+        XCTAssertLessThan(worstGELU, 1e-6)
+        XCTAssertEqual(erf8(F8(repeating: 0))[0], 0, accuracy: 1e-7)
+        XCTAssertEqual(erf8(F8(repeating: -3))[0], -Float(Foundation.erf(3.0)), accuracy: 5e-7)
+    }
 }

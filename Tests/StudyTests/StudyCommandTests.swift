@@ -101,7 +101,8 @@ final class StudyCommandTests: XCTestCase {
         XCTAssertEqual(single.status, 0, single.stderr)
         let ranks = try MPIRun.start(ranks: 2, ["study", "--config", config, "--out", two.path, "--threads", "1"], directory: Self.root)()
         XCTAssertEqual(ranks.status, 0, ranks.stderr)
-        XCTAssertEqual(count(ranks.stderr, "] ── cell "), Self.cellPaths.count, ranks.stderr)
+        // A rank may reach a cell the other has just finished: it finds it finished and goes on.
+        XCTAssertEqual(count(ranks.stderr, "] ── cell ") - count(ranks.stderr, "finished earlier"), Self.cellPaths.count, ranks.stderr)
         XCTAssertGreaterThan(count(ranks.stderr, "[rank 0] ── cell "), 0, ranks.stderr)
         XCTAssertGreaterThan(count(ranks.stderr, "[rank 1] ── cell "), 0, ranks.stderr)
         XCTAssertEqual(count(ranks.stderr, "stage 0: training the base model"), 1, ranks.stderr)

@@ -25,6 +25,7 @@ public struct CPUBackend: Backend {
         case .silu: map1(x.pointer, out.pointer, x.count, false, { $0 * sigmoid8($0) }, { $0 * sigmoidScalar($0) })
         case .exp: map1(x.pointer, out.pointer, x.count, false, exp8, expApprox)
         case .gelu: map1(x.pointer, out.pointer, x.count, false, { gelu8($0) }, { gelu8(F8(repeating: $0))[0] })
+        case .geluErf: map1(x.pointer, out.pointer, x.count, false, { geluErf8($0) }, { geluErf8(F8(repeating: $0))[0] })
         }
     }
 
@@ -34,6 +35,7 @@ public struct CPUBackend: Backend {
         case .silu: map2(px, pg, gradIn.pointer, n, n, accumulate, { g, d in d * siluGrad8(g) }, { g, d in d * siluGrad8(F8(repeating: g))[0] })
         case .exp: map2(px, pg, gradIn.pointer, n, n, accumulate, { x, d in d * exp8(x) }, { x, d in d * expApprox(x) })
         case .gelu: map2(px, pg, gradIn.pointer, n, n, accumulate, { x, d in d * geluGrad8(x) }, { x, d in d * geluGrad8(F8(repeating: x))[0] })
+        case .geluErf: map2(px, pg, gradIn.pointer, n, n, accumulate, { x, d in d * geluErfGrad8(x) }, { x, d in d * geluErfGrad8(F8(repeating: x))[0] })
         }
     }
 
@@ -229,6 +231,25 @@ func map2(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ out: UnsafeMut
 @inline(__always) func gelu8(_ x: F8) -> F8 {
     let u = 0.7978845608028654 * (x + 0.044715 * x * x * x)
     return x * sigmoid8(2 * u)
+}
+
+/// erf for 8 lanes: Abramowitz & Stegun 7.1.26 (absolute error 1.5e-7 exactly computed; below 5e-7 in Float32).
+@inline(__always) func erf8(_ x: F8) -> F8 {
+    let a = x.replacing(with: -x, where: x .< 0)
+    let t = 1 / (1 + 0.3275911 * a)
+    let poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
+    let y = 1 - poly * exp8(-a * a)
+    return y.replacing(with: -y, where: x .< 0)
+}
+
+/// x·Φ(x) = 0.5·x·(1 + erf(x/√2)).
+@inline(__always) func geluErf8(_ x: F8) -> F8 {
+    0.5 * x * (1 + erf8(x * 0.7071067811865476))
+}
+
+/// Φ(x) + x·φ(x).
+@inline(__always) func geluErfGrad8(_ x: F8) -> F8 {
+    0.5 * (1 + erf8(x * 0.7071067811865476)) + x * 0.3989422804014327 * exp8(-0.5 * x * x)
 }
 
 @inline(__always) func activate8(_ x: F8, _ activation: GateActivation) -> F8 {

@@ -76,6 +76,8 @@ extension Tensor {
     public func silu() -> Tensor { unaryOp(.silu) }
     /// GELU, tanh approximation.
     public func gelu() -> Tensor { unaryOp(.gelu) }
+    /// GELU with the error function, x·Φ(x) (BERT's).
+    public func geluErf() -> Tensor { unaryOp(.geluErf) }
     public func exp() -> Tensor { unaryOp(.exp) }
 
     /// A gated unit on a last axis that holds [gate | up]: activation(gate) ⊙ up, halving the last axis
