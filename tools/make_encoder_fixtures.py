@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Golden outputs of a BERT encoder (all-MiniLM-L6-v2) for the Swift encoder's tests: Tests/Fixtures/encoder_minilm.json.
 
-    python3 tools/make_encoder_fixtures.py --model ~/.cache/remask/models/minilm/model --out Tests/Fixtures
+    python3 tools/make_encoder_fixtures.py --model ~/.cache/remask/models/all-MiniLM-L6-v2 --out Tests/Fixtures
 
 The folder is the one `bash scripts/fetch-model.sh minilm` unpacks (config.json, model.safetensors, tokenizer.json).
 Runs transformers' BertModel in float32, eval mode, on a padded batch of three sentences and writes the ids, the
