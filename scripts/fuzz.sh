@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Fuzzes every parser of user input: GGUF, safetensors, tokenizer.json, JSONL training data, JSONL eval tasks,
-# training and study config files (YAML), chat templates. Coverage-guided with libFuzzer where the toolchain has
+# Fuzzes every parser of user input: GGUF, safetensors, tokenizer.json, vocab.txt, JSONL training data, JSONL eval
+# tasks, training and study config files (YAML), chat templates. Coverage-guided with libFuzzer where the toolchain has
 # it (`swiftc -sanitize=fuzzer`), else with remask-fuzz's seeded mutation harness. Fails on the first crash, on
 # any input that takes over 1 s, or (libFuzzer) on any allocation over 2 GB; the input is kept in .build-fuzz/.
 #
@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(gguf safetensors tokenizer jsonl eval config study template)
+[ ${#targets[@]} -gt 0 ] || targets=(gguf safetensors tokenizer wordpiece jsonl eval config study template)
 runs=${REMASK_FUZZ_RUNS:-100000}
 seconds=${REMASK_FUZZ_SECONDS:-0}
 

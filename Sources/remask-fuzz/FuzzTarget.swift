@@ -8,7 +8,7 @@ import Study
 /// One parser of user input, driven by arbitrary bytes. A thrown error is the right answer to bad bytes; a
 /// crash, a hang or a huge allocation is a bug.
 enum FuzzTarget: String, CaseIterable {
-    case gguf, safetensors, tokenizer, jsonl, eval, config, study, template
+    case gguf, safetensors, tokenizer, wordpiece, jsonl, eval, config, study, template
 
     /// Parses `data` the way the tool reads such a file, going as far as the bytes allow.
     func run(_ data: Data) {
@@ -23,6 +23,13 @@ enum FuzzTarget: String, CaseIterable {
         case .tokenizer:
             guard let tokenizer = try? BPETokenizer(tokenizerJSON: Scratch.write(data, "tokenizer.json")) else { return }
             _ = tokenizer.decode(tokenizer.encode("Hello, world! 12 + 30 = 42 <|user|> ünïcödé", addSpecial: true))
+        case .wordpiece:
+            // The same bytes as a tokenizer.json and as a vocab.txt.
+            let loaded = [try? WordPieceTokenizer(tokenizerJSON: Scratch.write(data, "tokenizer.json")),
+                          try? WordPieceTokenizer(vocabTXT: Scratch.write(data, "vocab.txt"))]
+            for tokenizer in loaded.compactMap({ $0 }) {
+                _ = tokenizer.decode(tokenizer.encode("Héllo, [MASK] wörld! 12 + 30 = 42 日本 don't\t\u{301}x"), skipSpecial: false)
+            }
         case .jsonl:
             _ = try? JSONLReader.parse(data, file: "fuzz.jsonl", skipBadLines: true)
             _ = try? JSONLReader.parse(data, file: "fuzz.jsonl", skipBadLines: false)

@@ -12,6 +12,19 @@ enum Seeds {
         case .gguf: return [try model().gguf]
         case .safetensors: return [try model().safetensors]
         case .tokenizer: return [try model().tokenizerJSON]
+        case .wordpiece:
+            let vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "hello", "##s", "world", "!", ",", "don", "'", "t"]
+            let template: [[String: Any]] = [["SpecialToken": ["id": "[CLS]"]], ["Sequence": ["id": "A"]], ["SpecialToken": ["id": "[SEP]"]]]
+            let json: [String: Any] = [
+                "added_tokens": (0..<5).map { ["id": $0, "content": vocab[$0], "special": true] as [String: Any] },
+                "normalizer": ["type": "BertNormalizer", "lowercase": true] as [String: Any],
+                "pre_tokenizer": ["type": "BertPreTokenizer"],
+                "post_processor": ["type": "TemplateProcessing", "single": template,
+                                   "special_tokens": ["[CLS]": ["tokens": ["[CLS]"]], "[SEP]": ["tokens": ["[SEP]"]]]] as [String: Any],
+                "decoder": ["type": "WordPiece", "prefix": "##"],
+                "model": ["type": "WordPiece", "vocab": Dictionary(uniqueKeysWithValues: vocab.enumerated().map { ($1, $0) })] as [String: Any],
+            ]
+            return [try JSONSerialization.data(withJSONObject: json), Data(vocab.joined(separator: "\n").utf8)]
         case .jsonl:
             return [Data(sampleLines(8).utf8),
                     Data(#"{"prompt": "2+3?", "rationale": "2+3=5", "answer": "5"}\n{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]}\n{"prompt": "a", "completion": "b"}"#.utf8)]

@@ -12,7 +12,7 @@ final class CommandLineTests: XCTestCase {
     func testFuzzHarnessRunsEveryTargetFromItsSeeds() throws {
         let binary = try Subprocess.remask().deletingLastPathComponent().appendingPathComponent("remask-fuzz")
         try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary.path), "remask-fuzz not built beside the tests")
-        for target in ["gguf", "safetensors", "tokenizer", "jsonl", "eval", "config", "study", "template"] {
+        for target in ["gguf", "safetensors", "tokenizer", "wordpiece", "jsonl", "eval", "config", "study", "template"] {
             let r = try Subprocess.run(binary, [target, "--runs", "200", "--seed", "3"], directory: repositoryRoot)
             XCTAssertEqual(r.status, 0, "\(target): \(r.stderr)")
             XCTAssertTrue(r.stdout.contains("\(target): 200 runs") && r.stdout.contains("no crash"), "\(target): \(r.stdout)")

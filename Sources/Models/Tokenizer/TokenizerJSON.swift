@@ -35,7 +35,8 @@ extension BPETokenizer {
     }
 }
 
-private func readJSONObject(_ url: URL) throws -> (object: [String: Any], data: Data) {
+/// The file's top-level object and its bytes, or an error naming the file.
+func readJSONObject(_ url: URL) throws -> (object: [String: Any], data: Data) {
     let file = url.lastPathComponent
     let data: Data
     do { data = try Data(contentsOf: url) } catch {
