@@ -34,6 +34,7 @@ let package = Package(
         .library(name: "Evaluation", targets: ["Evaluation"]),
         .library(name: "Study", targets: ["Study"]),
         .library(name: "MessagePassing", targets: ["MessagePassing"]),
+        .library(name: "NPM", targets: ["NPM"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -63,9 +64,11 @@ let package = Package(
                 swiftSettings: fast),
         // Data-parallel training: Open MPI, loaded at run time under mpirun (a plain process never needs it).
         .target(name: "MessagePassing", dependencies: ["Core"], swiftSettings: fast),
+        // NPM, the nonparametric masked language model: span masking, the contrastive loss, a phrase index.
+        .target(name: "NPM", dependencies: ["Core", "NN", "Models", "ReMask"], swiftSettings: fast),
         .target(name: "Bench", dependencies: ["Core", "NN", "Models", "ReMask", "COpenBLAS"], swiftSettings: fast),
         .executableTarget(name: "remask", dependencies: [
-            "Core", "NN", "Models", "ReMask", "Evaluation", "Study", "Bench", "Serve", "MessagePassing",
+            "Core", "NN", "Models", "ReMask", "Evaluation", "Study", "Bench", "Serve", "MessagePassing", "NPM",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: fast),
         // Fuzzing of every parser of user input (scripts/fuzz.sh): libFuzzer with -DLIBFUZZER, else a seeded mutation harness.
@@ -76,6 +79,7 @@ let package = Package(
         .testTarget(name: "NNTests", dependencies: ["TestSupport", "Core", "NN", "Models", "Bench"]),
         .testTarget(name: "ModelsTests", dependencies: ["TestSupport", "Core", "NN", "Models"]),
         .testTarget(name: "ReMaskTests", dependencies: ["TestSupport", "Core", "NN", "Models", "ReMask"]),
+        .testTarget(name: "NPMTests", dependencies: ["TestSupport", "Core", "NN", "Models", "ReMask", "NPM"]),
         .testTarget(name: "EvaluationTests", dependencies: ["TestSupport", "Core", "Models", "ReMask", "Evaluation"]),
         .testTarget(name: "ServeTests", dependencies: ["TestSupport", "Core", "Models", "Serve",
                                                        .product(name: "Hummingbird", package: "hummingbird")]),
