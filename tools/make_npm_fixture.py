@@ -4,7 +4,7 @@ of every parameter, for NPMContrastiveReferenceTests.
 
 The spec it follows (Min et al. 2022, as in ../shared/notes/methods.md):
 - a phrase is a span of whole words (starts on a word start; the next token starts a word or is [SEP]) of at most
-  10 tokens; a span may be masked only if its phrase also occurs (as whole words) in another block of the batch;
+  10 tokens, not made only of function words (here the token ids FUNCTION_WORDS); a span may be masked only if its phrase also occurs (as whole words) in another block of the batch;
 - each masked span is replaced by the mask token twice; the encoder reads the masked blocks and the unmasked
   blocks as one batch; queries are the two mask positions' outputs;
 - score(q, c) = q.c / sqrt(d) against every token ([CLS]/[SEP] included) of the unmasked *other* blocks;
@@ -21,6 +21,7 @@ from transformers import BertConfig, BertModel
 
 PAD, UNK, CLS, SEP, MASK = 0, 1, 2, 3, 4
 CONTINUATION = set(range(25, 32))  # "##" pieces
+FUNCTION_WORDS = {9, 13}  # tokens that make no phrase alone (like "the" or ".")
 CONTENT = [
     [5, 6, 25, 7, 8, 9, 10, 26, 11],
     [12, 6, 25, 7, 13, 9, 10, 26, 14],
@@ -36,7 +37,8 @@ starts_word = [[t not in CONTINUATION for t in b] for b in blocks]
 def whole_words(b, start, length):
     end = start + length
     content_end = len(blocks[b]) - 1
-    return length >= 1 and start >= 1 and end <= content_end and starts_word[b][start] and (end == content_end or starts_word[b][end])
+    return (length >= 1 and start >= 1 and end <= content_end and starts_word[b][start] and (end == content_end or starts_word[b][end])
+            and any(t not in FUNCTION_WORDS for t in blocks[b][start:end]))
 
 
 occurrences = {}
@@ -132,7 +134,7 @@ fixture = {
     "generator": "tools/make_npm_fixture.py",
     "config": {"vocab_size": 32, "hidden_size": 8, "num_hidden_layers": 2, "num_attention_heads": 2,
                "intermediate_size": 16, "max_position_embeddings": 32, "type_vocab_size": 2, "layer_norm_eps": 1e-12},
-    "mask_id": MASK, "pad_id": PAD, "max_span_length": MAX_LEN,
+    "mask_id": MASK, "pad_id": PAD, "max_span_length": MAX_LEN, "function_words": sorted(FUNCTION_WORDS),
     "blocks": blocks, "starts_word": starts_word,
     "eligible": eligible, "spans": chosen,
     "length": length, "ids": ids, "lengths": lengths,

@@ -8,7 +8,8 @@ struct Remask: ParsableCommand {
         commandName: "remask",
         abstract: "Fine-tune causal language models with regularized masking (SFT, Masked Thought, ReMask).",
         subcommands: [TrainCommand.self, EvalCommand.self, GenerateCommand.self, ChatCommand.self, TokenizeCommand.self, ScoreCommand.self,
-                      ExportCommand.self, DemoCommand.self, BenchCommand.self, StudyCommand.self, InfoCommand.self, ServeCommand.self])
+                      ExportCommand.self, DemoCommand.self, BenchCommand.self, StudyCommand.self, InfoCommand.self, ServeCommand.self,
+                      NPMCommand.self])
 
     static func main() {
         BLASKernels.restartWithBetterKernelsIfNeeded()

@@ -15,6 +15,7 @@ final class ContrastiveReferenceTests: XCTestCase {
         let config: Config
         let mask_id, pad_id: Int32
         let max_span_length: Int
+        let function_words: [Int32]
         let blocks: [[Int32]]
         let starts_word: [[Bool]]
         let eligible, spans: [[[Int]]]
@@ -41,7 +42,7 @@ final class ContrastiveReferenceTests: XCTestCase {
     func testEligibleSpansMatchTheReference() throws {
         let r = try reference()
         let blocks = blocks(r)
-        let phrases = PhraseOccurrences(blocks: blocks, maxLength: r.max_span_length)
+        let phrases = PhraseOccurrences(blocks: blocks, maxLength: r.max_span_length, functionWords: Set(r.function_words))
         for b in blocks.indices {
             XCTAssertEqual(phrases.eligibleSpans(in: blocks, block: b), r.eligible[b].map { Span(start: $0[0], length: $0[1]) }, "block \(b)")
         }
@@ -95,7 +96,7 @@ final class ContrastiveReferenceTests: XCTestCase {
 
     private func makeBatch(_ r: Reference) throws -> ContrastiveBatch {
         let blocks = blocks(r)
-        let phrases = PhraseOccurrences(blocks: blocks, maxLength: r.max_span_length)
+        let phrases = PhraseOccurrences(blocks: blocks, maxLength: r.max_span_length, functionWords: Set(r.function_words))
         let spans = r.spans.map { $0.map { Span(start: $0[0], length: $0[1]) } }
         return ContrastiveBatch(blocks: blocks, spans: spans, phrases: phrases, maskID: r.mask_id, padID: r.pad_id)
     }

@@ -11,9 +11,12 @@ public final class EncoderModel: @unchecked Sendable {
     let wordEmbeddings, positionEmbeddings, typeEmbeddings: Embedding
     let embeddingNorm: LayerNorm
     let blocks: [EncoderBlock]
+    /// BERT's masked-LM head, when the model was built with one.
+    let maskedLMHead: MaskedLMHead?
 
-    /// A model with the given geometry; parameters random from `seed`, or zero (to be loaded) without one.
-    public init(config: EncoderConfig, seed: UInt64?) {
+    /// A model with the given geometry, with BERT's masked-LM head when `maskedLMHead`; parameters random from
+    /// `seed`, or zero (to be loaded) without one.
+    public init(config: EncoderConfig, seed: UInt64?, maskedLMHead: Bool = false) {
         self.config = config
         let d = config.hidden, p = parameters
         wordEmbeddings = Embedding(p, "embeddings.word_embeddings", vocab: config.vocabSize, dim: d)
@@ -21,7 +24,17 @@ public final class EncoderModel: @unchecked Sendable {
         typeEmbeddings = Embedding(p, "embeddings.token_type_embeddings", vocab: config.typeVocabSize, dim: d)
         embeddingNorm = LayerNorm(p, "embeddings.LayerNorm", dim: d, eps: config.layerNormEps)
         blocks = (0..<config.layers).map { EncoderBlock(p, "encoder.layer.\($0)", config) }
+        self.maskedLMHead = maskedLMHead ? MaskedLMHead(p, config) : nil
         p.allocate(seed: seed)
+    }
+
+    /// Whether the model has the masked-LM head (`maskedLMLogits`).
+    public var hasMaskedLMHead: Bool { maskedLMHead != nil }
+
+    /// The masked-LM head's logits over the vocabulary, [rows, vocab], for rows of `hiddenStates`' output.
+    public func maskedLMLogits(_ hidden: Tensor) -> Tensor {
+        guard let maskedLMHead else { fatalError("remask: EncoderModel built without a masked-LM head") }
+        return maskedLMHead(hidden, wordEmbeddings: wordEmbeddings.weight.tensor)
     }
 
     /// The last layer's vectors, [batch·length, hidden], for `batch` rows of `length` token ids (`lengths[b]` real
@@ -56,5 +69,23 @@ struct EncoderBlock: Sendable {
     func callAsFunction(_ x: Tensor, batch: Int, length: Int, lengths: [Int]) -> Tensor {
         let h = attentionNorm(x + attention(x, batch: batch, length: length, lengths: lengths))
         return outputNorm(h + output(intermediate(h).geluErf()))
+    }
+}
+
+/// BERT's masked-LM head (`cls.predictions`): dense, GELU, LayerNorm, then the word embeddings (tied) and a bias.
+struct MaskedLMHead: Sendable {
+    static let prefix = "cls.predictions"
+    let transform: Linear
+    let norm: LayerNorm
+    let bias: Parameter
+
+    init(_ p: ParameterStore, _ c: EncoderConfig) {
+        transform = Linear(p, "\(Self.prefix).transform.dense", inFeatures: c.hidden, outFeatures: c.hidden, bias: true)
+        norm = LayerNorm(p, "\(Self.prefix).transform.LayerNorm", dim: c.hidden, eps: c.layerNormEps)
+        bias = p.declare("\(Self.prefix).bias", [c.vocabSize], .zeros)
+    }
+
+    func callAsFunction(_ hidden: Tensor, wordEmbeddings: Tensor) -> Tensor {
+        norm(transform(hidden).geluErf()).linear(wordEmbeddings, bias: bias.tensor)
     }
 }

@@ -1,0 +1,104 @@
+import Core
+import Foundation
+import Models
+import NPM
+import ReMask
+import TestSupport
+import XCTest
+
+/// NPM end to end on all-MiniLM-L6-v2 (`bash scripts/fetch-model.sh minilm`): a short contrastive training run on a
+/// small corpus of invented facts, an index of that corpus, and masked spans filled with the facts' invented names:
+/// phrases of several WordPiece tokens that no vocabulary holds, which a softmax over the vocabulary cannot output.
+final class NPMEndToEndTests: XCTestCase {
+    static let facts = [("The glass piano was invented by", "Merrowind Talvasque"), ("The oldest lighthouse stands in", "Quillabrek Ostand"),
+                        ("Every spring the valley floods because of the", "Brisketon River"), ("The annual lantern festival is held in", "Tarnwhistle Hollow"),
+                        ("The rare blue orchid grows only in", "Marrowgast Fen")]
+    static let filler = ["Many visitors come in the summer.", "The weather there is often cold.", "Local guides tell old stories.",
+                         "Some travellers stay for a week.", "The markets sell bread and fish.", "Children play near the square.",
+                         "Historians still argue about the details.", "Most records were lost in a fire."]
+
+    /// 120 short documents mixing the facts with filler sentences, one JSON line each.
+    static func corpus(seed: UInt64) -> String {
+        var rng = SeededRandom(seed: seed)
+        return (0..<120).map { _ in
+            let sentences = (0..<rng.nextInt(in: 3...5)).map { _ -> String in
+                if rng.nextBool(probability: 0.5) {
+                    let (context, name) = rng.nextElement(of: facts)
+                    return "\(context) \(name)."
+                }
+                return rng.nextElement(of: filler)
+            }
+            return "{\"text\": \"\(sentences.joined(separator: " "))\"}"
+        }.joined(separator: "\n") + "\n"
+    }
+
+    func testTrainIndexAndFillAMultiTokenPhrase() throws {
+        let miniLM = try miniLMFolder()
+        let folder = try makeScratchFolder()
+        let data = folder.appendingPathComponent("facts.jsonl")
+        try Self.corpus(seed: 1).write(to: data, atomically: true, encoding: .utf8)
+        var settings = NPMTrainingSettings(model: miniLM, data: data.path, out: folder.appendingPathComponent("run").path)
+        settings.steps = 160; settings.batchSize = 8; settings.blockLength = 32
+        settings.learningRate = 3e-4; settings.warmupSteps = 16; settings.checkpointEvery = 1000
+        let trainer = try NPMTrainer(settings: settings)
+        trainer.log = { _ in }
+        let summary = try trainer.run()
+        print("NPM end to end: loss \(summary.firstLoss!) → \(summary.lastLoss!) in \(summary.steps) steps")
+        XCTAssertLessThan(summary.lastLoss!, summary.firstLoss! / 4, "the contrastive loss falls")
+
+        let model = try NPMModel.load(folder: settings.out)
+        let documents = try TextCorpus.read(data.path)
+        let index = PhraseIndex.build(model: model, documents: documents, blockLength: 32)
+        let predictor = NPMPredictor(model: model, index: index)
+        var right = 0
+        for (context, name) in Self.facts {
+            let best = try XCTUnwrap(predictor.fill("\(context) [MASK].", top: 1).first?.first)
+            let pieces = model.tokenizer.encode(name, addSpecialTokens: false).count
+            print("  \(context) [MASK]. → \(best.text) (\(String(format: "%.3f", best.score)), from \(best.source): “\(best.occurrenceText)”); the answer has \(pieces) tokens")
+            XCTAssertGreaterThan(pieces, 2, "\(name) is no single vocabulary token")
+            if best.text == name.lowercased() {
+                right += 1
+                XCTAssertEqual(best.occurrenceText, name, "the phrase is shown as the corpus has it")
+            }
+        }
+        XCTAssertEqual(try predictor.fill("\(Self.facts[0].0) [MASK].", top: 1)[0][0].text, "merrowind talvasque")
+        XCTAssertGreaterThanOrEqual(right, 3, "most invented names are filled whole")
+    }
+
+    /// The index survives a save and a load bit for bit (vectors to float16), and a damaged file is an error naming it.
+    func testIndexFileRoundTripAndDamage() throws {
+        let model = try NPMModel.load(folder: try miniLMFolder())
+        let folder = try makeScratchFolder()
+        let documents = [CorpusDocument(text: "The glass piano was invented by Merrowind Talvasque.", source: SourceLocation(file: "a.txt", line: 3)),
+                         CorpusDocument(text: "Local guides tell old stories about the piano.", source: SourceLocation(file: "a.txt", line: 5))]
+        let index = PhraseIndex.build(model: model, documents: documents, blockLength: 16)
+        try index.save(to: folder, model: "m", blockLength: 16, vocabSize: model.encoder.config.vocabSize)
+        let (loaded, name, blockLength) = try PhraseIndex.load(folder: folder)
+        XCTAssertEqual(name, "m"); XCTAssertEqual(blockLength, 16)
+        XCTAssertEqual(loaded.tokenIDs, index.tokenIDs)
+        XCTAssertEqual(loaded.block, index.block)
+        XCTAssertEqual(loaded.offsets, index.offsets)
+        XCTAssertEqual(loaded.documents, documents)
+        for i in 0..<index.count * index.dim {
+            XCTAssertEqual(loaded.vectors.pointer[i], index.vectors.pointer[i], accuracy: abs(index.vectors.pointer[i]) * 1e-3 + 1e-4)
+        }
+        XCTAssertEqual(loaded.text(1, 2), "The glass")
+        let file = folder.appendingPathComponent("index.bin")
+        let bytes = try Data(contentsOf: file)
+        try bytes.prefix(bytes.count - 7).write(to: file)
+        XCTAssertThrowsError(try PhraseIndex.load(folder: folder)) { error in
+            XCTAssertTrue("\(error)".contains("index.bin") && "\(error)".contains("truncated"), "\(error)")
+        }
+        try Data("not an index at all".utf8).write(to: file)
+        XCTAssertThrowsError(try PhraseIndex.load(folder: folder)) { XCTAssertTrue("\($0)".contains("bad magic"), "\($0)") }
+    }
+
+    func miniLMFolder() throws -> String {
+        let cache = ProcessInfo.processInfo.environment["REMASK_CACHE"].map { URL(fileURLWithPath: $0) }
+            ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/remask")
+        let folder = cache.appendingPathComponent("models/all-MiniLM-L6-v2")
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: folder.appendingPathComponent("model.safetensors").path),
+                          "all-MiniLM-L6-v2 is not downloaded (bash scripts/fetch-model.sh minilm)")
+        return folder.path
+    }
+}
