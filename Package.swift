@@ -72,7 +72,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: fast),
         // Fuzzing of every parser of user input (scripts/fuzz.sh): libFuzzer with -DLIBFUZZER, else a seeded mutation harness.
-        .executableTarget(name: "remask-fuzz", dependencies: ["Core", "NN", "Models", "ReMask", "Evaluation", "Study", "Bench"]),
+        .executableTarget(name: "remask-fuzz", dependencies: ["Core", "NN", "Models", "ReMask", "Evaluation", "Study", "Bench", "NPM"]),
         // Helpers every test target shares: scratch folders, fixtures, and one way to run a subprocess.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "CoreTests", dependencies: ["Core", "TestSupport"]),

@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(gguf safetensors tokenizer wordpiece jsonl eval config study template)
+[ ${#targets[@]} -gt 0 ] || targets=(gguf safetensors tokenizer wordpiece jsonl eval config study template npm)
 runs=${REMASK_FUZZ_RUNS:-100000}
 seconds=${REMASK_FUZZ_SECONDS:-0}
 

@@ -4,11 +4,12 @@ import Models
 import ReMask
 import Evaluation
 import Study
+import NPM
 
 /// One parser of user input, driven by arbitrary bytes. A thrown error is the right answer to bad bytes; a
 /// crash, a hang or a huge allocation is a bug.
 enum FuzzTarget: String, CaseIterable {
-    case gguf, safetensors, tokenizer, wordpiece, jsonl, eval, config, study, template
+    case gguf, safetensors, tokenizer, wordpiece, jsonl, eval, config, study, template, npm
 
     /// Parses `data` the way the tool reads such a file, going as far as the bytes allow.
     func run(_ data: Data) {
@@ -53,6 +54,16 @@ enum FuzzTarget: String, CaseIterable {
             let messages = [ChatMessage(role: "system", content: "Be brief."), ChatMessage(role: "user", content: "2+2?"),
                             ChatMessage(role: "assistant", content: "4")]
             _ = try? template.render(messages: messages, addGenerationPrompt: true, bosToken: "<s>", eosToken: "</s>")
+        case .npm:
+            // The bytes as an index file (beside the seed's documents), as a task file and as a corpus.
+            let folder = Scratch.folder.appendingPathComponent("npm-index")
+            try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try? data.write(to: folder.appendingPathComponent("index.bin"))
+            try? Data(Seeds.npmDocuments.utf8).write(to: folder.appendingPathComponent("documents.jsonl"))
+            if let (index, _, _) = try? PhraseIndex.load(folder: folder), index.count > 1 { _ = index.text(1, 1) }
+            _ = try? ZeroShotTask.read(Scratch.write(data, "task.jsonl").path)
+            _ = try? TextCorpus.read(Scratch.write(data, "corpus.jsonl").path)
+            _ = try? TextCorpus.read(Scratch.write(data, "corpus.txt").path)
         }
     }
 }

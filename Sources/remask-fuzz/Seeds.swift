@@ -3,6 +3,7 @@ import Core
 import NN
 import Models
 import ReMask
+import NPM
 
 /// Valid inputs each target starts from: a tiny model exported as GGUF and as safetensors with its
 /// tokenizer.json, the shipped configs, the bundled data, and chat templates.
@@ -36,11 +37,25 @@ enum Seeds {
             return try configs { !$0.hasPrefix("study-") }
         case .study:
             return try configs { $0.hasPrefix("study-") }
+        case .npm:
+            let documents = [CorpusDocument(text: "Glass pianos ring.", source: SourceLocation(file: "c.txt", line: 1))]
+            let ids: [Int32] = [2, 7, 8, 9, 3]
+            let index = PhraseIndex(vectors: Tensor((0..<20).map { Float($0) / 7 }, shape: [5, 4]), tokenIDs: ids,
+                                    startsWord: [true, true, true, true, true], block: [0, 0, 0, 0, 0], document: [0, 0, 0, 0, 0],
+                                    offsets: [0..<0, 0..<5, 6..<12, 13..<18, 0..<0], documents: documents)
+            let folder = Scratch.folder.appendingPathComponent("npm-seed")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try index.save(to: folder, model: "m", blockLength: 8, vocabSize: 16)
+            let task = "{\"input\": \"Good. It was [MASK].\", \"label\": 1, \"labels\": [\"bad\", \"good\"]}\n{\"input\": \"[MASK] rings.\", \"answers\": [\"glass\"], \"context\": \"Glass rings.\"}\n"
+            return [try Data(contentsOf: folder.appendingPathComponent("index.bin")), Data(task.utf8)]
         case .template:
             let smol = repository.appendingPathComponent("Tests/Fixtures/smollm2-tokenizer/chat_template.jinja")
             return [Data(PromptFormat.seedChatTemplate.utf8), try Data(contentsOf: smol)]
         }
     }
+
+    /// The documents file every fuzzed NPM index is read with (the seed index's).
+    static let npmDocuments = "{\"file\": \"c.txt\", \"line\": 1, \"text\": \"Glass pianos ring.\"}\n"
 
     static let repository = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
 

@@ -11,6 +11,21 @@ struct DistributedRun {
 
     init(_ group: any ProcessGroup) { self.group = group }
 
+    /// Joins the job (`mpirun`) or runs alone, and sets the threads: `threads`, else the cores shared by the
+    /// ranks on this host. A launch that is not usable ends the command with a message naming it.
+    static func start(_ command: String, threads: Int?) throws -> DistributedRun {
+        let group: any ProcessGroup
+        do {
+            group = try MPILaunch.processGroup()
+        } catch {
+            Log.info("\(command): \(error)")
+            throw ExitCode.failure
+        }
+        let run = DistributedRun(group)
+        Parallel.threads = threads ?? run.defaultThreads
+        return run
+    }
+
     /// Threads when --threads is not given: the host's cores shared by the ranks on it.
     var defaultThreads: Int {
         let local = (try? MPILaunch.environment())??.localSize ?? 1

@@ -81,15 +81,8 @@ struct StudyCommand: ParsableCommand {
             guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         }
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
-        let group: any ProcessGroup
-        do {
-            group = try MPILaunch.processGroup()
-        } catch {
-            Log.info("remask study: \(error)")
-            throw ExitCode.failure
-        }
-        let distributed = DistributedRun(group)
-        Parallel.threads = threads ?? distributed.defaultThreads
+        let distributed = try DistributedRun.start("remask study", threads: threads)
+        let group = distributed.group
         if group.size > 1 && jobs > 1 {
             distributed.fail("remask study: --jobs starts processes on this host; under mpirun the ranks are the jobs (use -np)")
         }

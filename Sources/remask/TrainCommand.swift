@@ -85,15 +85,8 @@ struct TrainCommand: ParsableCommand {
             print(try settings.yaml(), terminator: "")
             return
         }
-        let group: any ProcessGroup
-        do {
-            group = try MPILaunch.processGroup()
-        } catch {
-            Log.info("remask train: \(error)")
-            throw ExitCode.failure
-        }
-        let distributed = DistributedRun(group)
-        Parallel.threads = settings.run.threads ?? distributed.defaultThreads
+        let distributed = try DistributedRun.start("remask train", threads: settings.run.threads)
+        let group = distributed.group
         distributed.announce("remask train")
         let samples = group.isLeader ? settings.run.samples : 0, sampleTokens = settings.run.sampleTokens
         let summary: TrainingSummary

@@ -68,15 +68,7 @@ private struct WordPieceJSONSpec {
     }
 
     private mutating func readVocabulary(model: [String: Any], exact: [(key: String, value: Int?)]?, added: Any?, _ f: JSONFields) throws {
-        let object = try f.object(model["vocab"], "model.vocab")
-        // A value that is not a plain integer is taken as parsed, for the error message.
-        let vocab: [(key: String, value: Any?)] = exact?.map { ($0.key, $0.value ?? object[$0.key]) } ?? object.map { ($0.key, $0.value) }
-        var byID = [Int: String](minimumCapacity: vocab.count)
-        for (token, value) in vocab {
-            let id = try f.id(value, "model.vocab[\"\(token)\"]")
-            if let other = byID[id] { throw f.fail("model.vocab", "id \(id) is given to both \"\(other)\" and \"\(token)\"") }
-            byID[id] = token
-        }
+        var byID = try f.vocabularyByID(model: model, exact: exact)
         if !f.isAbsent(added) {
             for (i, item) in try f.array(added, "added_tokens").enumerated() {
                 let field = "added_tokens[\(i)]"
@@ -93,11 +85,7 @@ private struct WordPieceJSONSpec {
                 specialTokens.append(content)
             }
         }
-        let count = byID.count
-        if let beyond = byID.keys.max(), beyond >= count {
-            throw f.fail("model.vocab", "ids are not contiguous: there are \(count) tokens but one has id \(beyond)")
-        }
-        tokens = (0..<count).map { byID[$0]! }
+        tokens = try f.contiguousTokens(byID)
     }
 
     /// BertNormalizer's fields, with `tokenizers`' defaults for absent ones.

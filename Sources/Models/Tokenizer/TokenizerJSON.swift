@@ -53,6 +53,28 @@ func readJSONObject(_ url: URL) throws -> (object: [String: Any], data: Data) {
 /// Typed access to JSON fields that reports the file and field path on any mismatch. Each accessor tries the
 /// expected type first: testing a large dictionary for `NSNull` first would bridge it to `NSDictionary`.
 struct JSONFields {
+    /// `model.vocab` as tokens by id (in the file's order when `exact` gives it); an id given twice is an error.
+    func vocabularyByID(model: [String: Any], exact: [(key: String, value: Int?)]?) throws -> [Int: String] {
+        let object = try self.object(model["vocab"], "model.vocab")
+        // A value that is not a plain integer is taken as parsed, for the error message.
+        let vocab: [(key: String, value: Any?)] = exact?.map { ($0.key, $0.value ?? object[$0.key]) } ?? object.map { ($0.key, $0.value) }
+        var byID = [Int: String](minimumCapacity: vocab.count)
+        for (token, value) in vocab {
+            let id = try self.id(value, "model.vocab[\"\(token)\"]")
+            if let other = byID[id] { throw fail("model.vocab", "id \(id) is given to both \"\(other)\" and \"\(token)\"") }
+            byID[id] = token
+        }
+        return byID
+    }
+
+    /// The tokens in id order; the ids must be 0..<count.
+    func contiguousTokens(_ byID: [Int: String]) throws -> [String] {
+        if let beyond = byID.keys.max(), beyond >= byID.count {
+            throw fail("model.vocab", "ids are not contiguous: there are \(byID.count) tokens but one has id \(beyond)")
+        }
+        return (0..<byID.count).map { byID[$0]! }
+    }
+
     let file: String
 
     func fail(_ field: String, _ message: String) -> TokenizerError {
@@ -164,15 +186,7 @@ private struct TokenizerJSONSpec {
     /// With `byteTokens`, vocabulary entries spelled `<0xXX>` are byte tokens.
     private mutating func readVocabulary(model: [String: Any], exact: [(key: String, value: Int?)]?, added: Any?,
                                          byteTokens: Bool, _ f: JSONFields) throws {
-        let object = try f.object(model["vocab"], "model.vocab")
-        // A value that is not a plain integer is taken as parsed, for the error message.
-        let vocab: [(key: String, value: Any?)] = exact?.map { ($0.key, $0.value ?? object[$0.key]) } ?? object.map { ($0.key, $0.value) }
-        var byID = [Int: String](minimumCapacity: vocab.count)
-        for (token, value) in vocab {
-            let id = try f.id(value, "model.vocab[\"\(token)\"]")
-            if let other = byID[id] { throw f.fail("model.vocab", "id \(id) is given to both \"\(other)\" and \"\(token)\"") }
-            byID[id] = token
-        }
+        var byID = try f.vocabularyByID(model: model, exact: exact)
         var addedTypes: [Int: Int] = [:]
         if !f.isAbsent(added) {
             for (i, item) in try f.array(added, "added_tokens").enumerated() {
@@ -191,11 +205,8 @@ private struct TokenizerJSONSpec {
                 addedTypes[id] = special ? BPETokenizer.TokenType.control.rawValue : BPETokenizer.TokenType.userDefined.rawValue
             }
         }
-        let count = byID.count
-        if let beyond = byID.keys.max(), beyond >= count {
-            throw f.fail("model.vocab", "ids are not contiguous: there are \(count) tokens but one has id \(beyond)")
-        }
-        tokens = (0..<count).map { byID[$0]! }
+        tokens = try f.contiguousTokens(byID)
+        let count = tokens.count
         types = (0..<count).map { id in
             addedTypes[id] ?? (byteTokens && SentencePieceLayout.byte(ofTokenName: tokens[id]) != nil
                 ? BPETokenizer.TokenType.byte.rawValue : BPETokenizer.TokenType.normal.rawValue)

@@ -9,12 +9,13 @@ public enum ZeroShotEvaluator {
     public static func npm(_ task: ZeroShotTask, model: NPMModel, index: PhraseIndex?, k: Int = 1024,
                            progress: (Int) -> Void = { _ in }) throws -> ZeroShotResult {
         let clock = ContinuousClock.now
+        let functionWords = FunctionWords.tokenIDs(model.tokenizer)
         var correct = 0, single = 0, singleCorrect = 0
         for (n, example) in task.examples.enumerated() {
             switch example {
             case .classification(let input, let label, let options):
                 guard let index else { throw NPMError.invalidSettings("\(task.name): classification needs a reference corpus index (--index)") }
-                var predictor = NPMPredictor(model: model, index: index)
+                var predictor = NPMPredictor(model: model, index: index, functionWords: functionWords)
                 predictor.k = k
                 let scores = try predictor.scoreOptions(input, options: options)
                 if argmax(scores) == label { correct += 1 }
@@ -22,7 +23,7 @@ public enum ZeroShotEvaluator {
                 let local = try context.map { PhraseIndex.build(model: model, documents: [CorpusDocument(text: $0, source: .init(file: task.name, line: n + 1))],
                                                                 blockLength: min(256, model.encoder.config.maxPositions)) }
                 guard let reference = local ?? index else { throw NPMError.invalidSettings("\(task.name): cloze without a context needs --index") }
-                var predictor = NPMPredictor(model: model, index: reference)
+                var predictor = NPMPredictor(model: model, index: reference, functionWords: functionWords)
                 predictor.k = k
                 let best = try predictor.fill(input, top: 1).first?.first?.text ?? ""
                 let hit = isCorrect(best, answers)
@@ -46,10 +47,12 @@ public enum ZeroShotEvaluator {
         for (n, example) in task.examples.enumerated() {
             switch example {
             case .classification(let input, let label, let options):
+                var byMasks: [Int: [[Float]]] = [:]  // one encoder pass per option length
                 let scores = try options.map { option -> Double in
                     let ids = tokenizer.encode(option, addSpecialTokens: false)
-                    let logProbs = try maskedLogProbs(input, masks: ids.count, model: model)
-                    return zip(logProbs, ids).reduce(0) { $0 + Double($1.0[Int($1.1)]) }
+                    guard !ids.isEmpty else { throw NPMError.data("\(task.name): the option \"\(option)\" has no tokens") }
+                    if byMasks[ids.count] == nil { byMasks[ids.count] = try maskedLogProbs(input, masks: ids.count, model: model) }
+                    return zip(byMasks[ids.count]!, ids).reduce(0) { $0 + Double($1.0[Int($1.1)]) }
                 }
                 if argmax(scores) == label { correct += 1 }
             case .cloze(let input, let answers, _):

@@ -13,26 +13,27 @@ public struct RetrievedPhrase: Sendable, Equatable {
 }
 
 /// NPM inference over a phrase index: each `[MASK]` of a text becomes `[MASK_s][MASK_e]`; their output vectors
-/// retrieve the `k` nearest start tokens and end tokens of the corpus; a span from a retrieved start to a
-/// retrieved end (whole words, one block, at most `maxSpanLength` tokens) scores P_start + P_end (softmaxes over
-/// the retrieved), summed over identical phrases. Closed sets score each option by its occurrences instead.
+/// retrieve the `k` nearest start tokens and end tokens of the corpus, and the phrases beginning or ending there
+/// are scored (`phrases`). Closed sets score each option by its occurrences instead.
 public struct NPMPredictor: Sendable {
     public let model: NPMModel
     public let index: PhraseIndex
     public var k = 1024
     public var maxSpanLength = 10
-    /// Tokens that make no phrase alone (`FunctionWords`): a retrieved span needs one other token.
+    /// Function words and punctuation (`FunctionWords`): a retrieved phrase holds none, as in NPM's search.
     public let functionWords: Set<Int32>
 
-    public init(model: NPMModel, index: PhraseIndex) {
+    /// `functionWords` defaults to `FunctionWords.tokenIDs` of the model's tokenizer (a pass over the vocabulary:
+    /// pass it in when making many predictors).
+    public init(model: NPMModel, index: PhraseIndex, functionWords: Set<Int32>? = nil) {
         self.model = model
         self.index = index
-        functionWords = FunctionWords.tokenIDs(model.tokenizer)
+        self.functionWords = functionWords ?? FunctionWords.tokenIDs(model.tokenizer)
     }
 
     /// Whether tokens `i...j` of the index are a phrase worth returning.
     func isCandidate(_ i: Int, _ j: Int, _ specials: Set<Int32>) -> Bool {
-        index.isPhrase(i, j, specials: specials) && index.tokenIDs[i...j].contains { !functionWords.contains($0) }
+        index.isPhrase(i, j, specials: specials) && !index.tokenIDs[i...j].contains { functionWords.contains($0) }
     }
 
     var specials: Set<Int32> {
@@ -67,49 +68,45 @@ public struct NPMPredictor: Sendable {
         }
     }
 
+    /// NPM's span search: the phrases (whole words, no function word, at most `maxSpanLength` tokens, one block)
+    /// that begin at one of the `k` retrieved starts or end at one of the `k` retrieved ends; each scores
+    /// P_start(first token) + P_end(last token), softmaxes over the candidates' first and last tokens, summed over
+    /// identical phrases.
     func phrases(start: UnsafePointer<Float>, end: UnsafePointer<Float>, top: Int) -> [RetrievedPhrase] {
-        let starts = softmaxOverTop(start), ends = softmaxOverTop(end)
         let specials = specials
-        var byPhrase: [[Int32]: (score: Double, best: Double, i: Int, j: Int)] = [:]
-        func add(_ i: Int, _ j: Int, _ score: Double) {
-            let key = Array(index.tokenIDs[i...j])
-            var entry = byPhrase[key] ?? (0, -1, i, j)
-            entry.score += score
-            if score > entry.best { entry.best = score; entry.i = i; entry.j = j }
-            byPhrase[key] = entry
+        var spans = Set<Span>()
+        for i in topK(start, index.count, k) {
+            for j in i..<min(i + maxSpanLength, index.count) where isCandidate(i, j, specials) { spans.insert(Span(start: i, length: j - i + 1)) }
         }
-        for (i, ps) in starts {
-            for j in i..<min(i + maxSpanLength, index.count) {
-                if let pe = ends[j], isCandidate(i, j, specials) { add(i, j, ps + pe) }
+        for j in topK(end, index.count, k) {
+            for i in stride(from: j, through: max(0, j - maxSpanLength + 1), by: -1) where isCandidate(i, j, specials) {
+                spans.insert(Span(start: i, length: j - i + 1))
             }
         }
-        if byPhrase.isEmpty {  // no retrieved start reaches a retrieved end: fall back to the single words retrieved
-            for (i, ps) in starts { if let j = wordEnd(from: i, specials) { add(i, j, ps) } }
-            for (j, pe) in ends { if let i = wordStart(to: j, specials) { add(i, j, pe) } }
+        let pStart = softmax(Set(spans.map(\.start)), start), pEnd = softmax(Set(spans.map { $0.end - 1 }), end)
+        var byPhrase: [[Int32]: (score: Double, best: Double, span: Span)] = [:]
+        for span in spans.sorted() {
+            let score = pStart[span.start]! + pEnd[span.end - 1]!
+            let key = Array(index.tokenIDs[span.start..<span.end])
+            var entry = byPhrase[key] ?? (0, -1, span)
+            entry.score += score
+            if score > entry.best { entry.best = score; entry.span = span }
+            byPhrase[key] = entry
         }
         return byPhrase.sorted { ($0.value.score, $1.key.count) > ($1.value.score, $0.key.count) }.prefix(top).map { key, entry in
-            let document = Int(index.document[entry.i])
-            return RetrievedPhrase(text: model.tokenizer.decode(key), score: entry.score, occurrenceText: index.text(entry.i, entry.j),
+            let document = Int(index.document[entry.span.start])
+            return RetrievedPhrase(text: model.tokenizer.decode(key), score: entry.score,
+                                   occurrenceText: index.text(entry.span.start, entry.span.end - 1),
                                    document: document, source: index.documents[document].source.description)
         }
     }
 
-    /// Softmax over the `k` highest scores, by token.
-    func softmaxOverTop(_ scores: UnsafePointer<Float>) -> [Int: Double] {
-        let best = topK(scores, index.count, k)
-        guard let first = best.first else { return [:] }
-        let m = Double(scores[first])
-        let weights = best.map { Foundation.exp(Double(scores[$0]) - m) }
-        let total = weights.reduce(0, +)
-        return Dictionary(uniqueKeysWithValues: zip(best, weights.map { $0 / total }))
-    }
-
-    private func wordEnd(from i: Int, _ specials: Set<Int32>) -> Int? {
-        (i..<min(i + maxSpanLength, index.count)).first { isCandidate(i, $0, specials) }
-    }
-
-    private func wordStart(to j: Int, _ specials: Set<Int32>) -> Int? {
-        stride(from: j, through: max(0, j - maxSpanLength + 1), by: -1).first { isCandidate($0, j, specials) }
+    /// Softmax of `scores` over the tokens `positions`.
+    func softmax(_ positions: Set<Int>, _ scores: UnsafePointer<Float>) -> [Int: Double] {
+        guard let m = positions.map({ Double(scores[$0]) }).max() else { return [:] }
+        let weights = positions.map { ($0, Foundation.exp(Double(scores[$0]) - m)) }
+        let total = weights.reduce(0) { $0 + $1.1 }
+        return Dictionary(uniqueKeysWithValues: weights.map { ($0.0, $0.1 / total) })
     }
 
     /// Closed-set scores of `options` for the first `[MASK]` of `text`: for each option, the log of its
@@ -120,8 +117,9 @@ public struct NPMPredictor: Sendable {
         let q = try queries(for: text)
         let scores = index.scores(q.gatheringRows([0, 1]))
         let d = Float(index.dim).squareRoot()
-        return options.map { option in
+        return try options.map { option in
             let ids = model.tokenizer.encode(option, addSpecialTokens: false)
+            guard !ids.isEmpty else { throw NPMError.data("the option \"\(option)\" has no tokens") }
             let found = occurrences(of: ids)
             if found.isEmpty {
                 let alone = model.tokenVectors([EncodedBlock(ids: [model.tokenizer.clsID] + ids + [model.tokenizer.sepID],
