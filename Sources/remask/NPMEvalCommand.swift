@@ -38,7 +38,7 @@ struct NPMEvalCommand: ParsableCommand {
         if method != "npm" {
             let weights = encoder.model + "/model.safetensors"
             guard try SafetensorsCheckpoint(path: weights).info("cls.predictions.bias") != nil else {
-                throw ValidationError("\(weights) has no masked-LM head (cls.predictions): train the baseline with `remask npm train --objective mlm` first")
+                throw NPMError.invalidSettings("\(weights) has no masked-LM head (cls.predictions): train the baseline with `remask npm train --objective mlm` first")
             }
         }
         let model = try NPMModel.load(folder: encoder.model, maskedLMHead: method != "npm")

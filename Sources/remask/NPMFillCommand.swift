@@ -25,7 +25,7 @@ struct NPMFillCommand: ParsableCommand {
         let model = try NPMModel.load(folder: encoder.model)
         let (phraseIndex, _, _) = try PhraseIndex.load(folder: URL(fileURLWithPath: index))
         guard phraseIndex.dim == model.encoder.config.hidden else {
-            throw ValidationError("\(index) holds vectors of \(phraseIndex.dim), the model's are \(model.encoder.config.hidden): index the corpus with this model")
+            throw NPMError.invalidSettings("\(index) holds vectors of \(phraseIndex.dim), the model's are \(model.encoder.config.hidden): index the corpus with this model")
         }
         var predictor = NPMPredictor(model: model, index: phraseIndex)
         predictor.k = k

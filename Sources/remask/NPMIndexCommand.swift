@@ -24,7 +24,7 @@ struct NPMIndexCommand: ParsableCommand {
         defer { lock?.unlock() }
         let model = try NPMModel.load(folder: encoder.model)
         guard blockLength >= 8 && blockLength <= model.encoder.config.maxPositions else {
-            throw ValidationError("--block-length must be 8…\(model.encoder.config.maxPositions)")
+            throw NPMError.invalidSettings("--block-length must be 8…\(model.encoder.config.maxPositions)")
         }
         let documents = try TextCorpus.read(corpus, field: field)
         let clock = ContinuousClock.now
