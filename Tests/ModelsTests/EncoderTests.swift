@@ -7,16 +7,6 @@ import XCTest
 /// The BERT encoder against transformers (`tools/make_encoder_fixtures.py` → `Tests/Fixtures/encoder_minilm.json`) on
 /// all-MiniLM-L6-v2 (`bash scripts/fetch-model.sh minilm`), and its loader's errors.
 final class EncoderTests: XCTestCase {
-    /// The folder `bash scripts/fetch-model.sh minilm` writes, or a skip.
-    static func miniLMFolder() throws -> String {
-        let cache = ProcessInfo.processInfo.environment["REMASK_CACHE"].map { URL(fileURLWithPath: $0) }
-            ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/remask")
-        let folder = cache.appendingPathComponent("models/all-MiniLM-L6-v2")
-        try XCTSkipUnless(FileManager.default.fileExists(atPath: folder.appendingPathComponent("model.safetensors").path),
-                          "all-MiniLM-L6-v2 is not downloaded (bash scripts/fetch-model.sh minilm)")
-        return folder.path
-    }
-
     struct Golden: Decodable {
         let length: Int
         let ids: [[Int32]]
@@ -26,7 +16,7 @@ final class EncoderTests: XCTestCase {
 
     /// Every last-layer vector of the real tokens of a padded batch within 1e-4 of transformers'.
     func testMiniLMMatchesTransformers() throws {
-        let encoder = try EncoderModel.load(folder: try Self.miniLMFolder())
+        let encoder = try EncoderModel.load(folder: try miniLMFolder())
         let golden = try JSONDecoder().decode(Golden.self, from: Data(contentsOf: fixturesDirectory.appendingPathComponent("encoder_minilm.json")))
         let batch = golden.ids.count, length = golden.length
         let hidden = encoder.hiddenStates(golden.ids.flatMap { $0 }, batch: batch, length: length, lengths: golden.lengths)

@@ -74,7 +74,7 @@ final class WordPieceTokenizerTests: XCTestCase {
     }
 
     func testMiniLMTokenizerJSONMatchesTransformers() throws {
-        let folder = URL(fileURLWithPath: try EncoderTests.miniLMFolder())
+        let folder = URL(fileURLWithPath: try miniLMFolder())
         let tokenizer = try WordPieceTokenizer(tokenizerJSON: folder.appendingPathComponent("tokenizer.json"))
         XCTAssertEqual(tokenizer.vocabSize, 30522)
         XCTAssertEqual([tokenizer.padID, tokenizer.unkID, tokenizer.clsID, tokenizer.sepID, tokenizer.maskID], [0, 100, 101, 102, 103])
@@ -87,7 +87,7 @@ final class WordPieceTokenizerTests: XCTestCase {
     }
 
     func testMiniLMVocabTXTAgreesWithTokenizerJSON() throws {
-        let folder = URL(fileURLWithPath: try EncoderTests.miniLMFolder())
+        let folder = URL(fileURLWithPath: try miniLMFolder())
         let fromJSON = try WordPieceTokenizer(tokenizerJSON: folder.appendingPathComponent("tokenizer.json"))
         let fromTXT = try WordPieceTokenizer(vocabTXT: folder.appendingPathComponent("vocab.txt"))
         XCTAssertEqual(fromTXT.vocabSize, fromJSON.vocabSize)

@@ -89,13 +89,4 @@ final class NPMEndToEndTests: XCTestCase {
         try Data("not an index at all".utf8).write(to: file)
         XCTAssertThrowsError(try PhraseIndex.load(folder: folder)) { XCTAssertTrue("\($0)".contains("bad magic"), "\($0)") }
     }
-
-    func miniLMFolder() throws -> String {
-        let cache = ProcessInfo.processInfo.environment["REMASK_CACHE"].map { URL(fileURLWithPath: $0) }
-            ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/remask")
-        let folder = cache.appendingPathComponent("models/all-MiniLM-L6-v2")
-        try XCTSkipUnless(FileManager.default.fileExists(atPath: folder.appendingPathComponent("model.safetensors").path),
-                          "all-MiniLM-L6-v2 is not downloaded (bash scripts/fetch-model.sh minilm)")
-        return folder.path
-    }
 }

@@ -180,12 +180,7 @@ public final class NPMTrainer {
             throw NPMError.invalidSettings("--resume: settings differ from the checkpoint's ("
                 + differing.sorted().map { "\($0): checkpoint \(saved.options[$0] ?? "unset"), now \(settings.fingerprint[$0] ?? "unset")" }.joined(separator: "; ") + ")")
         }
-        try checkpoint.restoreModel(into: CheckpointTensor.parameters(of: model.encoder.parameters))
-        let buffers = optimizer.stateBuffers
-        try checkpoint.restoreOptimizer(into: buffers.map { CheckpointTensor($0.name, storage: $0.storage) })
-        try optimizer.restore(step: saved.step, buffers: Dictionary(uniqueKeysWithValues: buffers.map {
-            ($0.name, Array(UnsafeBufferPointer(start: $0.storage.pointer, count: $0.storage.count)))
-        }))
+        try checkpoint.restoreTraining(parameters: model.encoder.parameters, optimizer: optimizer)
         try checkpoints.discard(after: saved.step)
         log("resuming from \(checkpoint.url.lastPathComponent): step \(saved.step) of \(settings.steps)")
         return saved

@@ -1,4 +1,5 @@
 import Core
+import NN
 import Foundation
 import Models
 
@@ -70,6 +71,16 @@ public struct Checkpoint: Sendable {
     /// Copies the saved optimizer state into `tensors`; the names and shapes must match the file exactly.
     public func restoreOptimizer(into tensors: [CheckpointTensor]) throws {
         try Self.restore(optimizer, into: tensors)
+    }
+
+    /// Restores a training run: the weights of `parameters`, then `optimizer`'s buffers and step count.
+    public func restoreTraining(parameters: ParameterStore, optimizer: any Optimizer) throws {
+        try restoreModel(into: CheckpointTensor.parameters(of: parameters))
+        let buffers = optimizer.stateBuffers
+        try restoreOptimizer(into: buffers.map { CheckpointTensor($0.name, storage: $0.storage) })
+        try optimizer.restore(step: state.step, buffers: Dictionary(uniqueKeysWithValues: buffers.map {
+            ($0.name, Array(UnsafeBufferPointer(start: $0.storage.pointer, count: $0.storage.count)))
+        }))
     }
 
     /// Writes a complete checkpoint into the empty folder `folder` (which is renamed into place later).

@@ -171,12 +171,7 @@ extension Trainer {
             let detail = differing.sorted().map { "\($0): checkpoint \(saved.options[$0] ?? "unset"), now \(fingerprint[$0] ?? "unset")" }
             throw TrainingError.resumeMismatch("settings differ from the checkpoint's (\(detail.joined(separator: "; ")))")
         }
-        try checkpoint.restoreModel(into: CheckpointTensor.parameters(of: trainable))
-        let buffers = optimizer.stateBuffers
-        try checkpoint.restoreOptimizer(into: buffers.map { CheckpointTensor($0.name, storage: $0.storage) })
-        try optimizer.restore(step: saved.step, buffers: Dictionary(uniqueKeysWithValues: buffers.map {
-            ($0.name, Array(UnsafeBufferPointer(start: $0.storage.pointer, count: $0.storage.count)))
-        }))
+        try checkpoint.restoreTraining(parameters: trainable, optimizer: optimizer)
         try checkpoints.discard(after: saved.step)
         log("resuming from \(checkpoint.url.lastPathComponent): step \(saved.step) of \(totalSteps), epoch \(saved.epoch + 1)")
         return saved
