@@ -80,6 +80,12 @@ final class NPMEndToEndTests: XCTestCase {
             XCTAssertEqual(loaded.vectors.pointer[i], index.vectors.pointer[i], accuracy: abs(index.vectors.pointer[i]) * 1e-3 + 1e-4)
         }
         XCTAssertEqual(loaded.text(1, 2), "The glass")
+        // Closed sets: with every token retrieved, an option that occurs takes probability mass, one that does
+        // not takes none; when no option occurs, all fall back below every probability.
+        let predictor = NPMPredictor(model: model, index: index)
+        let scores = try predictor.scoreOptions("The glass piano was invented by [MASK].", options: ["Merrowind Talvasque", "zebra"])
+        XCTAssertGreaterThan(scores[0], 0); XCTAssertLessThanOrEqual(scores[0], 1); XCTAssertEqual(scores[1], 0)
+        XCTAssertTrue(try predictor.scoreOptions("A [MASK].", options: ["zebra", "yak"]).allSatisfy { $0 < -1e5 })
         let file = folder.appendingPathComponent("index.bin")
         let bytes = try Data(contentsOf: file)
         try bytes.prefix(bytes.count - 7).write(to: file)

@@ -109,32 +109,52 @@ public struct NPMPredictor: Sendable {
         return Dictionary(uniqueKeysWithValues: weights.map { ($0.0, $0.1 / total) })
     }
 
-    /// Closed-set scores of `options` for the first `[MASK]` of `text`: for each option, the log of its
-    /// occurrences' share of the start softmax plus that of the end softmax over the whole index (unnormalized:
-    /// the normalizers are the same for every option). An option that occurs nowhere in the index is scored by
-    /// the vectors of the option encoded alone.
+    /// Closed-set scores of `options` for the first `[MASK]` of `text`, as NPM scores them: the `k` nearest start
+    /// tokens and the `k` nearest end tokens under one softmax (2k scores); an option's probability is the mass of
+    /// the retrieved starts where it begins as a phrase plus that of the retrieved ends where it ends. When no
+    /// option is retrieved at all, the options are ranked instead by their occurrences' exact scores over the whole
+    /// index (log Σ exp over their first tokens plus over their last; an option that occurs nowhere by its own
+    /// vectors, encoded alone), returned below 0 so that they never outrank a probability.
     public func scoreOptions(_ text: String, options: [String]) throws -> [Double] {
         let q = try queries(for: text)
         let scores = index.scores(q.gatheringRows([0, 1]))
-        let d = Float(index.dim).squareRoot()
-        return try options.map { option in
+        let start = scores.pointer, end = scores.pointer + index.count
+        let starts = topK(start, index.count, k), ends = topK(end, index.count, k)
+        let m = Double(max(starts.first.map { start[$0] } ?? -.infinity, ends.first.map { end[$0] } ?? -.infinity))
+        let total = starts.reduce(0) { $0 + Foundation.exp(Double(start[$1]) - m) } + ends.reduce(0) { $0 + Foundation.exp(Double(end[$1]) - m) }
+        let specials = specials
+        let tokenized = try options.map { option -> [Int32] in
             let ids = model.tokenizer.encode(option, addSpecialTokens: false)
             guard !ids.isEmpty else { throw NPMError.data("the option \"\(option)\" has no tokens") }
-            let found = occurrences(of: ids)
-            if found.isEmpty {
-                let alone = model.tokenVectors([EncodedBlock(ids: [model.tokenizer.clsID] + ids + [model.tokenizer.sepID],
-                                                             startsWord: [Bool](repeating: true, count: ids.count + 2))])
-                let qs = q.pointer, qe = q.pointer + index.dim
-                var s = 0.0, e = 0.0
-                for t in 0..<index.dim {
-                    s += Double(qs[t] * alone.pointer[index.dim + t])
-                    e += Double(qe[t] * alone.pointer[ids.count * index.dim + t])
-                }
-                return (s + e) / Double(d)
-            }
+            return ids
+        }
+        func isOption(_ ids: [Int32], at i: Int) -> Bool {
+            i >= 0 && i + ids.count <= index.count && index.tokenIDs[i..<i + ids.count].elementsEqual(ids)
+                && index.isPhrase(i, i + ids.count - 1, specials: specials)
+        }
+        let probabilities = tokenized.map { ids in
+            (starts.filter { isOption(ids, at: $0) }.reduce(0) { $0 + Foundation.exp(Double(start[$1]) - m) }
+                + ends.filter { isOption(ids, at: $0 - ids.count + 1) }.reduce(0) { $0 + Foundation.exp(Double(end[$1]) - m) }) / total
+        }
+        if probabilities.contains(where: { $0 > 0 }) { return probabilities }
+        return tokenized.map { ids in exactScore(ids, q, scores) - 1e6 }
+    }
+
+    /// An option's occurrences' scores over the whole index: log Σ exp over their first tokens plus over their last.
+    func exactScore(_ ids: [Int32], _ q: Tensor, _ scores: Tensor) -> Double {
+        let found = occurrences(of: ids)
+        guard found.isEmpty else {
             return logSumExp(found.map { Double(scores.pointer[$0]) })
                 + logSumExp(found.map { Double(scores.pointer[index.count + $0 + ids.count - 1]) })
         }
+        let alone = model.tokenVectors([EncodedBlock(ids: [model.tokenizer.clsID] + ids + [model.tokenizer.sepID],
+                                                     startsWord: [Bool](repeating: true, count: ids.count + 2))])
+        var s = 0.0, e = 0.0
+        for t in 0..<index.dim {
+            s += Double(q.pointer[t] * alone.pointer[index.dim + t])
+            e += Double(q.pointer[index.dim + t] * alone.pointer[ids.count * index.dim + t])
+        }
+        return (s + e) / Double(index.dim).squareRoot()
     }
 
     /// Token positions where `ids` occurs in the index as a phrase.
