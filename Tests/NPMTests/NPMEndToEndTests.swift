@@ -96,3 +96,43 @@ final class NPMEndToEndTests: XCTestCase {
         XCTAssertThrowsError(try PhraseIndex.load(folder: folder)) { XCTAssertTrue("\($0)".contains("bad magic"), "\($0)") }
     }
 }
+
+/// `npm train --resume` continues exactly where a run stopped, as `remask train` does.
+final class NPMResumeTests: XCTestCase {
+    func testResumeFromACheckpointGivesTheSameWeights() throws {
+        let miniLM = try miniLMFolder()
+        let folder = try makeScratchFolder()
+        let data = folder.appendingPathComponent("facts.jsonl")
+        try NPMEndToEndTests.corpus(seed: 2).write(to: data, atomically: true, encoding: .utf8)
+        func settings(_ out: String, resume: Bool = false) -> NPMTrainingSettings {
+            var s = NPMTrainingSettings(model: miniLM, data: data.path, out: folder.appendingPathComponent(out).path)
+            s.steps = 4; s.batchSize = 4; s.blockLength = 24; s.learningRate = 1e-4; s.warmupSteps = 1
+            s.checkpointEvery = 2; s.resume = resume
+            return s
+        }
+        func weights(_ out: String) throws -> [Float] {
+            try NPMModel.load(folder: folder.appendingPathComponent(out).path).encoder.parameters.parameters.flatMap { $0.tensor.values }
+        }
+        for out in ["a", "b"] {
+            let trainer = try NPMTrainer(settings: settings(out))
+            trainer.log = { _ in }
+            _ = try trainer.run()
+        }
+        // As if the run had stopped after step 2: the later checkpoint, the model and the metrics rows after it go.
+        let b = folder.appendingPathComponent("b")
+        try FileManager.default.removeItem(at: b.appendingPathComponent("checkpoints/step-000004"))
+        try FileManager.default.removeItem(at: b.appendingPathComponent("model.safetensors"))
+        do {  // the trainer holds the folder's lock until it goes
+            let resumed = try NPMTrainer(settings: settings("b", resume: true))
+            resumed.log = { _ in }
+            XCTAssertEqual(try resumed.run().steps, 4)
+        }
+        XCTAssertEqual(try weights("b"), try weights("a"), "resumed weights equal the uninterrupted run's")
+        XCTAssertEqual(try MetricsLog.read(b.appendingPathComponent("metrics.jsonl")).map(\.loss),
+                       try MetricsLog.read(folder.appendingPathComponent("a/metrics.jsonl")).map(\.loss))
+
+        var changed = settings("b", resume: true)
+        changed.learningRate = 2e-4
+        XCTAssertThrowsError(try NPMTrainer(settings: changed).run()) { XCTAssertTrue("\($0)".contains("lr"), "\($0)") }
+    }
+}
