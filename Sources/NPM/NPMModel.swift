@@ -61,6 +61,15 @@ public final class NPMModel: @unchecked Sendable {
         }
     }
 
+    /// `ids` cut to the model's positions when longer: `[CLS]` and the end of the text are kept (where a mask
+    /// usually is); `positions` move with the tokens, and those cut away are dropped.
+    func fittingPositions(_ ids: [Int32], _ positions: [Int]) -> (ids: [Int32], positions: [Int]) {
+        let limit = encoder.config.maxPositions
+        guard ids.count > limit else { return (ids, positions) }
+        let dropped = ids.count - limit
+        return ([ids[0]] + ids.suffix(limit - 1), positions.map { $0 - dropped }.filter { $0 >= 1 })
+    }
+
     /// The last layer's vector of every token of `blocks`, [Σ tokens, hidden], in block order, encoded in
     /// batches of `batchSize` blocks without building a graph.
     public func tokenVectors(_ blocks: [EncodedBlock], batchSize: Int = 16, progress: ((Int) -> Void)? = nil) -> Tensor {

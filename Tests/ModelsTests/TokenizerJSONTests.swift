@@ -8,12 +8,7 @@ final class TokenizerJSONTests: XCTestCase {
     private var directory: URL!
 
     override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("remask-tokenizer-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try FileManager.default.removeItem(at: directory)
+        directory = try makeScratchFolder()
     }
 
     /// A small valid file: vocabulary a, b, ab, Ġ; one merge; one special token added after the vocabulary.

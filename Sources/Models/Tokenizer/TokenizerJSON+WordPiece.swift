@@ -69,21 +69,15 @@ private struct WordPieceJSONSpec {
 
     private mutating func readVocabulary(model: [String: Any], exact: [(key: String, value: Int?)]?, added: Any?, _ f: JSONFields) throws {
         var byID = try f.vocabularyByID(model: model, exact: exact)
-        if !f.isAbsent(added) {
-            for (i, item) in try f.array(added, "added_tokens").enumerated() {
-                let field = "added_tokens[\(i)]"
-                let t = try f.object(item, field)
-                let id = try f.id(t["id"], field + ".id")
-                let content = try f.string(t["content"], field + ".content")
-                guard try f.bool(t["special"], field + ".special", default: false) else {
-                    throw f.fail(field + ".special", "\"\(content)\": added tokens that are not special are not supported")
-                }
-                for option in ["lstrip", "rstrip", "single_word", "normalized"] where try f.bool(t[option], "\(field).\(option)", default: false) {
-                    throw f.fail("\(field).\(option)", "\"\(content)\": \(option) is not supported")
-                }
-                byID[id] = content
-                specialTokens.append(content)
+        for (field, t, id, content) in try f.addedTokens(added) {
+            guard try f.bool(t["special"], field + ".special", default: false) else {
+                throw f.fail(field + ".special", "\"\(content)\": added tokens that are not special are not supported")
             }
+            for option in ["lstrip", "rstrip", "single_word", "normalized"] where try f.bool(t[option], "\(field).\(option)", default: false) {
+                throw f.fail("\(field).\(option)", "\"\(content)\": \(option) is not supported")
+            }
+            byID[id] = content
+            specialTokens.append(content)
         }
         tokens = try f.contiguousTokens(byID)
     }

@@ -67,6 +67,16 @@ struct JSONFields {
         return byID
     }
 
+    /// The entries of `added_tokens` (nothing when absent): each one's field name, object, id and content.
+    func addedTokens(_ value: Any?) throws -> [(field: String, object: [String: Any], id: Int, content: String)] {
+        guard !isAbsent(value) else { return [] }
+        return try array(value, "added_tokens").enumerated().map { i, item in
+            let field = "added_tokens[\(i)]"
+            let t = try object(item, field)
+            return (field, t, try id(t["id"], field + ".id"), try string(t["content"], field + ".content"))
+        }
+    }
+
     /// The tokens in id order; the ids must be 0..<count.
     func contiguousTokens(_ byID: [Int: String]) throws -> [String] {
         if let beyond = byID.keys.max(), beyond >= byID.count {
@@ -188,22 +198,16 @@ private struct TokenizerJSONSpec {
                                          byteTokens: Bool, _ f: JSONFields) throws {
         var byID = try f.vocabularyByID(model: model, exact: exact)
         var addedTypes: [Int: Int] = [:]
-        if !f.isAbsent(added) {
-            for (i, item) in try f.array(added, "added_tokens").enumerated() {
-                let field = "added_tokens[\(i)]"
-                let t = try f.object(item, field)
-                let id = try f.id(t["id"], field + ".id")
-                let content = try f.string(t["content"], field + ".content")
-                for option in ["lstrip", "rstrip", "single_word"] where try f.bool(t[option], "\(field).\(option)", default: false) {
-                    throw f.fail("\(field).\(option)", "\"\(content)\": \(option) is not supported")
-                }
-                let special = try f.bool(t["special"], field + ".special", default: false)
-                if try f.bool(t["normalized"], field + ".normalized", default: !special) {
-                    normalizedAddedTokens.append((field + ".normalized", content))
-                }
-                byID[id] = content
-                addedTypes[id] = special ? BPETokenizer.TokenType.control.rawValue : BPETokenizer.TokenType.userDefined.rawValue
+        for (field, t, id, content) in try f.addedTokens(added) {
+            for option in ["lstrip", "rstrip", "single_word"] where try f.bool(t[option], "\(field).\(option)", default: false) {
+                throw f.fail("\(field).\(option)", "\"\(content)\": \(option) is not supported")
             }
+            let special = try f.bool(t["special"], field + ".special", default: false)
+            if try f.bool(t["normalized"], field + ".normalized", default: !special) {
+                normalizedAddedTokens.append((field + ".normalized", content))
+            }
+            byID[id] = content
+            addedTypes[id] = special ? BPETokenizer.TokenType.control.rawValue : BPETokenizer.TokenType.userDefined.rawValue
         }
         tokens = try f.contiguousTokens(byID)
         let count = tokens.count

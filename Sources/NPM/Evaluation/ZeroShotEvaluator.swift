@@ -76,14 +76,12 @@ public enum ZeroShotEvaluator {
         for id in t.encode(input) {
             if id == t.maskID && first == nil { first = ids.count; ids += [Int32](repeating: id, count: masks) } else { ids.append(id) }
         }
-        guard var position = first else { throw NPMError.data("no [MASK] in: \(input.prefix(80))") }
-        let limit = model.encoder.config.maxPositions
-        if ids.count > limit {
-            let dropped = ids.count - limit
-            ids = [ids[0]] + ids.suffix(limit - 1)
-            position -= dropped
-            guard position >= 1 else { throw NPMError.data("the [MASK] lies beyond the model's \(limit) positions: \(input.prefix(80))") }
+        guard let first else { throw NPMError.data("no [MASK] in: \(input.prefix(80))") }
+        let (fitted, kept) = model.fittingPositions(ids, [first])
+        guard let position = kept.first else {
+            throw NPMError.data("the [MASK] lies beyond the model's \(model.encoder.config.maxPositions) positions: \(input.prefix(80))")
         }
+        ids = fitted
         return Autograd.withNoGrad {
             let hidden = model.encoder.hiddenStates(ids, batch: 1, length: ids.count, lengths: [ids.count])
             let logits = model.encoder.maskedLMLogits(hidden.gatheringRows((position..<position + masks).map(Int32.init))).contiguous()

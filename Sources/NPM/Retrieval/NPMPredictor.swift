@@ -48,13 +48,10 @@ public struct NPMPredictor: Sendable {
         for id in tokenizer.encode(text) {
             if id == tokenizer.maskID { positions.append(ids.count); ids += [id, id] } else { ids.append(id) }
         }
-        let limit = model.encoder.config.maxPositions
-        if ids.count > limit {  // keep [CLS] and the end of the text, where the mask usually is
-            let dropped = ids.count - limit
-            ids = [ids[0]] + ids.suffix(limit - 1)
-            positions = positions.map { $0 - dropped }.filter { $0 >= 1 }
+        (ids, positions) = model.fittingPositions(ids, positions)
+        guard !positions.isEmpty else {
+            throw NPMError.data("the text has no [MASK] to fill (within the model's \(model.encoder.config.maxPositions) positions): \(text.prefix(80))")
         }
-        guard !positions.isEmpty else { throw NPMError.data("the text has no [MASK] to fill (within the model's \(limit) positions): \(text.prefix(80))") }
         let hidden = Autograd.withNoGrad { model.encoder.hiddenStates(ids, batch: 1, length: ids.count, lengths: [ids.count]) }
         return hidden.gatheringRows(positions.flatMap { [Int32($0), Int32($0 + 1)] }).detached()
     }
