@@ -2,21 +2,22 @@
 import PackageDescription
 import Foundation
 
-/// Release builds target the host CPU's vector units: without a target CPU, Swift's SIMD types lower to
-/// scalar library calls on x86-64. AVX2+FMA machines get `haswell`; others (arm64 has NEON by default)
-/// keep the portable baseline. `REMASK_TARGET_CPU=<cpu>` overrides, `REMASK_TARGET_CPU=none` disables.
+/// Release builds of x86-64 target `haswell` (x86-64-v3: AVX2, FMA, F16C) whatever machine builds them: without a
+/// target CPU, Swift's SIMD types lower to scalar library calls. The GEMM kernels for newer CPUs (AVX-512,
+/// AVX512-BF16) are C functions chosen at run time (CGEMM), so one binary runs on every x86-64-v3/v4 machine; on
+/// an older CPU it stops with a message (CGEMM's start-up check). arm64 has NEON in its baseline.
+/// `REMASK_TARGET_CPU=<cpu>` overrides, `REMASK_TARGET_CPU=none` builds for the portable baseline.
 func releaseCPUFlags() -> [String] {
-    let env = ProcessInfo.processInfo.environment["REMASK_TARGET_CPU"]
-    if let cpu = env { return cpu == "none" ? [] : ["-target-cpu", cpu] }
+    if let cpu = ProcessInfo.processInfo.environment["REMASK_TARGET_CPU"] { return cpu == "none" ? [] : ["-target-cpu", cpu] }
     #if arch(x86_64)
-    if let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-       let flags = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) {
-        let set = Set(flags.split(separator: " "))
-        if set.contains("avx2") && set.contains("fma") && set.contains("f16c") { return ["-target-cpu", "haswell"] }
-    }
-    #endif
+    return ["-target-cpu", "haswell"]
+    #else
     return []
+    #endif
 }
+
+/// Release builds for haswell check at start-up that the CPU has what the Swift code was compiled for.
+let cpuCheck: [CSetting] = releaseCPUFlags().contains("haswell") ? [.define("RG_REQUIRE_AVX2", .when(configuration: .release))] : []
 
 let fast: [SwiftSetting] = [
     .unsafeFlags(releaseCPUFlags(), .when(configuration: .release)),
@@ -51,7 +52,9 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         // C micro-kernels for quantized dot products (AVX2 chosen at run time; Swift fallbacks in Core).
         .target(name: "CQuant", cSettings: [.unsafeFlags(["-O3"])]),
-        .target(name: "Core", dependencies: ["COpenBLAS", "CQuant"], swiftSettings: fast),
+        // remask's own GEMM kernels (AVX-512, AVX2+FMA, NEON; Float32 and bf16), chosen at run time (Core/CPU/GEMMKernels).
+        .target(name: "CGEMM", cSettings: [.unsafeFlags(["-O3"])] + cpuCheck),
+        .target(name: "Core", dependencies: ["COpenBLAS", "CQuant", "CGEMM"], swiftSettings: fast),
         .target(name: "NN", dependencies: ["Core"], swiftSettings: fast),
         .target(name: "Models", dependencies: ["Core", "NN"], swiftSettings: fast),
         .target(name: "ReMask", dependencies: ["Core", "NN", "Models", .product(name: "Yams", package: "Yams")], swiftSettings: fast),

@@ -12,8 +12,13 @@ high-water mark (VmHWM) during each benchmark, reset beforehand through /proc/se
 
     python3 bench/pytorch_step.py --layers 2 --vocab 1000 --reps 2
     python3 bench/pytorch_step.py --objectives forward,sft,remask --json
+    python3 bench/pytorch_step.py --precision bf16   # under torch.autocast("cpu", dtype=torch.bfloat16)
+
+--precision bf16 runs every step (forward included) under CPU autocast to bfloat16: PyTorch's mixed precision, with
+Float32 weights and optimizer state, as `remask train --precision bf16`.
 """
 import argparse
+import contextlib
 import gc
 import json
 import math
@@ -181,11 +186,12 @@ def run_benchmark(name, a):
     labels = torch.full_like(tokens, IGNORE)
     labels[:, :-1] = tokens[:, 1:]  # next-token targets; the last position of a row has none
 
+    autocast = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if a.precision == "bf16" else contextlib.nullcontext
     if name == "forward":
         model.eval()
 
         def step():
-            with torch.no_grad():
+            with torch.no_grad(), autocast():
                 model(tokens)
         detail = "no-grad forward"
     else:
@@ -195,10 +201,11 @@ def run_benchmark(name, a):
             labels[:, :prompt_len - 1] = IGNORE  # labels only where the target is a response token
 
         def step():
-            if name == "sft":
-                loss = ce(model(tokens), labels)
-            else:
-                loss = remask_loss(model, tokens, remask_inputs(tokens, a.vocab, prompt_len, gen), labels)
+            with autocast():
+                if name == "sft":
+                    loss = ce(model(tokens), labels)
+                else:
+                    loss = remask_loss(model, tokens, remask_inputs(tokens, a.vocab, prompt_len, gen), labels)
             loss.backward()
             opt.step()
             opt.zero_grad(set_to_none=True)
@@ -209,8 +216,8 @@ def run_benchmark(name, a):
     t = median_seconds(a.warmup, a.reps, step)
     n = a.batch * a.seq
     return {"name": name, "tokens_per_second": n / t, "seconds_median": t, "peak_rss_bytes": peak_rss(),
-            "batch": a.batch, "seq": a.seq, "threads": torch.get_num_threads(), "torch_version": torch.__version__,
-            "detail": f"{a.batch}×{a.seq} tokens, {detail}"}
+            "batch": a.batch, "seq": a.seq, "precision": a.precision, "threads": torch.get_num_threads(), "torch_version": torch.__version__,
+            "detail": f"{a.batch}×{a.seq} tokens, {detail}" + (", bf16 autocast" if a.precision == "bf16" else "")}
 
 
 def main():
@@ -229,6 +236,7 @@ def main():
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--objectives", default="forward,sft", help="comma list of forward, sft, remask")
     p.add_argument("--json", action="store_true", help="print one JSON array instead of a table")
+    p.add_argument("--precision", choices=("fp32", "bf16"), default="fp32", help="bf16: steps under CPU autocast")
     a = p.parse_args()
 
     names = [n for n in a.objectives.split(",") if n]
@@ -246,7 +254,7 @@ def main():
     if a.json:
         print(json.dumps(results, indent=2))
     else:
-        print(f"torch {torch.__version__}, threads {a.threads}, batch {a.batch} × {a.seq}, hidden {a.hidden}, "
+        print(f"torch {torch.__version__}, {a.precision}, threads {a.threads}, batch {a.batch} × {a.seq}, hidden {a.hidden}, "
               f"layers {a.layers}, heads {a.heads}/{a.kv_heads}, ffn {a.ffn}, vocab {a.vocab}")
         print(f"{'name':<10}{'tokens/s':>12}{'median s':>12}{'peak RSS MiB':>15}")
         for r in results:

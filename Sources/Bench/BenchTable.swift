@@ -3,11 +3,12 @@ import Foundation
 /// Plain-text table of benchmark results.
 public enum BenchTable {
     public static func render(_ rows: [BenchResult]) -> String {
-        let header = ["benchmark", "tokens/s", "GFLOP/s", "OpenBLAS GFLOP/s", "op/BLAS", "median s", "peak RSS MiB"]
+        let header = ["benchmark", "tokens/s", "GFLOP/s", "of peak", "OpenBLAS GFLOP/s", "op/BLAS", "median s", "peak RSS MiB"]
         let body = rows.map { r -> [String] in
             [r.name,
              r.tokensPerSecond.map { String(format: "%.1f", $0) } ?? "",
              r.gflops.map { String(format: "%.1f", $0) } ?? "",
+             (r.gflops != nil && r.peakGflops != nil) ? String(format: "%.0f%%", 100 * r.gflops! / r.peakGflops!) : "",
              r.blasGflops.map { String(format: "%.1f", $0) } ?? "",
              (r.gflops != nil && r.blasGflops != nil) ? String(format: "%.0f%%", 100 * r.gflops! / r.blasGflops!) : "",
              String(format: "%.3f", r.secondsMedian),

@@ -13,6 +13,8 @@ public struct BenchResult: Codable, Sendable {
     public var gflops: Double?
     /// The same GEMM straight through OpenBLAS, for comparison (GEMM rows).
     public var blasGflops: Double?
+    /// The kernels' measured peak on all threads (GEMM rows; nil where the own kernels do not run).
+    public var peakGflops: Double?
     public var secondsMedian: Double
     public var peakRssBytes: Int
     public var detail: String
@@ -22,6 +24,7 @@ public struct BenchResult: Codable, Sendable {
         case tokensPerSecond = "tokens_per_second"
         case gflops
         case blasGflops = "blas_gflops"
+        case peakGflops = "peak_gflops"
         case secondsMedian = "seconds_median"
         case peakRssBytes = "peak_rss_bytes"
     }
@@ -60,8 +63,9 @@ public enum Benchmarks {
     }
 
     /// GEMM throughput for the products a transformer of this shape runs, through the `linear` op (forward
-    /// and both backward products) next to the same call straight into OpenBLAS.
-    public static func gemm(_ s: BenchSettings, progress: (String) -> Void) -> [BenchResult] {
+    /// and both backward products, in `Tensor.linearPrecision`) next to the same Float32 calls straight into
+    /// OpenBLAS (threading itself).
+    public static func gemm(_ s: BenchSettings, peakGFLOPS: Double?, progress: (String) -> Void) -> [BenchResult] {
         let c = s.config, n = s.tokens
         let shapes: [(String, Int, Int)] = [
             ("qkv", c.hidden, (c.heads + 2 * c.kvHeads) * c.headDim),
@@ -95,7 +99,7 @@ public enum Benchmarks {
             }
             openblas_set_num_threads(1)
             results.append(BenchResult(name: "gemm-\(name)", tokensPerSecond: nil, gflops: 3 * flops / opTime / 1e9,
-                                       blasGflops: 3 * flops / blasTime / 1e9, secondsMedian: opTime,
+                                       blasGflops: 3 * flops / blasTime / 1e9, peakGflops: peakGFLOPS, secondsMedian: opTime,
                                        peakRssBytes: PeakMemory.bytes(),
                                        detail: "[\(n)×\(inF)]·[\(inF)×\(outF)]ᵀ forward + 2 backward GEMMs"))
         }

@@ -23,8 +23,10 @@ public protocol Backend: Sendable {
     func layerNormBackward(_ x: Tensor, weight: Tensor, mean: Tensor, rstd: Tensor, _ gradOut: Tensor,
                            gradX: (Tensor, Bool)?, gradWeight: (Tensor, Bool)?, gradBias: (Tensor, Bool)?)
     // Matrix products
-    /// `parallel: false` runs on the calling thread (the caller runs independent products side by side).
-    func gemm(_ a: Tensor, transA: Bool, _ b: Tensor, transB: Bool, into c: Tensor, alpha: Float, beta: Float, parallel: Bool)
+    /// `parallel: false` runs on the calling thread (the caller runs independent products side by side);
+    /// `precision` bf16 rounds both operands to bfloat16 and sums in Float32.
+    func gemm(_ a: Tensor, transA: Bool, _ b: Tensor, transB: Bool, into c: Tensor, alpha: Float, beta: Float, parallel: Bool,
+              precision: Precision)
     // Embedding
     func gather(_ table: Tensor, rows: [Int32], into out: Tensor)
     func scatterAdd(_ gradOut: Tensor, rows: [Int32], into table: Tensor, accumulate: Bool)
@@ -106,4 +108,25 @@ public struct AttentionSaved: Sendable {
 extension Tensor {
     /// The backend all ops run on.
     public static let backend: any Backend = CPUBackend()
+
+    /// The arithmetic of `linear`'s products (forward and both backward ones): fp32, or bf16 operands with
+    /// Float32 sums (mixed-precision training; weights, gradients and optimizer state stay Float32). Other
+    /// products (attention's, `matmul`) stay Float32. Set it with `withLinearPrecision`.
+    nonisolated(unsafe) public private(set) static var linearPrecision: Precision = .fp32
+
+    /// Runs `body` with `linearPrecision` set to `precision`, restoring it afterwards. Call it where no product
+    /// runs concurrently (around a training run).
+    public static func withLinearPrecision<T>(_ precision: Precision, _ body: () throws -> T) rethrows -> T {
+        let saved = linearPrecision
+        linearPrecision = precision
+        defer { linearPrecision = saved }
+        return try body()
+    }
+}
+
+extension Backend {
+    /// A Float32 product.
+    public func gemm(_ a: Tensor, transA: Bool, _ b: Tensor, transB: Bool, into c: Tensor, alpha: Float, beta: Float, parallel: Bool) {
+        gemm(a, transA: transA, b, transB: transB, into: c, alpha: alpha, beta: beta, parallel: parallel, precision: .fp32)
+    }
 }

@@ -11,7 +11,11 @@ struct BenchCommand: ParsableCommand {
         discussion: """
             Builds a model with random weights (default: the SmolLM2-135M geometry) and times a batch of \
             batch × length tokens: warm-up runs first, then the median of the timed repetitions. Peak memory \
-            is the process's resident high-water mark during each benchmark.
+            is the process's resident high-water mark during each benchmark. The header names the GEMM kernels \
+            in use (REMASK_GEMM=avx512|avx2|neon|openblas forces a family) and their measured peak; GEMM rows \
+            give GFLOP/s as a share of it. --precision bf16 runs the linear layers' products of the gemm, \
+            forward, sft and objectives rows as `remask train --precision bf16` does, and a --model GGUF's \
+            prefill with bfloat16 operands.
             """)
 
     @Option(help: """
@@ -67,17 +71,21 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         Parallel.threads = threads ?? Parallel.threads
+        let precision = inference.precision
         let settings = BenchSettings(config: config, batch: batch, length: length, warmup: warmup,
                                      repetitions: repetitions, seed: seed)
         let selected = Set(only.split(separator: ",").map(String.init))
         let progress: (String) -> Void = { msg in FileHandle.standardError.write(Data("· \(msg)\n".utf8)) }
         var results: [BenchResult] = []
-        if selected.contains("gemm") { results += Benchmarks.gemm(settings, progress: progress) }
-        if selected.contains("forward") { results.append(Benchmarks.forward(settings, progress: progress)) }
-        if selected.contains("sft") { results.append(Benchmarks.sft(settings, progress: progress)) }
-        if selected.contains("objectives") { results += Benchmarks.objectives(settings, progress: progress) }
+        let peak = GEMMKernels.kernelPeakGFLOPS(bf16: precision == .bf16).map { $0 * Double(Parallel.threads) }
+        Tensor.withLinearPrecision(precision) {
+            if selected.contains("gemm") { results += Benchmarks.gemm(settings, peakGFLOPS: peak, progress: progress) }
+            if selected.contains("forward") { results.append(Benchmarks.forward(settings, progress: progress)) }
+            if selected.contains("sft") { results.append(Benchmarks.sft(settings, progress: progress)) }
+            if selected.contains("objectives") { results += Benchmarks.objectives(settings, progress: progress) }
+        }
         if selected.contains("generate") {
-            let real = try model.map { try RunnableModel.load($0, weights: inference.weights).engine }
+            let real = try model.map { try RunnableModel.load($0, weights: inference.weights, precision: precision).engine }
             for b in generateBatches.split(separator: ",").compactMap({ Int($0) }) {
                 results += Benchmarks.generation(settings, model: real, batch: b, promptLength: promptLength, newTokens: newTokens,
                                                  progress: progress)
@@ -92,7 +100,9 @@ struct BenchCommand: ParsableCommand {
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             print(String(decoding: try encoder.encode(results), as: UTF8.self))
         } else {
-            print("threads \(Parallel.threads), OpenBLAS \(BLASKernels.core) kernels, batch \(batch) × \(length), hidden \(hidden), layers \(layers), heads \(heads)/\(kvHeads), ffn \(ffn), vocab \(vocab)")
+            print("threads \(Parallel.threads), precision \(precision.rawValue), batch \(batch) × \(length), hidden \(hidden), layers \(layers), heads \(heads)/\(kvHeads), ffn \(ffn), vocab \(vocab)")
+            print("GEMM: \(GEMMKernels.summary); OpenBLAS \(BLASKernels.core) kernels"
+                  + (peak.map { String(format: "; kernel peak %.0f GFLOP/s (%d × one core's micro-kernel on L1-resident panels)", $0, Parallel.threads) } ?? ""))
             print(BenchTable.render(results))
         }
     }

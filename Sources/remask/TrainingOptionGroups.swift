@@ -185,6 +185,11 @@ struct RunOptions: ParsableArguments {
     @Option(help: "Seed for data order, masks and LoRA (default 0).") var seed: UInt64?
     @Option(help: "Show greedy generations for this many validation prompts before and after training (default 0).") var samples: Int?
     @Option(name: .customLong("sample-tokens"), help: "Tokens per sample generation (default 64).") var sampleTokens: Int?
+    @Option(help: ArgumentHelp("""
+        The linear layers' products in training steps: fp32, or bf16 (bfloat16 operands, Float32 sums; weights, \
+        gradients, optimizer state and validation stay Float32); auto takes bf16 where the CPU has AVX512-BF16 \
+        (about 1.7× the Float32 step), else fp32 (default auto).
+        """, valueName: "auto|fp32|bf16")) var precision: TrainingPrecision?
 
     func apply(to r: inout RunSettings) {
         if let out { r.out = out }
@@ -196,5 +201,8 @@ struct RunOptions: ParsableArguments {
         if let seed { r.seed = seed }
         if let samples { r.samples = samples }
         if let sampleTokens { r.sampleTokens = sampleTokens }
+        if let precision { r.precision = precision }
     }
 }
+
+extension TrainingPrecision: ExpressibleByArgument {}

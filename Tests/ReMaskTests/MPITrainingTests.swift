@@ -12,12 +12,14 @@ final class MPITrainingTests: XCTestCase {
     static let environment = MPIRun.environment
     static let launch = MPIRun.options
 
-    /// `remask train` arguments: 4 micro-batches of 2 per step (2 per rank), 8 steps, one thread.
+    /// `remask train` arguments: 4 micro-batches of 2 per step (2 per rank), 8 steps, one thread, Float32 products
+    /// (the tolerances below are Float32 rounding of another summation order; under bf16 a weight that moves by that
+    /// much can round to a neighbouring bfloat16 and the runs part by more).
     func trainArguments(model: String, data: (train: String, val: String), out: URL, objective: String, lora: Bool = false,
                         steps: Int = 8, extra: [String] = []) -> [String] {
         ["train", "--model", model, "--data", data.train, "--val", data.val, "--objective", objective,
          "--micro-batch", "2", "--batch-size", "8", "--max-steps", String(steps), "--learning-rate", "1e-3", "--seed", "7",
-         "--threads", "1", "--samples", "0", "--out", out.path]
+         "--threads", "1", "--samples", "0", "--precision", "fp32", "--out", out.path]
             + (lora ? ["--lora-rank", "2", "--lora-alpha", "4", "--lora-dropout", "0.1", "--optimizer", "adamw"] : []) + extra
     }
 

@@ -155,6 +155,42 @@ final class TrainerTests: XCTestCase {
         XCTAssertTrue(lines.contains("skipped 1 bad lines (--skip-bad-lines)"), "\(lines)")
     }
 
+    /// `run.precision` bf16 (the linear layers' products with bfloat16 operands): each step's loss within bf16
+    /// rounding of the Float32 run's, yet not the same numbers; the same seed repeats it exactly; and a bf16 run
+    /// does not resume in Float32. (On a CPU without AVX512-BF16 bf16 runs the Float32 kernels on rounded
+    /// operands: the same test holds.)
+    func testBF16TrainingTracksFloat32AndIsRecordedInCheckpoints() throws {
+        let model = try tinyModel(), data = try sampleData()
+        var runs: [TrainingPrecision: [MetricsRow]] = [:]
+        var bf16Folder: URL?
+        for precision in [TrainingPrecision.fp32, .bf16, .bf16] {
+            let out = try makeScratchFolder()
+            var o = options(data, out: out, objective: .remask)
+            o.run.precision = precision
+            _ = try Trainer(o, modelPath: model, log: { _ in }).run()
+            let rows = try MetricsLog.read(out.appendingPathComponent("metrics.jsonl"))
+            if let first = runs[precision] {
+                XCTAssertEqual(first.map(\.loss), rows.map(\.loss), "\(precision): the same seed gives the same losses")
+            }
+            runs[precision] = rows
+            if precision == .bf16 { bf16Folder = out }
+        }
+        let fp32 = try XCTUnwrap(runs[.fp32]), bf16 = try XCTUnwrap(runs[.bf16])
+        XCTAssertEqual(fp32.map(\.step), bf16.map(\.step))
+        XCTAssertNotEqual(fp32.map(\.loss), bf16.map(\.loss), "bf16 changed no number")
+        for (a, b) in zip(fp32, bf16) {
+            let la = try XCTUnwrap(a.loss), lb = try XCTUnwrap(b.loss)
+            XCTAssertEqual(lb, la, accuracy: 0.02 * abs(la), "step \(a.step) \(a.split)")
+        }
+        var resume = options(data, out: try XCTUnwrap(bf16Folder), objective: .remask)
+        resume.run.resume = true
+        resume.run.precision = .fp32
+        resume.optimizer.maxSteps = 12
+        XCTAssertThrowsError(try Trainer(resume, modelPath: model, log: { _ in }).run()) { error in
+            XCTAssertTrue("\(error)".contains("run.precision"), "\(error)")
+        }
+    }
+
     func testResumingUnderOtherSettingsIsRefused() throws {
         let model = try tinyModel(), data = try sampleData()
         let out = try makeScratchFolder()

@@ -1,6 +1,7 @@
 import Foundation
 import ReMask
 import XCTest
+import Core
 
 final class TrainingSettingsTests: XCTestCase {
     private func settings(_ text: String) throws -> TrainingSettings {
@@ -52,6 +53,7 @@ final class TrainingSettingsTests: XCTestCase {
         expectError("lora: {targets: [q_proj, x_proj]}\n", "run.yaml:1: 'lora.targets.1' must be one of q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj, got 'x_proj'")
         expectError("optimizer.epochs: 1\noptimizer:\n  epochs: 2\n", "run.yaml:3: 'optimizer.epochs' is set twice (first set on line 1)")
         expectError("run: {seed: -1}\n", "run.yaml:1: 'run.seed' must be an integer, got '-1'")
+        expectError("run: {precision: fp16}\n", "run.yaml:1: 'run.precision' must be one of auto, fp32, bf16, got 'fp16'")
         expectError("a: 1\na: 2\n", "run.yaml:1: 'a' is set twice in one mapping")
         expectError("a: [1\n", "run.yaml:2: not valid YAML: while parsing a flow sequence did not find expected ',' or ']'")
         expectError("- 1\n", "run.yaml:1: must be a mapping of settings (key: value), not a single value or list")
@@ -121,6 +123,12 @@ final class TrainingSettingsTests: XCTestCase {
         XCTAssertEqual(differing, ["optimizer.lilith.beta2", "run.seed"])
         a.masking.rate = 0.3
         XCTAssertEqual(a.fingerprint["masking.rate"], "0.3")
+        // The trainer records the precision a run resolves to (auto depends on the CPU), not the settings.
+        a.run.precision = .bf16
+        XCTAssertNil(a.fingerprint["run.precision"])
+        XCTAssertEqual(TrainingPrecision.fp32.resolved, .fp32)
+        XCTAssertEqual(TrainingPrecision.bf16.resolved, .bf16)
+        XCTAssertEqual(TrainingPrecision.auto.resolved, GEMMKernels.hasFastBF16 ? .bf16 : .fp32)
         XCTAssertEqual(a.fingerprint["data.train"], "\"a.jsonl\"")
     }
 

@@ -123,14 +123,15 @@ public struct CPUBackend: Backend {
     /// c = alpha * op(a) op(b) + beta * c for 2-D tensors, or batched over the leading axis of 3-D tensors
     /// (a 2-D operand is shared by every batch entry).
     public func gemm(_ a: Tensor, transA: Bool, _ b: Tensor, transB: Bool, into c: Tensor, alpha: Float, beta: Float,
-                     parallel: Bool) {
+                     parallel: Bool, precision: Precision) {
         let m = c.shape[c.rank - 2], n = c.shape[c.rank - 1]
         let k = transA ? a.shape[a.rank - 2] : a.shape[a.rank - 1]
         let batches = c.rank == 3 ? c.shape[0] : 1
         let sa = a.rank == 3 ? m * k : 0, sb = b.rank == 3 ? k * n : 0
         for i in 0..<batches {
             BLAS.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
-                      a: a.pointer + i * sa, b: b.pointer + i * sb, beta: beta, c: c.pointer + i * m * n, parallel: parallel)
+                      a: a.pointer + i * sa, b: b.pointer + i * sb, beta: beta, c: c.pointer + i * m * n, parallel: parallel,
+                      precision: precision)
         }
     }
 

@@ -30,6 +30,7 @@ extension Tensor {
         check(weight.isContiguous, "linear: weight must be contiguous, got strides \(weight.strides)")
         if let bias { check(bias.shape == [weight.shape[0]], "linear: bias \(bias.shape) does not match weight \(weight.shape)") }
         let x = contiguous()
+        let precision = Tensor.linearPrecision
         let outFeatures = weight.shape[0]
         var outShape = shape
         outShape[rank - 1] = outFeatures
@@ -38,7 +39,7 @@ extension Tensor {
         if let bias {
             for r in 0..<o2.shape[0] { (o2.pointer + r * outFeatures).update(from: bias.pointer, count: outFeatures) }
         }
-        Tensor.backend.gemm(x2, transA: false, weight, transB: true, into: o2, alpha: 1, beta: bias == nil ? 0 : 1, parallel: true)
+        Tensor.backend.gemm(x2, transA: false, weight, transB: true, into: o2, alpha: 1, beta: bias == nil ? 0 : 1, parallel: true, precision: precision)
         let inputs = [x, weight] + (bias.map { [$0] } ?? [])
         return Tensor.record(out, "linear", inputs) { g in
             let g2 = g.flatRows()
@@ -52,10 +53,10 @@ extension Tensor {
                 for job in jobs {
                     if job == 0, let (t, acc) = gx {
                         Tensor.backend.gemm(g2, transA: false, weight, transB: false, into: t.flatRows(), alpha: 1,
-                                            beta: acc ? 1 : 0, parallel: !both)
+                                            beta: acc ? 1 : 0, parallel: !both, precision: precision)
                     }
                     if job == 1 || !both, let (t, acc) = gw {
-                        Tensor.backend.gemm(g2, transA: true, x2, transB: false, into: t, alpha: 1, beta: acc ? 1 : 0, parallel: !both)
+                        Tensor.backend.gemm(g2, transA: true, x2, transB: false, into: t, alpha: 1, beta: acc ? 1 : 0, parallel: !both, precision: precision)
                     }
                 }
             }

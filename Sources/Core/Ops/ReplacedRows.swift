@@ -48,14 +48,15 @@ extension Tensor {
         let outFeatures = weight.shape[0], inFeatures = weight.shape[1], k = rows.count
         _ = Tensor.replacementSlots(rows, replacements, vocab: outFeatures, dim: inFeatures, op: "linear")
         let x = contiguous(), r = replacements.contiguous()
+        let precision = Tensor.linearPrecision
         var outShape = shape
         outShape[rank - 1] = outFeatures
         let out = Tensor(uninitialized: outShape)
         let x2 = x.flatRows(), o2 = out.flatRows()
         let n = x2.shape[0]
-        Tensor.backend.gemm(x2, transA: false, weight, transB: true, into: o2, alpha: 1, beta: 0, parallel: true)
+        Tensor.backend.gemm(x2, transA: false, weight, transB: true, into: o2, alpha: 1, beta: 0, parallel: true, precision: precision)
         let columns = Tensor(uninitialized: [n, k])
-        Tensor.backend.gemm(x2, transA: false, r, transB: true, into: columns, alpha: 1, beta: 0, parallel: true)
+        Tensor.backend.gemm(x2, transA: false, r, transB: true, into: columns, alpha: 1, beta: 0, parallel: true, precision: precision)
         let po = o2.pointer, pc = columns.pointer
         for i in 0..<n {
             for (j, row) in rows.enumerated() { po[i * outFeatures + Int(row)] = pc[i * k + j] }
@@ -71,12 +72,12 @@ extension Tensor {
             x.accumulateGrad { gx, acc in
                 // dX = dY W, then the replaced rows' share corrected: + dY[:, rows] (R − W[rows]).
                 let gx2 = gx.flatRows()
-                Tensor.backend.gemm(g2, transA: false, weight, transB: false, into: gx2, alpha: 1, beta: acc ? 1 : 0, parallel: true)
+                Tensor.backend.gemm(g2, transA: false, weight, transB: false, into: gx2, alpha: 1, beta: acc ? 1 : 0, parallel: true, precision: precision)
                 let difference = Tensor(uninitialized: [k, inFeatures])
                 Tensor.backend.gather(weight, rows: rows, into: difference)
                 let pd = difference.pointer, pr = r.pointer
                 for e in 0..<(k * inFeatures) { pd[e] = pr[e] - pd[e] }
-                Tensor.backend.gemm(picked, transA: false, difference, transB: false, into: gx2, alpha: 1, beta: 1, parallel: true)
+                Tensor.backend.gemm(picked, transA: false, difference, transB: false, into: gx2, alpha: 1, beta: 1, parallel: true, precision: precision)
             }
             if weight.requiresGrad {
                 // The replaced rows take no gradient: their columns of dY are zeroed first.
@@ -84,11 +85,11 @@ extension Tensor {
                 kept.pointer.update(from: pg, count: g2.count)
                 for i in 0..<n { for row in rows { kept.pointer[i * outFeatures + Int(row)] = 0 } }
                 weight.accumulateGrad { gw, acc in
-                    Tensor.backend.gemm(kept, transA: true, x2, transB: false, into: gw, alpha: 1, beta: acc ? 1 : 0, parallel: true)
+                    Tensor.backend.gemm(kept, transA: true, x2, transB: false, into: gw, alpha: 1, beta: acc ? 1 : 0, parallel: true, precision: precision)
                 }
             }
             r.accumulateGrad { gr, acc in
-                Tensor.backend.gemm(picked, transA: true, x2, transB: false, into: gr, alpha: 1, beta: acc ? 1 : 0, parallel: true)
+                Tensor.backend.gemm(picked, transA: true, x2, transB: false, into: gr, alpha: 1, beta: acc ? 1 : 0, parallel: true, precision: precision)
             }
         }
     }

@@ -114,6 +114,8 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
             }
         }
         flatten(object, "")
+        // The precision a run resolves to is recorded by the trainer (`auto` depends on the machine).
+        paths["run.precision"] = nil
         return paths
     }
 }

@@ -73,12 +73,17 @@ extension Trainer {
                 tokens += batch.realTokens
                 guard input.labelCount > 0 else { continue }
                 adapters?.dropoutStep = number
-                let result = model.loss(settings.objective.name, input, consistency: settings.objective.consistency)
+                // The linear layers' products in the run's precision (bf16: rounded operands, Float32 sums);
+                // weights, gradients, optimizer state and validation stay Float32.
+                let result = Tensor.withLinearPrecision(precision) {
+                    let result = model.loss(settings.objective.name, input, consistency: settings.objective.consistency)
+                    if result.value.isFinite { result.loss.backward(seed: Tensor(scalar: 1 / Float(micro.count))) }
+                    return result
+                }
                 guard result.value.isFinite else {
                     nonFinite = result.value
                     break
                 }
-                result.loss.backward(seed: Tensor(scalar: 1 / Float(micro.count)))
                 sums.add(result)
             }
             // Over the ranks: first the step's numbers and flags (where ranks wait for the slowest), then the gradients.

@@ -36,6 +36,8 @@ public final class Trainer {
     /// The settings and the content hashes of the base model and the data: a checkpoint records it, and
     /// `--resume` refuses a run whose settings, model or data changed since.
     let fingerprint: [String: String]
+    /// The linear layers' precision in training steps (`run.precision` resolved on this machine).
+    let precision: Precision
     /// Held while the run uses its folder: a second run on it stops and names this one.
     private let folderLock: FileLock?
     let log: (String) -> Void
@@ -107,6 +109,9 @@ public final class Trainer {
         data = try TrainingData.load(settings, encoder: encoder)
         fingerprint["data-content"] = try ContentHash.of(file: settings.data.train)
         if let val = settings.data.val { fingerprint["val-content"] = try ContentHash.of(file: val) }
+        // Recorded only when bf16, so that Float32 checkpoints from before the setting existed still resume.
+        precision = settings.run.precision.resolved
+        if precision != .fp32 { fingerprint["run.precision"] = "\"\(precision.rawValue)\"" }
         self.fingerprint = fingerprint
         try group.requireSame(fingerprint, what: "settings, a model or data")
         log("train: \(data.train.summary)")
@@ -150,6 +155,9 @@ public final class Trainer {
         log("\(settings.objective.name.rawValue), \(what), \(optimizer.summary), \(schedule)")
         log("\(totalSteps) steps of \(settings.optimizer.batchSize) (\(settings.optimizer.accumulation) × \(settings.optimizer.microBatch)), "
             + "\(microBatchesPerEpoch) micro-batches per epoch")
+        log("precision \(precision.rawValue)" + (settings.run.precision == .auto ? " (auto: " + (precision == .bf16
+            ? "this CPU has AVX512-BF16; --precision fp32 for Float32 products)" : "no fast bf16 products on this CPU)") : "")
+            + ", GEMM kernels: \(GEMMKernels.summary)")
         if group.size > 1 {
             let accumulation = settings.optimizer.accumulation, n = group.size
             log("data parallel over \(n) ranks: each step's \(accumulation) micro-batches dealt out \((accumulation + n - 1) / n) per rank at most"
