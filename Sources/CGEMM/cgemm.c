@@ -44,46 +44,25 @@ static inline float bf16_round(float f) {
     return r;
 }
 
-/// Element (i, p) of op(A), i.e. row i, column p of the m×k operand.
-#define OP_A(i, p) (trans_a ? a[(size_t)(p) * lda + (i)] : a[(size_t)(i) * lda + (p)])
-/// Element (p, j) of op(B).
-#define OP_B(p, j) (trans_b ? b[(size_t)(j) * ldb + (p)] : b[(size_t)(p) * ldb + (j)])
+// The portable packers see either operand as `rows` × k: op(A) is, with element (i, p); so is op(B)ᵀ, with element
+// (j, p). `k_major` says how that view is stored: element (r, p) at x[p · ld + r] (k the slow index: op(A) when
+// trans_a, op(B)ᵀ when not trans_b), else at x[r · ld + p].
 
-/// Rows i0 ..< i0+mr, columns p0 ..< p0+kc of op(A) as ap[p · MR + i] (Float32, rounded to bf16 when `round`).
-static void pack_a_f32(int trans_a, const float *a, size_t lda, int i0, int mr, int p0, int kc, int MR, int round,
-                       float *ap) {
-    if (mr < MR) memset(ap, 0, sizeof(float) * (size_t)MR * kc);
-    if (trans_a) {
+/// Rows r0 ..< r0+count, columns p0 ..< p0+kc as dst[p · width + r], rows past `count` zero (Float32, rounded to
+/// bf16 when `round`): an A sliver (width MR) or a B sliver (width NR).
+static void pack_f32(int k_major, const float *x, size_t ld, int r0, int count, int p0, int kc, int width, int round,
+                     float *dst) {
+    if (count < width) memset(dst, 0, sizeof(float) * (size_t)width * kc);
+    if (k_major) {
         for (int p = 0; p < kc; p++) {
-            const float *src = a + (size_t)(p0 + p) * lda + i0;
-            if (!round && mr == MR) memcpy(ap + p * MR, src, sizeof(float) * MR);
-            else for (int i = 0; i < mr; i++) ap[p * MR + i] = round ? bf16_round(src[i]) : src[i];
+            const float *src = x + (size_t)(p0 + p) * ld + r0;
+            if (!round) memcpy(dst + p * width, src, sizeof(float) * count);
+            else for (int r = 0; r < count; r++) dst[p * width + r] = bf16_round(src[r]);
         }
     } else {
-        for (int i = 0; i < mr; i++) {
-            const float *src = a + (size_t)(i0 + i) * lda + p0;
-            for (int p = 0; p < kc; p++) ap[p * MR + i] = round ? bf16_round(src[p]) : src[p];
-        }
-    }
-}
-
-/// Rows p0 ..< p0+kc, columns j0 ..< j0+nr of op(B) as bp[p · NR + j].
-static void pack_b_f32(int trans_b, const float *b, size_t ldb, int j0, int nr, int p0, int kc, int NR, int round,
-                       float *bp) {
-    if (nr < NR) memset(bp, 0, sizeof(float) * (size_t)NR * kc);
-    if (trans_b) {
-        for (int j = 0; j < nr; j++) {
-            const float *src = b + (size_t)(j0 + j) * ldb + p0;
-            for (int p = 0; p < kc; p++) bp[p * NR + j] = round ? bf16_round(src[p]) : src[p];
-        }
-    } else {
-        for (int p = 0; p < kc; p++) {
-            const float *src = b + (size_t)(p0 + p) * ldb + j0;
-            if (round) {
-                for (int j = 0; j < nr; j++) bp[p * NR + j] = bf16_round(src[j]);
-            } else {
-                memcpy(bp + p * NR, src, sizeof(float) * nr);
-            }
+        for (int r = 0; r < count; r++) {
+            const float *src = x + (size_t)(r0 + r) * ld + p0;
+            for (int p = 0; p < kc; p++) dst[p * width + r] = round ? bf16_round(src[p]) : src[p];
         }
     }
 }
@@ -98,39 +77,22 @@ static void pack_a_block_f32(const float *a, size_t lda, int i0, int slivers, in
     }
 }
 
-/// As pack_a_f32 for bf16 pairs: ap[u · MR + i] holds (i, p0+2u) in its low half and (i, p0+2u+1) in its high
+/// As pack_f32 for bf16 pairs: dst[u · width + r] holds (r, p0+2u) in its low half and (r, p0+2u+1) in its high
 /// half (zero past the slice).
-static void pack_a_bf16(int trans_a, const float *a, size_t lda, int i0, int mr, int p0, int kc, int MR, uint32_t *ap) {
+static void pack_pairs(int k_major, const float *x, size_t ld, int r0, int count, int p0, int kc, int width,
+                       uint32_t *dst) {
     int units = (kc + 1) / 2;
-    if (mr < MR) memset(ap, 0, sizeof(uint32_t) * (size_t)MR * units);
-    for (int i = 0; i < mr; i++) {
-        for (int u = 0; u < units; u++) {
-            int p = p0 + 2 * u;
-            uint32_t lo = bf16_bits(OP_A(i0 + i, p));
-            uint32_t hi = 2 * u + 1 < kc ? bf16_bits(OP_A(i0 + i, p + 1)) : 0;
-            ap[u * MR + i] = lo | (hi << 16);
-        }
-    }
-}
-
-static void pack_b_bf16(int trans_b, const float *b, size_t ldb, int j0, int nr, int p0, int kc, int NR, uint32_t *bp) {
-    int units = (kc + 1) / 2;
-    if (nr < NR) memset(bp, 0, sizeof(uint32_t) * (size_t)NR * units);
-    if (trans_b) {
-        for (int j = 0; j < nr; j++) {
-            for (int u = 0; u < units; u++) {
-                int p = p0 + 2 * u;
-                uint32_t lo = bf16_bits(OP_B(p, j0 + j));
-                uint32_t hi = 2 * u + 1 < kc ? bf16_bits(OP_B(p + 1, j0 + j)) : 0;
-                bp[u * NR + j] = lo | (hi << 16);
+    if (count < width) memset(dst, 0, sizeof(uint32_t) * (size_t)width * units);
+    for (int u = 0; u < units; u++) {
+        int has1 = 2 * u + 1 < kc;
+        if (k_major) {
+            const float *k0 = x + (size_t)(p0 + 2 * u) * ld + r0, *k1 = k0 + ld;
+            for (int r = 0; r < count; r++) dst[u * width + r] = bf16_bits(k0[r]) | ((has1 ? bf16_bits(k1[r]) : 0) << 16);
+        } else {
+            for (int r = 0; r < count; r++) {
+                const float *pair = x + (size_t)(r0 + r) * ld + p0 + 2 * u;
+                dst[u * width + r] = bf16_bits(pair[0]) | ((has1 ? bf16_bits(pair[1]) : 0) << 16);
             }
-        }
-    } else {
-        for (int u = 0; u < units; u++) {
-            int p = p0 + 2 * u;
-            const float *r0 = b + (size_t)p * ldb + j0, *r1 = r0 + ldb;
-            int has1 = 2 * u + 1 < kc;
-            for (int j = 0; j < nr; j++) bp[u * NR + j] = bf16_bits(r0[j]) | ((has1 ? bf16_bits(r1[j]) : 0) << 16);
         }
     }
 }
@@ -390,14 +352,14 @@ static AVX512BF16 void pack_a8_pairs_block(const float *a, size_t lda, int i0, i
 static AVX512BF16 int pack_a8_pairs(int trans_a, const float *a, size_t lda, int i0, int p0, int kc, void *dst) {
     if (trans_a) return 0;
     int p = pack_rows_pairs(a, lda, i0, 1, p0, kc, dst);
-    if (p < kc) pack_a_bf16(0, a, lda, i0, 8, p0 + p, kc - p, 8, (uint32_t *)dst + (size_t)(p / 2) * 8);
+    if (p < kc) pack_pairs(0, a, lda, i0, 8, p0 + p, kc - p, 8, (uint32_t *)dst + (size_t)(p / 2) * 8);
     return 1;
 }
 
 static AVX512BF16 int pack_b32_pairs(int trans_b, const float *b, size_t ldb, int j0, int p0, int kc, void *dst) {
     if (trans_b) {
         int p = pack_rows_pairs(b, ldb, j0, 4, p0, kc, dst);
-        if (p < kc) pack_b_bf16(1, b, ldb, j0, 32, p0 + p, kc - p, 32, (uint32_t *)dst + (size_t)(p / 2) * 32);
+        if (p < kc) pack_pairs(0, b, ldb, j0, 32, p0 + p, kc - p, 32, (uint32_t *)dst + (size_t)(p / 2) * 32);
     } else {
         pack_cols_pairs(b, ldb, j0, 32, 1, 0, p0, kc, dst);
     }
@@ -546,8 +508,8 @@ int rg_gemm(int isa, int bf16, int bf16_dot, int trans_a, int trans_b, int m, in
                 int nr = nc - jr < NR ? nc - jr : NR;
                 void *dst = tl_b + (size_t)jr * units;
                 if (nr == NR && fast_b && fast_b(trans_b, b, ldb, jc + jr, pc, kc, dst)) continue;
-                if (pairs) pack_b_bf16(trans_b, b, ldb, jc + jr, nr, pc, kc, NR, dst);
-                else pack_b_f32(trans_b, b, ldb, jc + jr, nr, pc, kc, NR, bf16, dst);
+                if (pairs) pack_pairs(!trans_b, b, ldb, jc + jr, nr, pc, kc, NR, dst);
+                else pack_f32(!trans_b, b, ldb, jc + jr, nr, pc, kc, NR, bf16, dst);
             }
             for (int ic = 0; ic < m; ic += MC) {
                 int mc = m - ic < MC ? m - ic : MC;
@@ -564,8 +526,8 @@ int rg_gemm(int isa, int bf16, int bf16_dot, int trans_a, int trans_b, int m, in
                     int i0 = ic + s * MR, mr = m - i0 < MR ? m - i0 : MR;
                     void *dst = tl_a + s * sliver;
                     if (mr == MR && fast_a && fast_a(trans_a, a, lda, i0, pc, kc, dst)) continue;
-                    if (pairs) pack_a_bf16(trans_a, a, lda, i0, mr, pc, kc, MR, dst);
-                    else pack_a_f32(trans_a, a, lda, i0, mr, pc, kc, MR, bf16, dst);
+                    if (pairs) pack_pairs(trans_a, a, lda, i0, mr, pc, kc, MR, dst);
+                    else pack_f32(trans_a, a, lda, i0, mr, pc, kc, MR, bf16, dst);
                 }
                 for (int ir = 0; ir < mc; ir += MR) {
                     int mr = mc - ir < MR ? mc - ir : MR;
