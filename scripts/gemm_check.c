@@ -17,38 +17,42 @@ static float *random_floats(size_t n, unsigned *state) {
     return p;
 }
 
+#define SHAPES (7 * 7 * 7 + 2)  // the cross product of `sizes`, then `wide`
+
 static int check(int isa, int bf16) {
     static const int sizes[] = {1, 5, 8, 9, 17, 33, 70};
+    // Beyond the cross product of sizes: C wider than one B panel (op(A) packed once per k slice).
+    static const int wide[][3] = {{20, 1000, 576}, {70, 1500, 1000}};
     unsigned state = 1;
     int bad = 0;
     for (int t = 0; t < 4; t++)
-        for (int mi = 0; mi < 7; mi++)
-            for (int ni = 0; ni < 7; ni++)
-                for (int ki = 0; ki < 7; ki++) {
-                    int ta = t & 1, tb = t >> 1, m = sizes[mi], n = sizes[ni] * 5, k = sizes[ki] * 9;
-                    float *a = random_floats((size_t)m * k, &state), *b = random_floats((size_t)k * n, &state);
-                    float *c = random_floats((size_t)m * n, &state), *want = malloc(sizeof(float) * m * n);
-                    for (int i = 0; i < m; i++)
-                        for (int j = 0; j < n; j++) {
-                            double s = 0;
-                            for (int p = 0; p < k; p++)
-                                s += (double)(ta ? a[p * m + i] : a[i * k + p]) * (tb ? b[j * k + p] : b[p * n + j]);
-                            want[i * n + j] = (float)(0.5 * s + 0.25 * c[i * n + j]);
-                        }
-                    if (rg_gemm(isa, bf16, 1, ta, tb, m, n, k, 0.5f, a, ta ? m : k, b, tb ? k : n, 0.25f, c, n) != 0) {
-                        printf("family %d cannot run here\n", isa);
-                        return 1;
-                    }
-                    float bound = (bf16 ? 2e-2f : 1e-5f) * sqrtf((float)k);
-                    for (int i = 0; i < m * n && !bad; i++)
-                        if (!(fabsf(c[i] - want[i]) <= bound)) {
-                            printf("family %d bf16 %d trans %d/%d m %d n %d k %d: element %d is %g, want %g\n", isa, bf16, ta,
-                                   tb, m, n, k, i, c[i], want[i]);
-                            bad = 1;
-                        }
-                    free(a), free(b), free(c), free(want);
-                    if (bad) return 1;
+        for (int e = 0; e < SHAPES; e++) {
+            int ta = t & 1, tb = t >> 1;
+            int m = e < 343 ? sizes[e / 49] : wide[e - 343][0], n = e < 343 ? sizes[e / 7 % 7] * 5 : wide[e - 343][1],
+                k = e < 343 ? sizes[e % 7] * 9 : wide[e - 343][2];
+            float *a = random_floats((size_t)m * k, &state), *b = random_floats((size_t)k * n, &state);
+            float *c = random_floats((size_t)m * n, &state), *want = malloc(sizeof(float) * m * n);
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++) {
+                    double s = 0;
+                    for (int p = 0; p < k; p++)
+                        s += (double)(ta ? a[p * m + i] : a[i * k + p]) * (tb ? b[j * k + p] : b[p * n + j]);
+                    want[i * n + j] = (float)(0.5 * s + 0.25 * c[i * n + j]);
                 }
+            if (rg_gemm(isa, bf16, 1, ta, tb, m, n, k, 0.5f, a, ta ? m : k, b, tb ? k : n, 0.25f, c, n) != 0) {
+                printf("family %d cannot run here\n", isa);
+                return 1;
+            }
+            float bound = (bf16 ? 2e-2f : 1e-5f) * sqrtf((float)k);
+            for (int i = 0; i < m * n && !bad; i++)
+                if (!(fabsf(c[i] - want[i]) <= bound)) {
+                    printf("family %d bf16 %d trans %d/%d m %d n %d k %d: element %d is %g, want %g\n", isa, bf16, ta,
+                           tb, m, n, k, i, c[i], want[i]);
+                    bad = 1;
+                }
+            free(a), free(b), free(c), free(want);
+            if (bad) return 1;
+        }
     return 0;
 }
 
@@ -59,7 +63,7 @@ int main(void) {
         if (!rg_cpu_supports(isa)) continue;
         for (int bf16 = 0; bf16 < 2; bf16++) {
             if (check(isa, bf16)) return 1;
-            printf("%s %s: 1372 products match the reference\n", names[isa], bf16 ? "bf16" : "fp32");
+            printf("%s %s: %d products match the reference\n", names[isa], bf16 ? "bf16" : "fp32", 4 * SHAPES);
         }
         ran++;
     }

@@ -63,7 +63,7 @@ public enum Benchmarks {
     }
 
     /// GEMM throughput for the products a transformer of this shape runs, through the `linear` op (forward
-    /// and both backward products, in `Tensor.linearPrecision`) next to the same Float32 calls straight into
+    /// and both backward products, in `Tensor.trainingPrecision`) next to the same Float32 calls straight into
     /// OpenBLAS (threading itself).
     public static func gemm(_ s: BenchSettings, peakGFLOPS: Double?, progress: (String) -> Void) -> [BenchResult] {
         let c = s.config, n = s.tokens

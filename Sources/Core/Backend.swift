@@ -99,27 +99,30 @@ public struct AttentionShape: Sendable, Equatable {
     public var outWidth: Int { heads * headDim }
 }
 
-/// What attention keeps from forward for backward: rotated Q/K with V, and the attention probabilities.
+/// What attention keeps from forward for backward: rotated Q/K with V, the attention probabilities, and the
+/// arithmetic of its products (forward's, so backward matches it).
 public struct AttentionSaved: Sendable {
     public let qkvRotated: Tensor
     public let probs: Tensor
+    public let precision: Precision
 }
 
 extension Tensor {
     /// The backend all ops run on.
     public static let backend: any Backend = CPUBackend()
 
-    /// The arithmetic of `linear`'s products (forward and both backward ones): fp32, or bf16 operands with
-    /// Float32 sums (mixed-precision training; weights, gradients and optimizer state stay Float32). Other
-    /// products (attention's, `matmul`) stay Float32. Set it with `withLinearPrecision`.
-    nonisolated(unsafe) public private(set) static var linearPrecision: Precision = .fp32
+    /// The arithmetic of the products of a training step, `linear`'s and fused attention's (forward and backward,
+    /// which keeps forward's): fp32, or bf16 operands with Float32 sums (mixed-precision training; weights,
+    /// gradients, optimizer state, norms, softmax and losses stay Float32). `matmul` and the inference paths (KV
+    /// caches) have their own. Set it with `withTrainingPrecision`.
+    nonisolated(unsafe) public private(set) static var trainingPrecision: Precision = .fp32
 
-    /// Runs `body` with `linearPrecision` set to `precision`, restoring it afterwards. Call it where no product
+    /// Runs `body` with `trainingPrecision` set to `precision`, restoring it afterwards. Call it where no product
     /// runs concurrently (around a training run).
-    public static func withLinearPrecision<T>(_ precision: Precision, _ body: () throws -> T) rethrows -> T {
-        let saved = linearPrecision
-        linearPrecision = precision
-        defer { linearPrecision = saved }
+    public static func withTrainingPrecision<T>(_ precision: Precision, _ body: () throws -> T) rethrows -> T {
+        let saved = trainingPrecision
+        trainingPrecision = precision
+        defer { trainingPrecision = saved }
         return try body()
     }
 }

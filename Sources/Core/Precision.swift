@@ -5,8 +5,8 @@
 ///   attention over a prefix that many sequences share) of a GGUF model; a rounded copy of each weight matrix and
 ///   of a shared prefix's keys and values is made at first use; SmolLM2's log-probs move by up to 0.2. Products
 ///   with one activation row (decoding) are not affected.
-/// - Training (`remask train --precision`): the linear layers' forward and backward products
-///   (`Tensor.withLinearPrecision`); weights, gradients and optimizer state stay Float32.
+/// - Training (`remask train --precision`): the linear layers' and attention's forward and backward products
+///   (`Tensor.withTrainingPrecision`); weights, gradients and optimizer state stay Float32.
 public enum Precision: String, Sendable, CaseIterable {
     case fp32, bf16
 }

@@ -65,7 +65,8 @@ extension ProcessGroup {
     }
 
     /// Checks that every process holds the same `settings` (names and values; `what` they are, for the message):
-    /// throws on every process, each naming those of its own that differ from rank 0's, if one does not.
+    /// if one does not, throws on every process, each naming every rank's settings that differ from rank 0's (each
+    /// rank's detail is broadcast, so whichever process reports first has the whole story).
     public func requireSame(_ settings: [String: String], what: String) throws {
         guard size > 1 else { return }
         let encoder = JSONEncoder()
@@ -73,11 +74,12 @@ extension ProcessGroup {
         let mine = (try? encoder.encode(settings)) ?? Data()
         let leaders = (try? JSONDecoder().decode([String: String].self, from: broadcast(mine))) ?? [:]
         let differing = Set(leaders.keys).union(settings.keys).filter { leaders[$0] != settings[$0] }.sorted()
-        let local = differing.map { "\($0): rank 0 \(leaders[$0] ?? "unset"), rank \(rank) \(settings[$0] ?? "unset")" }
         guard any(!differing.isEmpty) else { return }
-        throw ProcessGroupError(local.isEmpty
-            ? "another rank holds \(what) that differ from rank 0's (see its message)"
-            : "rank \(rank) holds \(what) that differ from rank 0's (\(local.joined(separator: "; ")))")
+        let local = differing.isEmpty ? "" : "rank \(rank) holds \(what) that differ from rank 0's ("
+            + differing.map { "\($0): rank 0 \(leaders[$0] ?? "unset"), rank \(rank) \(settings[$0] ?? "unset")" }
+                .joined(separator: "; ") + ")"
+        let all = (0..<size).map { String(decoding: broadcast(Data(local.utf8), root: $0), as: UTF8.self) }
+        throw ProcessGroupError(all.filter { !$0.isEmpty }.joined(separator: "; "))
     }
 }
 

@@ -13,7 +13,7 @@ struct BenchCommand: ParsableCommand {
             batch × length tokens: warm-up runs first, then the median of the timed repetitions. Peak memory \
             is the process's resident high-water mark during each benchmark. The header names the GEMM kernels \
             in use (REMASK_GEMM=avx512|avx2|neon|openblas forces a family) and their measured peak; GEMM rows \
-            give GFLOP/s as a share of it. --precision bf16 runs the linear layers' products of the gemm, \
+            give GFLOP/s as a share of it. --precision bf16 runs the products (linear layers, attention) of the gemm, \
             forward, sft and objectives rows as `remask train --precision bf16` does, and a --model GGUF's \
             prefill with bfloat16 operands.
             """)
@@ -78,7 +78,7 @@ struct BenchCommand: ParsableCommand {
         let progress: (String) -> Void = { msg in FileHandle.standardError.write(Data("· \(msg)\n".utf8)) }
         var results: [BenchResult] = []
         let peak = GEMMKernels.kernelPeakGFLOPS(bf16: precision == .bf16).map { $0 * Double(Parallel.threads) }
-        Tensor.withLinearPrecision(precision) {
+        Tensor.withTrainingPrecision(precision) {
             if selected.contains("gemm") { results += Benchmarks.gemm(settings, peakGFLOPS: peak, progress: progress) }
             if selected.contains("forward") { results.append(Benchmarks.forward(settings, progress: progress)) }
             if selected.contains("sft") { results.append(Benchmarks.sft(settings, progress: progress)) }

@@ -186,7 +186,7 @@ struct RunOptions: ParsableArguments {
     @Option(help: "Show greedy generations for this many validation prompts before and after training (default 0).") var samples: Int?
     @Option(name: .customLong("sample-tokens"), help: "Tokens per sample generation (default 64).") var sampleTokens: Int?
     @Option(help: ArgumentHelp("""
-        The linear layers' products in training steps: fp32, or bf16 (bfloat16 operands, Float32 sums; weights, \
+        The products of training steps (linear layers, attention): fp32, or bf16 (bfloat16 operands, Float32 sums; weights, \
         gradients, optimizer state and validation stay Float32); auto takes bf16 where the CPU has AVX512-BF16 \
         (about 1.7× the Float32 step), else fp32 (default auto).
         """, valueName: "auto|fp32|bf16")) var precision: TrainingPrecision?

@@ -29,11 +29,12 @@ final class GEMMKernelTests: XCTestCase {
     }
 
     /// Shapes around the tile sizes (6/8 rows, 16/32 columns), the packing blocks (8-sliver A blocks, 256/512-deep
-    /// slices, 512-column B blocks) and odd k (bf16 pairs), every transpose combination.
+    /// slices, 512-column B blocks, C wider than a block on each thread: op(A) packed once per slice) and odd k
+    /// (bf16 pairs), every transpose combination.
     private var cases: [Case] {
         var out: [Case] = []
         let shapes = [(1, 1, 1), (5, 17, 3), (8, 32, 16), (9, 33, 17), (16, 16, 600), (70, 45, 257), (130, 530, 300),
-                      (64, 640, 1031), (300, 20, 64)]
+                      (64, 640, 1031), (300, 20, 64), (40, 2000, 576)]
         for (i, (m, n, k)) in shapes.enumerated() {
             for t in 0..<4 {
                 out.append(Case(transA: t & 1 == 1, transB: t & 2 == 2, m: m, n: n, k: k,
@@ -136,23 +137,35 @@ final class GEMMKernelTests: XCTestCase {
         var rng = SeededRandom(seed: 11)
         let x = Tensor.randn([48, 96], rng: &rng, requiresGrad: true)
         let w = Tensor.randn([80, 96], std: 0.1, rng: &rng, requiresGrad: true)
-        func pass(_ p: Precision) -> ([Float], [Float], [Float]) {
-            x.grad = nil
-            w.grad = nil
-            return Tensor.withLinearPrecision(p) {
-                let y = x.linear(w)
-                y.backward(seed: Tensor.full(y.shape, 1))
-                return (y.values, x.grad!.values, w.grad!.values)
-            }
+        assertBF16CloseToFloat32([x, w]) { x.linear(w) }
+    }
+
+    /// Attention's products under bf16 (forward, and backward in forward's precision): output and the QKV gradient
+    /// within bfloat16 rounding of Float32's, and not equal to them.
+    func testAttentionUnderBF16StaysCloseToFloat32() {
+        var rng = SeededRandom(seed: 12)
+        let s = AttentionShape(batch: 2, length: 70, heads: 4, kvHeads: 2, headDim: 16)
+        let qkv = Tensor.randn([s.batch * s.length, s.qkvWidth], rng: &rng, requiresGrad: true)
+        assertBF16CloseToFloat32([qkv]) { qkv.causalSelfAttention(s) }
+    }
+
+    /// Runs `body` and backward from a seed of ones in Float32 and in bf16; the output and each input's gradient
+    /// must differ (bf16 applied) by less than 1% of the Float32 values' largest magnitude.
+    private func assertBF16CloseToFloat32(_ inputs: [Tensor], _ body: () -> Tensor, line: UInt = #line) {
+        func pass(_ p: Precision) -> [[Float]] {
+            for x in inputs { x.grad = nil }
+            let y = Tensor.withTrainingPrecision(p) { body() }
+            y.backward(seed: Tensor.full(y.shape, 1))  // outside the scope: backward keeps forward's precision
+            return [y.values] + inputs.map { $0.grad!.values }
         }
-        let (y32, gx32, gw32) = pass(.fp32)
-        let (y16, gx16, gw16) = pass(.bf16)
-        XCTAssertEqual(Tensor.linearPrecision, .fp32, "restored after the scope")
-        for (name, a, b) in [("y", y16, y32), ("dx", gx16, gx32), ("dw", gw16, gw32)] {
+        let fp32 = pass(.fp32), bf16 = pass(.bf16)
+        XCTAssertEqual(Tensor.trainingPrecision, .fp32, "restored after the scope", line: line)
+        for (i, (a, b)) in zip(bf16, fp32).enumerated() {
+            let name = i == 0 ? "output" : "gradient of input \(i - 1)"
             let scale = b.map(abs).max()!
             let worst = zip(a, b).map { abs($0 - $1) }.max()!
-            XCTAssertLessThan(worst, 0.01 * scale, name)
-            XCTAssertGreaterThan(worst, 0, "\(name): bf16 did not apply")
+            XCTAssertLessThan(worst, 0.01 * scale, name, line: line)
+            XCTAssertGreaterThan(worst, 0, "\(name): bf16 did not apply", line: line)
         }
     }
 

@@ -32,7 +32,7 @@ extension CPUBackend {
                         let columns = KeyColumns(s.layout, rows: i0..<seen, firstToken: b * t)
                         columns.forEach { c, _ in
                             BLAS.gemm(transB: true, m: rows, n: c.count, k: hd, alpha: scale, a: q + i0 * w, lda: w,
-                                      b: k + c.lowerBound * w, ldb: w, c: p + i0 * t + c.lowerBound, ldc: t, parallel: false)
+                                      b: k + c.lowerBound * w, ldb: w, c: p + i0 * t + c.lowerBound, ldc: t, parallel: false, precision: saved.precision)
                         }
                         if let layout = s.layout {
                             maskedSoftmaxRows(p, i0..<seen, t, layout: layout, firstToken: b * t, s)
@@ -41,7 +41,7 @@ extension CPUBackend {
                         }
                         columns.forEach { c, first in
                             BLAS.gemm(m: rows, n: hd, k: c.count, a: p + i0 * t + c.lowerBound, lda: t, b: v + c.lowerBound * w,
-                                      ldb: w, beta: first ? 0 : 1, c: o + i0 * s.outWidth, ldc: s.outWidth, parallel: false)
+                                      ldb: w, beta: first ? 0 : 1, c: o + i0 * s.outWidth, ldc: s.outWidth, parallel: false, precision: saved.precision)
                         }
                     }
                 }
@@ -77,9 +77,9 @@ extension CPUBackend {
                         // dP = dO Vᵀ; dV += Pᵀ dO (P is 0 on the skipped columns, so dP there only needs to be finite)
                         columns.forEach { c, _ in
                             BLAS.gemm(transB: true, m: rows, n: c.count, k: hd, a: dOb, lda: s.outWidth,
-                                      b: qr + vOff + c.lowerBound * w, ldb: w, c: db0 + c.lowerBound, ldc: seen, parallel: false)
+                                      b: qr + vOff + c.lowerBound * w, ldb: w, c: db0 + c.lowerBound, ldc: seen, parallel: false, precision: saved.precision)
                             BLAS.gemm(transA: true, m: c.count, n: hd, k: rows, a: pb + c.lowerBound, lda: t, b: dOb,
-                                      ldb: s.outWidth, beta: 1, c: dqkv + vOff + c.lowerBound * w, ldc: w, parallel: false)
+                                      ldb: s.outWidth, beta: 1, c: dqkv + vOff + c.lowerBound * w, ldc: w, parallel: false, precision: saved.precision)
                         }
                         columns.zeroSkipped(db0, rows: rows, rowStride: seen)
                         // dS = P ⊙ (dP − rowsum(dP ⊙ P)) · scale
@@ -87,10 +87,10 @@ extension CPUBackend {
                         // dQ = dS K; dK += dSᵀ Q
                         columns.forEach { c, first in
                             BLAS.gemm(m: rows, n: hd, k: c.count, a: db0 + c.lowerBound, lda: seen, b: qr + kOff + c.lowerBound * w,
-                                      ldb: w, beta: first ? 0 : 1, c: dqkv + qOff + i0 * w, ldc: w, parallel: false)
+                                      ldb: w, beta: first ? 0 : 1, c: dqkv + qOff + i0 * w, ldc: w, parallel: false, precision: saved.precision)
                             BLAS.gemm(transA: true, m: c.count, n: hd, k: rows, a: db0 + c.lowerBound, lda: seen,
                                       b: qr + qOff + i0 * w, ldb: w, beta: 1, c: dqkv + kOff + c.lowerBound * w, ldc: w,
-                                      parallel: false)
+                                      parallel: false, precision: saved.precision)
                         }
                     }
                 }

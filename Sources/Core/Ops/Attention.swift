@@ -13,7 +13,8 @@ extension Tensor {
         if let problem = s.layout?.validationError(batch: s.batch, length: s.length) { check(false, "attention: \(problem)") }
         let qkv = contiguous()
         let saved = AttentionSaved(qkvRotated: Tensor(uninitialized: qkv.shape),
-                                   probs: Tensor(uninitialized: [s.batch, s.heads, s.length, s.length]))
+                                   probs: Tensor(uninitialized: [s.batch, s.heads, s.length, s.length]),
+                                   precision: Tensor.trainingPrecision)
         let out = Tensor(uninitialized: [s.batch * s.length, s.outWidth])
         Tensor.backend.attention(qkv, s, into: out, saved: saved)
         let slot = qkv.slot  // backward reads the saved rotated copy, never qkv itself

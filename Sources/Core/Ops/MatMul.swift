@@ -30,7 +30,7 @@ extension Tensor {
         check(weight.isContiguous, "linear: weight must be contiguous, got strides \(weight.strides)")
         if let bias { check(bias.shape == [weight.shape[0]], "linear: bias \(bias.shape) does not match weight \(weight.shape)") }
         let x = contiguous()
-        let precision = Tensor.linearPrecision
+        let precision = Tensor.trainingPrecision
         let outFeatures = weight.shape[0]
         var outShape = shape
         outShape[rank - 1] = outFeatures

@@ -48,7 +48,7 @@ extension Tensor {
         let outFeatures = weight.shape[0], inFeatures = weight.shape[1], k = rows.count
         _ = Tensor.replacementSlots(rows, replacements, vocab: outFeatures, dim: inFeatures, op: "linear")
         let x = contiguous(), r = replacements.contiguous()
-        let precision = Tensor.linearPrecision
+        let precision = Tensor.trainingPrecision
         var outShape = shape
         outShape[rank - 1] = outFeatures
         let out = Tensor(uninitialized: outShape)

@@ -22,7 +22,7 @@ public struct RunSettings: Codable, Sendable, Equatable {
     /// Greedy generations shown for this many validation prompts before and after training.
     public var samples = 0
     public var sampleTokens = 64
-    /// The arithmetic of the linear layers' products in training steps (see `TrainingPrecision`). Changes the numbers.
+    /// The arithmetic of the products of training steps (see `TrainingPrecision`). Changes the numbers.
     public var precision = TrainingPrecision.auto
 
     public init() {}
@@ -61,7 +61,7 @@ public struct RunSettings: Codable, Sendable, Equatable {
     }
 }
 
-/// `run.precision`: the linear layers' products in training steps in Float32, or with bfloat16 operands and Float32
+/// `run.precision`: the products of training steps (linear layers, attention) in Float32, or with bfloat16 operands and Float32
 /// sums (weights, gradients, optimizer state and validation stay Float32). `auto`, the default, takes bf16 where
 /// the GEMM kernels have a bf16 dot product (AVX512-BF16: about 1.7× the Float32 step) and fp32 elsewhere (where
 /// bf16 would round without running faster). docs/kernels.md has the evidence that training quality holds.

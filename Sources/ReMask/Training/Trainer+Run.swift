@@ -73,9 +73,9 @@ extension Trainer {
                 tokens += batch.realTokens
                 guard input.labelCount > 0 else { continue }
                 adapters?.dropoutStep = number
-                // The linear layers' products in the run's precision (bf16: rounded operands, Float32 sums);
+                // Linear layers' and attention's products in the run's precision (bf16: rounded operands, Float32 sums);
                 // weights, gradients, optimizer state and validation stay Float32.
-                let result = Tensor.withLinearPrecision(precision) {
+                let result = Tensor.withTrainingPrecision(precision) {
                     let result = model.loss(settings.objective.name, input, consistency: settings.objective.consistency)
                     if result.value.isFinite { result.loss.backward(seed: Tensor(scalar: 1 / Float(micro.count))) }
                     return result
