@@ -21,7 +21,7 @@ static float *random_floats(size_t n, unsigned *state) {
 
 static int check(int isa, int bf16) {
     static const int sizes[] = {1, 5, 8, 9, 17, 33, 70};
-    // Beyond the cross product of sizes: C wider than one B panel (op(A) packed once per k slice).
+    // Beyond the cross product of sizes: C wider than one B panel (op(A) packed again for each panel).
     static const int wide[][3] = {{20, 1000, 576}, {70, 1500, 1000}};
     unsigned state = 1;
     int bad = 0;

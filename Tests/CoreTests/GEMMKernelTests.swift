@@ -29,7 +29,7 @@ final class GEMMKernelTests: XCTestCase {
     }
 
     /// Shapes around the tile sizes (6/8 rows, 16/32 columns), the packing blocks (8-sliver A blocks, 256/512-deep
-    /// slices, 512-column B blocks, C wider than a block on each thread: op(A) packed once per slice) and odd k
+    /// slices, 512-column B blocks, C wider than a block on each thread: op(A) packed again per block) and odd k
     /// (bf16 pairs), every transpose combination.
     private var cases: [Case] {
         var out: [Case] = []
